@@ -1,0 +1,672 @@
+"""scikit-learn estimators over the engines.
+
+The estimators validate their input, choose the output head from ``y``, hand the data
+to an engine in the notes' layout (X of shape (n_x, m), one example per column: the
+transpose of scikit-learn's (n_samples, n_features), taken as a view, not a copy) and
+keep the fitted state in trailing-underscore attributes. The math lives in
+:mod:`logitlab.functional` and the engines.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import functional as F
+from .numpy_engine import INITS, SOLVERS, Network, train
+from .spec import HIDDEN_ACTIVATIONS, ModelSpec
+
+__all__ = [
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "OneVsAllClassifier",
+    "MultiLabelClassifier",
+    "NeuralNetClassifier",
+]
+
+_SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, default=%(solver)r
+        ``gd``: the notes' update w := w − α·dw; ``sgd``: the same on mini-batches of
+        ``batch_size``; ``momentum`` and ``adam``: those update rules; ``lbfgs``:
+        SciPy's L-BFGS-B on the full batch (fast on the convex models and small nets).
+    learning_rate : float, default=%(learning_rate)r
+        The step size α (not used by ``lbfgs``).
+    max_iter : int, default=%(max_iter)r
+        Maximum number of iterations (epochs for mini-batch solvers).
+    batch_size : int or None, default=None
+        Examples per mini-batch; None uses the whole training set for every update.
+    tol : float, default=%(tol)r
+        Stop when the cost improves by less than ``tol`` for ``n_iter_no_change``
+        iterations in a row (for ``lbfgs``: SciPy's gradient tolerance). 0 runs all
+        ``max_iter`` iterations.
+    alpha : float, default=%(alpha)r
+        L2 penalty: J = mean cross-entropy + alpha/(2m)·Σ‖W[l]‖² (biases are not
+        penalised). ``alpha = 1/C`` matches scikit-learn's ``LogisticRegression(C=C)``.
+    init : {"auto", "zeros", "random", "he", "xavier"}, default="auto"
+        Initial weights: "auto" is zeros without hidden layers, He for ReLU layers and
+        Xavier otherwise; "random" is the notes' N(0, 1)·0.01.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, mini-batch order and the early-stopping split.
+    dtype : {"float64", "float32"}, default="float64"
+        Floating-point type of the parameters and of the computation.
+    verbose : int, default=0
+        Print the cost every 10%% of ``max_iter`` (1) or at every iteration (2).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training set (stratified), stop when its
+        cost has not improved for ``n_iter_no_change`` iterations, and keep the
+        parameters with the best validation cost.
+    validation_fraction : float, default=0.1
+        Share of the training set held out for early stopping.
+    n_iter_no_change : int, default=10
+        Iterations without improvement allowed by ``tol`` and ``early_stopping``.
+    momentum : float, default=0.9
+        β of the ``momentum`` solver.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's decay rates and its ε."""
+
+_SHARED_ATTRS_DOC = """classes_ : ndarray
+        The class labels (for multi-label: the label indices 0 .. n_labels−1).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` had string column names.
+    n_iter_ : int
+        Iterations run (epochs for mini-batch solvers).
+    history_ : ndarray of shape (n_iter_,)
+        ``history_[i]`` is the training cost J with the parameters before update i;
+        ``history_[0]`` is the cost of the initial parameters. For mini-batch solvers,
+        one entry per epoch: the mean of its mini-batch costs, each before its update.
+    validation_history_ : ndarray or None
+        With ``early_stopping``, the validation cost after each iteration.
+    network_ : logitlab.numpy_engine.Network
+        The trained network: ``network_.W[l]``, ``network_.b[l]`` in the notes' shapes."""
+
+
+def _fill_doc(cls):
+    defaults = {name: p.default for name, p in
+                inspect.signature(cls.__init__).parameters.items()}
+    cls.__doc__ = cls.__doc__.replace(
+        "{shared_params}", _SHARED_PARAMS_DOC % defaults
+    ).replace("{shared_attrs}", _SHARED_ATTRS_DOC)
+    return cls
+
+
+class _NetworkClassifier(ClassifierMixin, BaseEstimator):
+    """Everything the network estimators share: validation, fit, predict."""
+
+    _parameter_constraints: dict = {
+        "solver": [StrOptions(set(SOLVERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions(set(INITS))],
+        "random_state": ["random_state"],
+        "dtype": [StrOptions({"float64", "float32"})],
+        "verbose": ["verbose"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    # set by subclasses: the fixed head (None = chosen from y), hidden layers
+    _head = None
+
+    def _hidden(self):
+        return ()
+
+    def _activation(self):
+        return "relu"
+
+    # ------------------------------------------------------------------ targets
+    def _encode_y(self, y):
+        """Check y, set ``classes_`` and return (Y in the notes' layout, head, y for
+        stratification or None)."""
+        head = self._head
+        if head is None:
+            kind = type_of_target(y, input_name="y")
+            if kind == "multilabel-indicator":
+                head = "multilabel"
+            elif kind in ("binary", "multiclass"):
+                head = "binary" if np.unique(column_or_1d(y)).size <= 2 else "softmax"
+            else:
+                check_classification_targets(y)  # raises the standard message
+                raise ValueError(f"y of type {kind!r} is not supported")
+        if head == "multilabel":
+            return self._encode_multilabel(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        elif y.ndim != 1:
+            raise ValueError(
+                f"{type(self).__name__} expects y of shape (n_samples,), got {y.shape}"
+            )
+        check_classification_targets(y)
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        n_classes = self.classes_.size
+        name = type(self).__name__
+        if n_classes < 2:
+            raise ValueError(
+                f"{name} needs samples of at least 2 classes in y, but y contains only "
+                f"one class: {self.classes_[0]!r}"
+            )
+        if head == "binary" and n_classes > 2:
+            raise ValueError(
+                f"{name} is a binary classifier, but y has {n_classes} classes; use "
+                "SoftmaxRegression or OneVsAllClassifier for multi-class data"
+            )
+        if head == "binary":
+            return y_enc[np.newaxis, :].astype(self.dtype), head, y_enc
+        return F.one_hot(y_enc, n_classes, dtype=self.dtype), head, y_enc
+
+    def _encode_multilabel(self, y):
+        y = np.asarray(y)
+        name = type(self).__name__
+        if y.ndim != 2:
+            raise ValueError(
+                f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, "
+                f"n_labels), got an array of shape {y.shape}; "
+                "sklearn.preprocessing.MultiLabelBinarizer turns label lists into one"
+            )
+        values = np.unique(y)
+        if not np.all(np.isin(values, (0, 1))):
+            bad = values[~np.isin(values, (0, 1))][:5]
+            raise ValueError(
+                f"{name} expects y to hold only 0 and 1 (one column per label), "
+                f"found values {bad.tolist()}"
+            )
+        self.classes_ = np.arange(y.shape[1])
+        return np.ascontiguousarray(y.T, dtype=self.dtype), "multilabel", None
+
+    # ---------------------------------------------------------------------- fit
+    def _validate_fit(self, X, y):
+        multi = self._head in (None, "multilabel")
+        return validate_data(self, X, y, dtype=self.dtype, multi_output=multi,
+                             y_numeric=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train on X of shape (n_samples, n_features) and y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1 for
+            multi-label data.
+
+        Returns
+        -------
+        self
+        """
+        X, y = self._validate_fit(X, y)
+        Y, head, y_strat = self._encode_y(y)
+        self._fit_network(X, Y, head, y_strat)
+        return self
+
+    def _fit_network(self, X, Y, head, y_strat):
+        rs = check_random_state(self.random_state)
+        rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        spec = ModelSpec(n_x=X.shape[1], hidden=self._hidden(), n_out=Y.shape[0],
+                         head=head, activation=self._activation())
+        net = Network(spec, dtype=self.dtype)
+        net.initialize(self.init, rng)
+        XT = X.T  # the notes' layout (n_x, m): a view, not a copy
+        X_val = Y_val = None
+        if self.early_stopping:
+            idx = np.arange(X.shape[0])
+            strat = y_strat
+            if strat is not None and np.min(np.bincount(strat)) < 2:
+                strat = None
+            tr, va = train_test_split(idx, test_size=self.validation_fraction,
+                                      stratify=strat, random_state=int(rng.integers(2**31)))
+            XT, X_val = X[tr].T, X[va].T
+            Y, Y_val = Y[:, tr], Y[:, va]
+        result = train(
+            net, XT, Y, solver=self.solver, learning_rate=self.learning_rate,
+            max_iter=self.max_iter, batch_size=self.batch_size, tol=self.tol,
+            alpha=self.alpha, n_iter_no_change=self.n_iter_no_change, X_val=X_val,
+            Y_val=Y_val, rng=rng, momentum=self.momentum, beta_1=self.beta_1,
+            beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose,
+        )
+        self.network_ = net
+        self.n_iter_ = result.n_iter
+        self.history_ = np.asarray(result.history)
+        self.validation_history_ = (
+            np.asarray(result.validation_history) if self.early_stopping else None
+        )
+        if self.tol > 0 and not (result.converged or result.stopped_early):
+            warnings.warn(
+                f"{type(self).__name__} stopped at max_iter={self.max_iter} before the "
+                f"cost settled within tol={self.tol}; raise max_iter, or check the "
+                "learning rate and feature scaling",
+                ConvergenceWarning,
+            )
+        return result
+
+    # ------------------------------------------------------------------ predict
+    def _output_logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        return self.network_.decision_function(X.T)  # (n_out, m)
+
+    def decision_function(self, X):
+        """Output logits z = W[L]·a[L−1] + b[L].
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for a binary head, else (n_samples, n_outputs).
+        """
+        Z = self._output_logits(X)
+        return Z[0] if self.network_.spec.head == "binary" else Z.T
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes): P(class | x) for binary and
+        multi-class heads (rows sum to 1); (n_samples, n_labels) of independent
+        P(label | x) for multi-label.
+        """
+        Z = self._output_logits(X)
+        head = self.network_.spec.head
+        if head == "softmax":
+            return F.softmax(Z).T
+        P = F.sigmoid(Z).T
+        if head == "binary":
+            return np.hstack([F.sigmoid(-Z).T, P])  # 1 − σ(z) = σ(−z), exact in the tail
+        return P
+
+    def predict(self, X):
+        """Class labels (binary, multi-class) or a 0/1 indicator matrix (multi-label)."""
+        Z = self._output_logits(X)
+        head = self.network_.spec.head
+        if head == "binary":
+            return self.classes_[(Z[0] > 0).astype(np.intp)]
+        if head == "softmax":
+            return self.classes_[np.argmax(Z, axis=0)]
+        return (F.sigmoid(Z).T > self._thresholds(Z.shape[0])).astype(np.int64)
+
+    def _thresholds(self, n_labels):
+        t = np.asarray(getattr(self, "threshold", 0.5), dtype=float)
+        if t.ndim and t.shape != (n_labels,):
+            raise ValueError(f"threshold must be a scalar or have one value per label "
+                             f"({n_labels}), got shape {t.shape}")
+        return t
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class _LinearMixin:
+    """``coef_`` and ``intercept_`` in scikit-learn's shapes for one-layer models."""
+
+    @property
+    def coef_(self):
+        """ndarray of shape (n_outputs, n_features): W[1] in the notes' layout."""
+        check_is_fitted(self)
+        return self.network_.W[0]
+
+    @property
+    def intercept_(self):
+        """ndarray of shape (n_outputs,): b[1] flattened."""
+        check_is_fitted(self)
+        return self.network_.b[0].ravel()
+
+
+def _store_params(estimator, params):
+    """Keep the constructor's arguments unchanged, as scikit-learn requires."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+@_fill_doc
+class LogisticRegression(_LinearMixin, _NetworkClassifier):
+    """Binary logistic regression: one sigmoid unit, ŷ = σ(wᵀx + b).
+
+    Trained on the mean binary cross-entropy J = −(1/m) Σ [y ln ŷ + (1 − y) ln(1 − ŷ)]
+    plus the L2 penalty, with dz = a − y, dw = (1/m)·X·dzᵀ, db = mean(dz).
+
+    Parameters
+    ----------
+    {shared_params}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features)
+        w as a row, as in scikit-learn.
+    intercept_ : ndarray of shape (1,)
+        b.
+    {shared_attrs}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from logitlab import LogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> clf.coef_.shape, round(clf.score(X, y), 2)
+    ((1, 30), 0.99)
+    """
+
+    _head = "binary"
+
+    def __init__(self, *, solver="lbfgs", learning_rate=0.01, max_iter=100, batch_size=None,
+                 tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
+                 verbose=0, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        _store_params(self, locals())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+@_fill_doc
+class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
+    """Multi-class softmax regression: C output units, ŷ = softmax(W·x + b).
+
+    Trained on the mean categorical cross-entropy −(1/m) Σ_i Σ_c y_c ln ŷ_c (one-hot y)
+    plus the L2 penalty, with dZ = A − Y. With C = 2 it gives the probabilities of
+    logistic regression with w = w₁ − w₀.
+
+    Parameters
+    ----------
+    {shared_params}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_classes, n_features)
+    intercept_ : ndarray of shape (n_classes,)
+    {shared_attrs}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from logitlab import SoftmaxRegression
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = SoftmaxRegression().fit(X / 16, y)
+    >>> clf.predict_proba(X[:2] / 16).shape
+    (2, 10)
+    """
+
+    _head = "softmax"
+
+    def __init__(self, *, solver="lbfgs", learning_rate=0.01, max_iter=100, batch_size=None,
+                 tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
+                 verbose=0, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        _store_params(self, locals())
+
+
+@_fill_doc
+class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
+    """Multi-label classification: one independent sigmoid per label.
+
+    y is an indicator matrix (n_samples, n_labels); the cost is the binary
+    cross-entropy summed over labels and averaged over examples, so the probabilities
+    of one example need not sum to 1.
+
+    Parameters
+    ----------
+    threshold : float or array-like of shape (n_labels,), default=0.5
+        A label is predicted when its probability exceeds its threshold.
+    {shared_params}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_labels, n_features)
+    intercept_ : ndarray of shape (n_labels,)
+    {shared_attrs}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitlab import MultiLabelClassifier
+    >>> X = np.array([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
+    >>> Y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])   # label j = feature j
+    >>> MultiLabelClassifier(alpha=0.01).fit(X, Y).predict(X)
+    array([[0, 0],
+           [0, 1],
+           [1, 0],
+           [1, 1]])
+    """
+
+    _head = "multilabel"
+    _parameter_constraints = {
+        **_NetworkClassifier._parameter_constraints,
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+    }
+
+    def __init__(self, *, threshold=0.5, solver="lbfgs", learning_rate=0.01, max_iter=100,
+                 batch_size=None, tol=1e-4, alpha=1.0, init="auto", random_state=None,
+                 dtype="float64", verbose=0, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        _store_params(self, locals())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.target_tags.two_d_labels = True
+        return tags
+
+
+@_fill_doc
+class NeuralNetClassifier(_NetworkClassifier):
+    """A fully-connected network for any of the three tasks, chosen from y.
+
+    LINEAR→g→…→LINEAR→g→LINEAR→head, with hidden activation g and the head taken from
+    y: one sigmoid for two classes, softmax for more, independent sigmoids for a 0/1
+    indicator matrix. The notes' SIGNS network is
+    ``NeuralNetClassifier(hidden_layer_sizes=(25, 12), solver="adam",
+    learning_rate=1e-4, batch_size=32, init="xavier")``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(25, 12)
+        Units of each hidden layer.
+    activation : {"relu", "tanh", "sigmoid"}, default="relu"
+        Activation of the hidden layers.
+    threshold : float or array-like, default=0.5
+        Multi-label decision threshold(s); unused for the other tasks.
+    {shared_params}
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``coefs_[l]`` has shape (n_{l}, n_{l+1}) as in scikit-learn's MLPClassifier
+        (the transpose of the notes' W[l+1]).
+    intercepts_ : list of ndarray
+    {shared_attrs}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from logitlab import NeuralNetClassifier
+    >>> X, y = make_moons(300, noise=0.1, random_state=0)
+    >>> clf = NeuralNetClassifier(hidden_layer_sizes=(16,), solver="lbfgs",
+    ...                           random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.97
+    True
+    """
+
+    _parameter_constraints = {
+        **_NetworkClassifier._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+    }
+
+    def __init__(self, hidden_layer_sizes=(25, 12), activation="relu", *, threshold=0.5,
+                 solver="adam", learning_rate=1e-3, max_iter=200, batch_size=None, tol=1e-4,
+                 alpha=1e-4, init="auto", random_state=None, dtype="float64", verbose=0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+                 momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        _store_params(self, locals())
+
+    def _hidden(self):
+        h = self.hidden_layer_sizes
+        h = (h,) if isinstance(h, Integral) else tuple(h)
+        if any(not isinstance(k, Integral) or k < 1 for k in h):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {h!r}")
+        return h
+
+    def _activation(self):
+        return self.activation
+
+    @property
+    def coefs_(self):
+        check_is_fitted(self)
+        return [W.T for W in self.network_.W]
+
+    @property
+    def intercepts_(self):
+        check_is_fitted(self)
+        return [b.ravel() for b in self.network_.b]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
+    """One-vs-all: C binary classifiers, one per class, on relabelled copies of y.
+
+    Classifier c is trained on y == c (class c against the rest). ``predict`` returns
+    the class whose classifier gives the highest probability; ``predict_proba``
+    normalises the C probabilities σ(z_c) so each row sums to 1.
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        The binary classifier cloned for each class (needs ``predict_proba`` or
+        ``decision_function``); None uses :class:`LogisticRegression` with its defaults.
+    n_jobs : int, default=None
+        Classifiers trained in parallel (joblib); None means 1.
+
+    Attributes
+    ----------
+    estimators_ : list of C fitted classifiers
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    n_iter_ : ndarray of shape (n_classes,)
+        Iterations of each classifier, where it reports them.
+    history_ : list of ndarray
+        Each classifier's ``history_``, where it has one.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from logitlab import OneVsAllClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = OneVsAllClassifier().fit(X, y)
+    >>> len(clf.estimators_), float(clf.predict_proba(X[:1]).sum().round(6))
+    (3, 1.0)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"]), None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, estimator=None, *, n_jobs=None):
+        self.estimator = estimator
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Train one binary classifier per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if self.classes_.size < 2:
+            raise ValueError(
+                "OneVsAllClassifier needs samples of at least 2 classes in y, but y "
+                f"contains only one class: {self.classes_[0]!r}"
+            )
+        base = LogisticRegression() if self.estimator is None else self.estimator
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64))
+            for c in self.classes_
+        )
+        self.n_iter_ = np.array([getattr(e, "n_iter_", 0) for e in self.estimators_])
+        self.history_ = [getattr(e, "history_", None) for e in self.estimators_]
+        return self
+
+    def _log_scores(self, X):
+        """ln P(class c | x) from classifier c, shape (n_samples, n_classes)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        cols = []
+        for est in self.estimators_:
+            if isinstance(est, _NetworkClassifier):
+                cols.append(F.log_sigmoid(est.decision_function(X)))  # exact in the tail
+            elif hasattr(est, "predict_proba"):
+                with np.errstate(divide="ignore"):
+                    cols.append(np.log(est.predict_proba(X)[:, 1]))
+            else:
+                cols.append(F.log_sigmoid(est.decision_function(X)))
+        return np.column_stack(cols)
+
+    def decision_function(self, X):
+        """ln σ(z_c) of each class's classifier, shape (n_samples, n_classes)."""
+        return self._log_scores(X)
+
+    def predict_proba(self, X):
+        """σ(z_c) / Σ_k σ(z_k): each classifier's probability, normalised per row."""
+        return F.softmax(self._log_scores(X), axis=1)
+
+    def predict(self, X):
+        """The class whose classifier gives the highest probability."""
+        return self.classes_[np.argmax(self._log_scores(X), axis=1)]
+
+    @property
+    def coef_(self):
+        """Stacked ``coef_`` of the C classifiers, shape (n_classes, n_features)."""
+        check_is_fitted(self)
+        return np.vstack([e.coef_ for e in self.estimators_])
+
+    @property
+    def intercept_(self):
+        check_is_fitted(self)
+        return np.concatenate([np.ravel(e.intercept_) for e in self.estimators_])
+
+
+def _fit_binary(estimator, X, y):
+    return estimator.fit(X, y)

@@ -1,0 +1,10 @@
+"""The NumPy engine: dense layers, forward and backward passes, solvers, gradient check."""
+
+from .gradcheck import gradcheck
+from .layers import Dense
+from .network import INITS, Network
+from .reference import loop_logistic_step
+from .solvers import SOLVERS, TrainResult, train
+
+__all__ = ["Dense", "INITS", "Network", "SOLVERS", "TrainResult", "gradcheck",
+           "loop_logistic_step", "train"]

@@ -1,0 +1,62 @@
+"""A dense layer, its forward pass and its backward pass side by side.
+
+The notes' notation throughout: ``A_prev`` is A[l−1] of shape (n_{l−1}, m), ``W`` is
+W[l] of shape (n_l, n_{l−1}), ``b`` is b[l] of shape (n_l, 1), ``Z`` and ``A`` are
+(n_l, m). No loop over the m examples: each step is one matrix operation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..functional import ACTIVATIONS
+
+
+class Dense:
+    """One fully-connected layer: Z = W·A_prev + b, then A = g(Z).
+
+    ``W``, ``b``, ``dW`` and ``db`` are views into the network's flat parameter and
+    gradient vectors, so a solver that updates the flat vector updates the layer.
+
+    Shapes
+    ------
+    - Input ``A_prev``: (n_{l−1}, m)
+    - ``W``: (n_l, n_{l−1}); ``b``: (n_l, 1)
+    - Output ``A``: (n_l, m)
+    """
+
+    def __init__(self, W, b, dW, db, activation):
+        self.W, self.b, self.dW, self.db = W, b, dW, db
+        self.activation = activation
+        self._g, self._g_backward, self._backward_wants_A = ACTIVATIONS[activation]
+
+    def forward(self, A_prev):
+        """Z = W·A_prev + b (b broadcast over the m columns), A = g(Z).
+
+        Returns ``A`` and the cache ``(A_prev, Z, A)`` the backward pass needs.
+        """
+        Z = self.W @ A_prev
+        Z += self.b
+        A = self._g(Z)
+        return A, (A_prev, Z, A)
+
+    def backward(self, cache, dA=None, dZ=None, need_dA_prev=True):
+        """Gradients of the cost with respect to this layer's W, b and its input.
+
+        - dZ = dA · g'(Z); at an output with cross-entropy it is passed in directly as
+          dZ = A − Y (sigmoid + binary cross-entropy, softmax + categorical).
+        - dW = dZ·A_prevᵀ / m
+        - db = mean(dZ) over the m columns, i.e. (1/m) Σ_i dZ[:, i]
+        - dA_prev = Wᵀ·dZ
+
+        dW and db are written into the network's flat gradient vector; dA_prev is
+        returned (or ``None`` when ``need_dA_prev`` is false, for the first layer).
+        """
+        A_prev, Z, A = cache
+        if dZ is None:
+            dZ = self._g_backward(dA, A if self._backward_wants_A else Z)
+        m = A_prev.shape[1]
+        np.matmul(dZ, A_prev.T, out=self.dW)
+        self.dW /= m
+        np.mean(dZ, axis=1, keepdims=True, out=self.db)
+        return self.W.T @ dZ if need_dA_prev else None

@@ -1,0 +1,179 @@
+"""A network of dense layers with its parameters in one flat vector.
+
+All W[l] and b[l] are views into one contiguous vector ``theta`` (and all dW[l], db[l]
+into ``grad``), so a solver updates every parameter with one vector operation and
+SciPy's L-BFGS can work on the network without copying layer by layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from ..spec import ModelSpec
+from .layers import Dense
+
+INITS = ("auto", "zeros", "random", "he", "xavier")
+
+
+class Network:
+    """The parameters, forward pass, cost and back-propagation of a :class:`ModelSpec`.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    dtype : numpy dtype, default float64
+
+    Shapes
+    ------
+    - Input ``X``: (n_x, m), one example per column.
+    - ``Y``: (n_out, m): 0/1 labels (binary), one-hot (softmax) or indicators (multi-label).
+    - Output of :meth:`predict_output`: (n_out, m) probabilities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitlab.spec import ModelSpec
+    >>> net = Network(ModelSpec(n_x=3, hidden=(4,), n_out=2, head="softmax"))
+    >>> net.initialize("xavier", np.random.default_rng(0))
+    >>> [W.shape for W in net.W], [b.shape for b in net.b]
+    ([(4, 3), (2, 4)], [(4, 1), (2, 1)])
+    >>> net.predict_output(np.ones((3, 5))).sum(axis=0)
+    array([1., 1., 1., 1., 1.])
+    """
+
+    def __init__(self, spec: ModelSpec, dtype=np.float64):
+        self.spec = spec
+        self.dtype = np.dtype(dtype)
+        self.theta = np.zeros(spec.n_params, dtype=self.dtype)
+        self.grad = np.zeros_like(self.theta)
+        self.W, self.b, self.dW, self.db = [], [], [], []
+        self.layers = []
+        self._w_slices = []
+        offset = 0
+        for ((n_l, n_prev), b_shape), act in zip(spec.shapes, spec.activations):
+            views = []
+            for shape in ((n_l, n_prev), b_shape):
+                size = shape[0] * shape[1]
+                views.append(slice(offset, offset + size))
+                offset += size
+            (ws, bs) = views
+            self._w_slices.append(ws)
+            W, b = self.theta[ws].reshape(n_l, n_prev), self.theta[bs].reshape(b_shape)
+            dW, db = self.grad[ws].reshape(n_l, n_prev), self.grad[bs].reshape(b_shape)
+            self.W.append(W)
+            self.b.append(b)
+            self.dW.append(dW)
+            self.db.append(db)
+            self.layers.append(Dense(W, b, dW, db, act))
+
+    # ----------------------------------------------------------------- initialisation
+    def initialize(self, init="auto", rng=None):
+        """Set W[l] and b[l] (b = 0 always).
+
+        - ``"zeros"``: W = 0; fine for logistic/softmax regression (the cost is convex),
+          refused with hidden layers, whose units would stay identical.
+        - ``"random"``: W ~ N(0, 1)·0.01, the notes' small random values.
+        - ``"he"``: W ~ N(0, 2/n_{l−1}), for ReLU layers.
+        - ``"xavier"``: W ~ U(±√(6/(n_{l−1} + n_l))) (Glorot uniform, torch's
+          ``xavier_uniform_``).
+        - ``"auto"``: zeros without hidden layers; He for ReLU, Xavier otherwise.
+        """
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if init == "auto":
+            if not self.spec.hidden:
+                init = "zeros"
+            else:
+                init = "he" if self.spec.activation == "relu" else "xavier"
+        if init == "zeros" and self.spec.hidden:
+            raise ValueError(
+                "init='zeros' cannot train hidden layers: every unit of a layer would get "
+                "the same gradient and stay identical; use 'he', 'xavier' or 'random'"
+            )
+        rng = np.random.default_rng(rng)
+        self.theta[:] = 0
+        if init == "zeros":
+            return
+        for W in self.W:
+            n_l, n_prev = W.shape
+            if init == "random":
+                W[:] = rng.standard_normal(W.shape) * 0.01
+            elif init == "he":
+                W[:] = rng.standard_normal(W.shape) * np.sqrt(2.0 / n_prev)
+            else:
+                limit = np.sqrt(6.0 / (n_prev + n_l))
+                W[:] = rng.uniform(-limit, limit, size=W.shape)
+
+    def set_params(self, theta):
+        self.theta[:] = theta
+
+    # ------------------------------------------------------------------ forward pass
+    def forward(self, X):
+        """Forward propagation; returns the output logits Z[L], probabilities A[L] and
+        the caches of every layer."""
+        A = X
+        caches = []
+        for layer in self.layers:
+            A, cache = layer.forward(A)
+            caches.append(cache)
+        return caches[-1][1], A, caches
+
+    def decision_function(self, X):
+        """Z[L], the output layer's logits, shape (n_out, m)."""
+        A = X
+        for layer in self.layers[:-1]:
+            A, _ = layer.forward(A)
+        out = self.layers[-1]
+        Z = out.W @ A
+        Z += out.b
+        return Z
+
+    def predict_output(self, X):
+        """A[L]: P(y=1|x) (binary), class probabilities (softmax) or per-label
+        probabilities (multi-label), shape (n_out, m)."""
+        Z = self.decision_function(X)
+        return F.softmax(Z) if self.spec.head == "softmax" else F.sigmoid(Z)
+
+    # ----------------------------------------------------------------------- the cost
+    def data_cost(self, Z, Y):
+        """Mean cross-entropy over the m examples, from the logits (stable)."""
+        if self.spec.head == "softmax":
+            return float(F.categorical_cross_entropy_with_logits(Z, Y))
+        return float(F.binary_cross_entropy_with_logits(Z, Y))
+
+    def penalty(self, alpha, m):
+        """alpha/(2m) · Σ_l ‖W[l]‖²_F; biases are not penalised."""
+        if not alpha:
+            return 0.0
+        return float(alpha / (2.0 * m) * sum(np.vdot(W, W) for W in self.W))
+
+    def cost(self, X, Y, alpha=0.0, m_total=None):
+        """J = mean cross-entropy + alpha/(2·m_total)·Σ‖W‖² (m_total defaults to m)."""
+        Z = self.decision_function(X)
+        return self.data_cost(Z, Y) + self.penalty(alpha, m_total or X.shape[1])
+
+    # ------------------------------------------------------------------ backward pass
+    def cost_and_grad(self, X, Y, alpha=0.0, m_total=None):
+        """Forward pass, cost J and back-propagation; fills and returns ``self.grad``.
+
+        The output layer starts back-propagation with dZ[L] = A[L] − Y, which holds for
+        every head (sigmoid with binary cross-entropy, softmax with categorical
+        cross-entropy, independent sigmoids with binary cross-entropy summed over
+        labels). The L2 term adds (alpha/m_total)·W[l] to dW[l].
+
+        ``m_total`` is the number of examples the penalty is divided by: the whole
+        training set, also when (X, Y) is one mini-batch, so that the mean of the
+        mini-batch costs estimates the full-batch J.
+        """
+        m_total = m_total or X.shape[1]
+        Z, A, caches = self.forward(X)
+        J = self.data_cost(Z, Y) + self.penalty(alpha, m_total)
+        dZ, dA = A - Y, None
+        for i in range(len(self.layers) - 1, -1, -1):
+            dA = self.layers[i].backward(caches[i], dA=dA, dZ=dZ, need_dA_prev=i > 0)
+            dZ = None  # below the output, each layer derives dZ from dA
+        if alpha:
+            for W, dW in zip(self.W, self.dW):
+                dW += (alpha / m_total) * W
+        return J, self.grad

@@ -1,0 +1,253 @@
+"""Solvers: gradient descent and its mini-batch, momentum and Adam variants, and L-BFGS.
+
+Every update rule acts on the network's flat parameter vector θ (all W[l], b[l]) with
+the flat gradient dθ from back-propagation.
+
+``history`` follows one rule for every solver: ``history[i]`` is the training cost J
+evaluated with the parameters *before* update i, so ``history[0]`` is the cost of the
+initial parameters and ``len(history) == n_iter``. Mini-batch solvers record one entry
+per epoch: the mean of the epoch's mini-batch costs, each taken before its own update.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
+
+
+class GradientDescent:
+    """The notes' update θ := θ − α·dθ (``gd`` on the full batch, ``sgd`` on mini-batches)."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+
+    def step(self, theta, grad):
+        theta -= self.learning_rate * grad
+
+
+class Momentum:
+    """v := β·v + (1 − β)·dθ;  θ := θ − α·v.
+
+    v starts at the first gradient rather than at 0 (no slow start), which is exactly
+    ``torch.optim.SGD(momentum=β, dampening=β)``.
+    """
+
+    def __init__(self, learning_rate, momentum=0.9):
+        self.learning_rate, self.momentum = learning_rate, momentum
+        self.v = None
+
+    def step(self, theta, grad):
+        if self.v is None:
+            self.v = grad.copy()
+        else:
+            self.v *= self.momentum
+            self.v += (1.0 - self.momentum) * grad
+        theta -= self.learning_rate * self.v
+
+
+class Adam:
+    """Adam with bias correction, as ``torch.optim.Adam``:
+
+    m := β₁m + (1 − β₁)dθ;  v := β₂v + (1 − β₂)dθ²;
+    θ := θ − α · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+    """
+
+    def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, theta, grad):
+        if self.m is None:
+            self.m, self.v = np.zeros_like(grad), np.zeros_like(grad)
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        self.m *= b1
+        self.m += (1.0 - b1) * grad
+        self.v *= b2
+        self.v += (1.0 - b2) * grad * grad
+        denom = np.sqrt(self.v) / np.sqrt(1.0 - b2**self.t)
+        denom += self.epsilon
+        theta -= (self.learning_rate / (1.0 - b1**self.t)) * (self.m / denom)
+
+
+def make_optimizer(solver, learning_rate, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    if solver in ("gd", "sgd"):
+        return GradientDescent(learning_rate)
+    if solver == "momentum":
+        return Momentum(learning_rate, momentum)
+    if solver == "adam":
+        return Adam(learning_rate, beta_1, beta_2, epsilon)
+    raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+
+
+@dataclass
+class TrainResult:
+    """What a training run did: ``history`` (see the module docstring), the number of
+    updates ``n_iter`` (epochs for mini-batch solvers), whether the ``tol`` criterion
+    was met, and, with a validation set, its cost after every iteration."""
+
+    history: list = field(default_factory=list)
+    n_iter: int = 0
+    converged: bool = False
+    stopped_early: bool = False
+    validation_history: list = field(default_factory=list)
+    best_iteration: int | None = None
+
+
+def batches(m, batch_size, rng):
+    """Index arrays of the mini-batches of one epoch: a fresh permutation of 0..m−1,
+    cut into consecutive pieces of ``batch_size`` (the last may be smaller)."""
+    perm = rng.permutation(m)
+    return [perm[i : i + batch_size] for i in range(0, m, batch_size)]
+
+
+def take_columns(X, idx):
+    """X[:, idx] for X in the notes' layout; when X is the transposed view of a
+    row-major (m, n_x) array, gather whole rows of that array (contiguous copies)."""
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        return X.T[idx].T
+    return X[:, idx]
+
+
+class _Monitor:
+    """Stopping rules shared by all solvers.
+
+    - With a validation set (early stopping): stop when the validation cost has not
+      improved by more than ``tol`` for ``n_iter_no_change`` iterations in a row, and
+      keep the parameters that had the best validation cost.
+    - Otherwise, with ``tol > 0``: converged when the training cost has not improved by
+      more than ``tol`` for ``n_iter_no_change`` iterations in a row. ``tol = 0`` runs
+      all ``max_iter`` iterations.
+    """
+
+    def __init__(self, net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter,
+                 callback):
+        self.net, self.result, self.tol = net, result, tol
+        self.n_iter_no_change = n_iter_no_change
+        self.X_val, self.Y_val = X_val, Y_val
+        self.verbose, self.callback = verbose, callback
+        self.every = 1 if verbose >= 2 else max(1, max_iter // 10)
+        self.best = np.inf
+        self.best_theta = None
+        self.bad = 0
+        self.use_tol = True  # L-BFGS applies tol through SciPy's own criteria instead
+
+    def after_update(self, it, J):
+        """Called after update ``it`` whose pre-update cost was ``J``; True = stop."""
+        if not np.isfinite(J) or not np.all(np.isfinite(self.net.theta)):
+            raise FloatingPointError(
+                f"training diverged at iteration {it}: the cost became {J}; "
+                "lower the learning rate"
+            )
+        res = self.result
+        res.history.append(float(J))
+        res.n_iter = it + 1
+        stop = False
+        if self.X_val is not None:
+            v = self.net.cost(self.X_val, self.Y_val)
+            res.validation_history.append(v)
+            if v < self.best - self.tol:
+                self.best, self.bad = v, 0
+                self.best_theta = self.net.theta.copy()
+                res.best_iteration = it + 1
+            else:
+                self.bad += 1
+            if self.bad >= self.n_iter_no_change:
+                res.stopped_early = stop = True
+        elif self.tol > 0 and self.use_tol:
+            if J > self.best - self.tol:
+                self.bad += 1
+            else:
+                self.bad = 0
+            self.best = min(self.best, J)
+            if self.bad >= self.n_iter_no_change:
+                res.converged = stop = True
+        if self.verbose and (it % self.every == 0 or stop):
+            extra = f", validation cost {res.validation_history[-1]:.6f}" if self.X_val is not None else ""
+            print(f"iteration {it:5d}: cost {J:.6f}{extra}", file=sys.stderr)
+        if self.callback is not None:
+            self.callback(it, J, self.net)
+        return stop
+
+    def finish(self):
+        if self.best_theta is not None:
+            self.net.theta[:] = self.best_theta
+
+
+def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_size=None,
+          tol=0.0, alpha=0.0, n_iter_no_change=10, X_val=None, Y_val=None, rng=None,
+          momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, verbose=0, callback=None):
+    """Train ``net`` in place on X (n_x, m), Y (n_out, m) and return a :class:`TrainResult`.
+
+    ``batch_size=None`` uses the whole training set for every update. ``lbfgs`` is
+    always full-batch. ``callback(it, J, net)`` is called after every iteration.
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    rng = np.random.default_rng(rng)
+    m = X.shape[1]
+    result = TrainResult()
+    monitor = _Monitor(net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter,
+                       callback)
+    if solver == "lbfgs":
+        if batch_size is not None and batch_size < m:
+            raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
+        monitor.use_tol = False
+        _lbfgs(net, X, Y, alpha, max_iter, tol, monitor)
+        monitor.finish()
+        return result
+
+    opt = make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon)
+    full = batch_size is None or batch_size >= m
+    for it in range(max_iter):
+        if full:
+            J, grad = net.cost_and_grad(X, Y, alpha, m)
+            opt.step(net.theta, grad)
+        else:
+            J = 0.0
+            for idx in batches(m, batch_size, rng):
+                Jb, grad = net.cost_and_grad(take_columns(X, idx), Y[:, idx], alpha, m)
+                opt.step(net.theta, grad)
+                J += Jb * len(idx)
+            J /= m
+        if monitor.after_update(it, J):
+            break
+    monitor.finish()
+    return result
+
+
+def _lbfgs(net, X, Y, alpha, max_iter, tol, monitor):
+    """Full-batch L-BFGS-B from SciPy on the flat parameter vector (in float64)."""
+    m = X.shape[1]
+    pending = []  # the cost at the current iterate, before the next update
+
+    def fun(theta):
+        net.theta[:] = theta
+        J, grad = net.cost_and_grad(X, Y, alpha, m)
+        return J, grad.astype(np.float64)
+
+    def callback(intermediate_result):
+        it = len(monitor.result.history)
+        stop = monitor.after_update(it, pending[-1])
+        pending.append(float(intermediate_result.fun))
+        if stop:
+            raise StopIteration
+
+    theta0 = net.theta.astype(np.float64)
+    pending.append(fun(theta0)[0])
+    res = minimize(
+        fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
+        options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
+                 "ftol": 64 * np.finfo(float).eps if tol > 0 else 0.0},
+    )
+    net.theta[:] = res.x
+    if tol > 0 and res.status == 0 and not monitor.result.stopped_early:
+        monitor.result.converged = True
+    return res
