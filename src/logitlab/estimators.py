@@ -166,8 +166,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         if head == "binary" and n_classes > 2:
             raise ValueError(
-                f"{name} is a binary classifier, but y has {n_classes} classes; use "
-                "SoftmaxRegression or OneVsAllClassifier for multi-class data"
+                f"Only binary classification is supported by {name}: y has {n_classes} "
+                "classes (the type of the target is multiclass); use SoftmaxRegression or "
+                "OneVsAllClassifier for multi-class data"
             )
         if head == "binary":
             return y_enc[np.newaxis, :].astype(self.dtype), head, y_enc
@@ -177,17 +178,20 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         name = type(self).__name__
         if y.ndim != 2:
+            check_classification_targets(y)  # names a continuous or unknown y
             raise ValueError(
                 f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, "
-                f"n_labels), got an array of shape {y.shape}; "
-                "sklearn.preprocessing.MultiLabelBinarizer turns label lists into one"
+                f"n_labels), got 1-D class labels of shape {y.shape}. Only binary "
+                "classification is supported for each label; "
+                "sklearn.preprocessing.MultiLabelBinarizer turns label lists into a matrix"
             )
         values = np.unique(y)
         if not np.all(np.isin(values, (0, 1))):
             bad = values[~np.isin(values, (0, 1))][:5]
             raise ValueError(
                 f"{name} expects y to hold only 0 and 1 (one column per label), "
-                f"found values {bad.tolist()}"
+                f"found values {bad.tolist()}. Only binary classification is supported "
+                "for each label."
             )
         self.classes_ = np.arange(y.shape[1])
         return np.ascontiguousarray(y.T, dtype=self.dtype), "multilabel", None
@@ -268,10 +272,19 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,) for a binary head, else (n_samples, n_outputs).
+        ndarray of shape (n_samples,) for two classes (the log-odds of the second),
+        else (n_samples, n_outputs).
         """
         Z = self._output_logits(X)
-        return Z[0] if self.network_.spec.head == "binary" else Z.T
+        head = self.network_.spec.head
+        if head == "binary":
+            return Z[0]
+        if head == "softmax" and Z.shape[0] == 2:
+            # scikit-learn's convention for two classes: one score for the second
+            # class, here its log-odds z₁ − z₀ (softmax with C = 2 is logistic
+            # regression with w = w₁ − w₀)
+            return Z[1] - Z[0]
+        return Z.T
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -467,6 +480,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False  # each label is a binary problem
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         tags.target_tags.two_d_labels = True
@@ -645,8 +659,10 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack(cols)
 
     def decision_function(self, X):
-        """ln σ(z_c) of each class's classifier, shape (n_samples, n_classes)."""
-        return self._log_scores(X)
+        """ln σ(z_c) of each class's classifier, shape (n_samples, n_classes); for two
+        classes, the log-ratio of the second class's score to the first's, (n_samples,)."""
+        S = self._log_scores(X)
+        return S[:, 1] - S[:, 0] if S.shape[1] == 2 else S
 
     def predict_proba(self, X):
         """σ(z_c) / Σ_k σ(z_k): each classifier's probability, normalised per row."""
@@ -654,7 +670,8 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The class whose classifier gives the highest probability."""
-        return self.classes_[np.argmax(self._log_scores(X), axis=1)]
+        S = self._log_scores(X)
+        return self.classes_[np.argmax(S, axis=1)]
 
     @property
     def coef_(self):

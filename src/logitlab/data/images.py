@@ -1,0 +1,182 @@
+"""Image folders (one sub-folder per class) as a feature matrix in scikit-learn's layout."""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+__all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
+
+#: File name extensions read as images (compared case-insensitively).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+# color argument -> (Pillow mode, channels)
+_COLORS = {"rgb": ("RGB", 3), "grayscale": ("L", 1)}
+
+
+def load_image_folder(path, size=64, color="rgb", classes=None):
+    """Read a folder of images, one sub-folder per class, as an (n_images, n_x) array.
+
+    The class of an image is the name of the sub-folder it lies in (``path/cat/1.jpg``
+    is of class ``"cat"``). Each image is decoded with Pillow, turned upright by its
+    EXIF orientation tag, converted to RGB (or 8-bit grayscale), resized to
+    ``size × size`` with Lanczos resampling (the aspect ratio is not kept), then
+    unrolled row-major over (height, width, channel), the notes'
+    ``image.reshape(-1)``, and scaled to [0, 1] by dividing by 255.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder holding one sub-folder per class. Sub-folders and files whose name
+        starts with ``.`` are skipped, and so are files of other types and folders
+        nested deeper than one level.
+    size : int, default=64
+        Side of the square images, in pixels.
+    color : {"rgb", "grayscale"}, default="rgb"
+        ``"rgb"`` gives 3 channels (an alpha channel is dropped, a palette expanded);
+        ``"grayscale"`` gives 1 (Pillow's ``convert("L")``: ITU-R 601-2 luma).
+    classes : sequence of str, optional
+        The sub-folders to read, in this order: class ``k`` is ``classes[k]``. By
+        default every sub-folder, sorted by name.
+
+    Returns
+    -------
+    X : ndarray of shape (n_images, size * size * channels), float64
+        One image per row, values in [0, 1]; feature ``(r * size + c) * channels + k``
+        is channel ``k`` of the pixel at row ``r``, column ``c``.
+    y : ndarray of shape (n_images,), int
+        Index of each image's class in ``class_names``.
+    class_names : list of str
+        The class (sub-folder) names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path``, or a sub-folder named in ``classes``, does not exist.
+    ValueError
+        If ``path`` is not a folder or has no sub-folders, if a class folder holds no
+        image files, or if an image cannot be decoded (the message names the file).
+
+    Notes
+    -----
+    Images are read class by class, each class's files sorted by name, so the rows come
+    in the same order on every run and every machine. Extensions read:
+    ``.jpg``, ``.jpeg``, ``.png``, ``.bmp``, ``.gif`` (first frame), in any case.
+    A JPEG more than twice as large as ``size`` is decoded by libjpeg at a reduced
+    scale (``Image.draft``) that stays at least ``2 * size`` pixels on each side before
+    the Lanczos resize: much faster for camera photos, and no visible difference.
+
+    Examples
+    --------
+    A tiny folder: two red images of class ``cat``, two blue ones of class ``dog``.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from logitlab.data import load_image_folder
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name, rgb in [("cat", (255, 0, 0)), ("dog", (0, 0, 255))]:
+    ...         (Path(tmp) / name).mkdir()
+    ...         for k in range(2):
+    ...             Image.new("RGB", (10, 8), rgb).save(Path(tmp) / name / f"{k}.png")
+    ...     X, y, class_names = load_image_folder(tmp, size=4)
+    >>> X.shape, X.dtype, y, class_names
+    ((4, 48), dtype('float64'), array([0, 0, 1, 1]), ['cat', 'dog'])
+    >>> X[0, :3], X[3, :3]  # R, G, B of the top-left pixel
+    (array([1., 0., 0.]), array([0., 0., 1.]))
+    """
+    root = Path(path)
+    if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"size must be a positive integer, got {size!r}")
+    size = int(size)
+    key = color.lower() if isinstance(color, str) else color
+    if key not in _COLORS:
+        raise ValueError(f"color must be 'rgb' or 'grayscale', got {color!r}")
+    mode, channels = _COLORS[key]
+
+    if not root.exists():
+        raise FileNotFoundError(f"image folder {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise ValueError(
+            f"{str(root)!r} is not a folder: load_image_folder expects a folder with one "
+            "sub-folder of images per class"
+        )
+    class_names = _class_names(root, classes)
+
+    files, counts = [], []
+    for name in class_names:
+        folder = root / name
+        names = _image_names(folder)
+        if not names:
+            raise ValueError(
+                f"class folder {str(folder)!r} holds no image files (extensions "
+                f"{', '.join(IMAGE_EXTENSIONS)}, any case)"
+            )
+        files.extend(folder / n for n in names)
+        counts.append(len(names))
+
+    X = np.empty((len(files), size * size * channels), dtype=np.float64)
+    for i, file in enumerate(files):
+        X[i] = _read_image(file, size, mode).reshape(-1)  # uint8 -> float64, row-major H, W, C
+    X /= 255.0
+    y = np.repeat(np.arange(len(class_names), dtype=np.intp), counts)
+    return X, y, class_names
+
+
+def _class_names(root, classes):
+    if classes is None:
+        with os.scandir(root) as entries:
+            names = sorted(e.name for e in entries
+                           if e.is_dir() and not e.name.startswith("."))
+        if not names:
+            raise ValueError(
+                f"image folder {str(root)!r} has no sub-folders: put the images of each "
+                "class in a sub-folder named after the class"
+            )
+        return names
+    if isinstance(classes, (str, bytes)):
+        raise ValueError(f"classes must be a sequence of sub-folder names, got {classes!r}")
+    names = [os.fspath(c) for c in classes]
+    if not names:
+        raise ValueError("classes must name at least one sub-folder, got an empty sequence")
+    if len(set(names)) != len(names):
+        raise ValueError(f"classes holds duplicate names: {names!r}")
+    for name in names:
+        if not (root / name).is_dir():
+            raise FileNotFoundError(
+                f"class folder {str(root / name)!r} (from classes) does not exist"
+            )
+    return names
+
+
+def _image_names(folder):
+    """Names of the image files in ``folder``, sorted."""
+    with os.scandir(folder) as entries:
+        return sorted(
+            e.name for e in entries
+            if not e.name.startswith(".")
+            and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS
+            and e.is_file()
+        )
+
+
+def _read_image(file, size, mode):
+    """Decode ``file`` and return it as a (size, size[, 3]) uint8 array."""
+    try:
+        with Image.open(file) as im:
+            if im.format == "JPEG":
+                # DCT-domain downscaling while decoding; a no-op unless the image is
+                # at least twice 2·size on each side
+                im.draft(im.mode, (2 * size, 2 * size))
+            img = ImageOps.exif_transpose(im)
+        if img.mode == "P" and "transparency" in img.info:
+            img = img.convert("RGBA")  # avoids Pillow's palette-transparency warning
+        img = img.convert(mode)
+        img = img.resize((size, size), Image.Resampling.LANCZOS)
+        return np.asarray(img)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"cannot read image file {str(file)!r}: {exc}") from exc
