@@ -534,7 +534,7 @@ class NeuralNetClassifier(_NetworkClassifier):
     }
 
     def __init__(self, hidden_layer_sizes=(25, 12), activation="relu", *, threshold=0.5,
-                 solver="adam", learning_rate=1e-3, max_iter=200, batch_size=None, tol=1e-4,
+                 solver="adam", learning_rate=0.01, max_iter=200, batch_size=None, tol=1e-4,
                  alpha=1e-4, init="auto", random_state=None, dtype="float64", verbose=0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
                  momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
