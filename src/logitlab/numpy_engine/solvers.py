@@ -205,7 +205,9 @@ def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_siz
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    with blas_threads_for(X):
+    # Overflow on the way to divergence is not a warning here: the monitor checks the
+    # cost and parameters after every update and raises one clear error instead.
+    with blas_threads_for(X), np.errstate(over="ignore", invalid="ignore"):
         return _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
                       n_iter_no_change, X_val, Y_val, rng, momentum, beta_1, beta_2,
                       epsilon, verbose, callback)
