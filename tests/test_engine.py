@@ -127,21 +127,21 @@ def test_minibatches_cover_every_example_once_per_epoch():
     np.testing.assert_array_equal(np.sort(np.concatenate(parts)), np.arange(103))
 
 
-def test_minibatch_history_is_epoch_mean_of_batch_costs():
+def test_minibatch_history_is_full_cost_at_each_epoch_start():
     X, Y = _logistic_problem(m=50)
     net = Network(ModelSpec(n_x=3, n_out=1, head="binary"))
     res = train(net, X, Y, solver="sgd", learning_rate=0.1, max_iter=3, batch_size=16,
-                rng=np.random.default_rng(7))
+                alpha=0.2, rng=np.random.default_rng(7))
     assert len(res.history) == 3
+    assert res.history[0] == pytest.approx(np.log(2))
     replay = Network(ModelSpec(n_x=3, n_out=1, head="binary"))
     rng = np.random.default_rng(7)
     for J in res.history:
-        total = 0.0
+        assert J == pytest.approx(replay.cost(X, Y, alpha=0.2), rel=1e-12)
         for idx in batches(50, 16, rng):
-            Jb, grad = replay.cost_and_grad(X[:, idx], Y[:, idx], m_total=50)
-            total += Jb * len(idx)
+            # each mini-batch's penalty is divided by the full m = 50
+            _, grad = replay.cost_and_grad(X[:, idx], Y[:, idx], alpha=0.2, m_total=50)
             replay.theta -= 0.1 * grad
-        assert J == pytest.approx(total / 50, rel=1e-12)
     np.testing.assert_allclose(net.theta, replay.theta, rtol=1e-12)
 
 

@@ -85,7 +85,7 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
     history_ : ndarray of shape (n_iter_,)
         ``history_[i]`` is the training cost J with the parameters before update i;
         ``history_[0]`` is the cost of the initial parameters. For mini-batch solvers,
-        one entry per epoch: the mean of its mini-batch costs, each before its update.
+        one entry per epoch: J on the whole training set at the start of the epoch.
     validation_history_ : ndarray or None
         With ``early_stopping``, the validation cost after each iteration.
     network_ : logitlab.numpy_engine.Network
@@ -140,7 +140,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         head = self._head
         if head is None:
             kind = type_of_target(y, input_name="y")
-            if kind == "multilabel-indicator":
+            if kind == "multilabel-indicator" or (y.ndim == 2 and y.shape[1] > 1):
                 head = "multilabel"
             elif kind in ("binary", "multiclass"):
                 head = "binary" if np.unique(column_or_1d(y)).size <= 2 else "softmax"

@@ -6,7 +6,7 @@ the flat gradient dθ from back-propagation.
 ``history`` follows one rule for every solver: ``history[i]`` is the training cost J
 evaluated with the parameters *before* update i, so ``history[0]`` is the cost of the
 initial parameters and ``len(history) == n_iter``. Mini-batch solvers record one entry
-per epoch: the mean of the epoch's mini-batch costs, each taken before its own update.
+per epoch: J over the whole training set with the parameters the epoch starts from.
 """
 
 from __future__ import annotations
@@ -236,12 +236,10 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
             J, grad = net.cost_and_grad(X, Y, alpha, m)
             opt.step(net.theta, grad)
         else:
-            J = 0.0
+            J = net.cost(X, Y, alpha, m)  # the epoch's entry: J before its first update
             for idx in batches(m, batch_size, rng):
-                Jb, grad = net.cost_and_grad(take_columns(X, idx), Y[:, idx], alpha, m)
-                opt.step(net.theta, grad)
-                J += Jb * len(idx)
-            J /= m
+                net.cost_and_grad(take_columns(X, idx), Y[:, idx], alpha, m)
+                opt.step(net.theta, net.grad)
         if monitor.after_update(it, J):
             break
     monitor.finish()
