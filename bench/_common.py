@@ -79,7 +79,7 @@ def machine_info():
     try:
         from threadpoolctl import threadpool_info
 
-        libs = [f"{d['internal_api']} {d.get('version') or ''} {d['num_threads']} threads".replace("  ", " ")
+        libs = [f"{d['prefix']} {d.get('version') or '?'} ({d['num_threads']} threads)"
                 for d in threadpool_info() if d.get("user_api") == "blas"]
         blas = "; BLAS: " + ", ".join(libs) if libs else ""
     except ImportError:

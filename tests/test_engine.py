@@ -247,3 +247,66 @@ def test_parameters_are_views_of_one_vector():
     assert net.W[1].dtype == np.float32
     X = np.ones((3, 5), dtype=np.float32)
     assert net.predict_output(X).dtype == np.float32
+
+
+# ------------------------------------------------------------ L-BFGS in the row space of X
+def _wide(seed=11, m=40, n_x=300, classes=3):
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, n_x))
+    y = np.argmax(X[:, :classes] + 0.2 * rng.standard_normal((m, classes)), axis=1)
+    return X, y
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_row_space_lbfgs_is_lbfgs_on_x(monkeypatch, early_stopping):
+    from logitlab import SoftmaxRegression
+    from logitlab.numpy_engine import rowspace
+
+    X, y = _wide()
+    kw = dict(tol=1e-10, max_iter=3000, early_stopping=early_stopping, random_state=0,
+              n_iter_no_change=1000)
+    calls = []
+    real = rowspace.train_in_row_space
+    monkeypatch.setattr(rowspace, "train_in_row_space",
+                        lambda *a: calls.append(1) or real(*a))
+    reduced = SoftmaxRegression(**kw).fit(X, y)
+    assert calls, "300 features for 40 examples should train in the row space"
+    monkeypatch.setattr(rowspace, "MIN_WIDTH_RATIO", 10**9)
+    direct = SoftmaxRegression(**kw).fit(X, y)
+    assert len(calls) == 1
+    np.testing.assert_allclose(reduced.history_[:10], direct.history_[:10], rtol=1e-9)
+    np.testing.assert_allclose(reduced.predict_proba(X), direct.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(reduced.coef_, direct.coef_, atol=1e-4)
+    np.testing.assert_allclose(reduced.intercept_, direct.intercept_, atol=1e-4)
+    if early_stopping:
+        np.testing.assert_allclose(reduced.validation_history_[:10],
+                                   direct.validation_history_[:10], rtol=1e-9)
+
+
+def test_row_space_falls_back_on_repeated_examples():
+    from logitlab import LogisticRegression
+    from logitlab.numpy_engine import rowspace
+
+    X, y = _wide(classes=2)
+    X = np.vstack([X, X[:5]])  # repeated examples: the Gram matrix is singular
+    y = np.concatenate([y, y[:5]])
+    net = Network(ModelSpec(n_x=X.shape[1], n_out=1, head="binary"))
+    assert rowspace.applies(net, X.T, "lbfgs")
+    assert rowspace.train_in_row_space(net, X.T, y[None, :].astype(float), None,
+                                       lambda *a: pytest.fail("must not train")) is None
+    clf = LogisticRegression(tol=1e-8, max_iter=1000).fit(X, y)
+    assert clf.score(X, y) == 1.0
+
+
+def test_row_space_only_for_linear_lbfgs_from_zero():
+    from logitlab.numpy_engine import rowspace
+
+    X = np.zeros((300, 40))
+    lin = Network(ModelSpec(n_x=300, n_out=3, head="softmax"))
+    assert rowspace.applies(lin, X, "lbfgs")
+    assert not rowspace.applies(lin, X, "gd")  # gd stays the notes' literal update
+    assert not rowspace.applies(lin, X[:60], "lbfgs")  # not wide enough to pay off
+    deep = Network(ModelSpec(n_x=300, hidden=(4,), n_out=3, head="softmax"))
+    assert not rowspace.applies(deep, X, "lbfgs")
+    lin.initialize("random", np.random.default_rng(0))
+    assert not rowspace.applies(lin, X, "lbfgs")

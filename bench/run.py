@@ -1,0 +1,41 @@
+"""Run the three benchmarks in one process and print a summary of their ratios.
+
+Run from anywhere: ``python bench/run.py``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import bench_gd_iteration
+import bench_signs
+import bench_vectorization
+from _common import machine_info
+
+
+def main():
+    info = machine_info().replace("load average", "load average before the run")
+    t0 = time.perf_counter()
+    results = []
+    for bench in (bench_vectorization, bench_gd_iteration, bench_signs):
+        results.append((bench.__name__, bench.main()))
+        print()
+    print("== summary ==")
+    for name, res in results:
+        if res is None:
+            print(f"{name}: skipped (data set not found)")
+            continue
+        print(f"{name}: {res.line()}")
+        extra = getattr(res, "extra", None)
+        if extra and "accuracy_ok" in extra:
+            a = extra["accuracy"]
+            print(f"{name}: test accuracy ours {a['logitlab']:.4f} >= sklearn {a['sklearn']:.4f}"
+                  f" {'PASS' if extra['accuracy_ok'] else 'MISS'}")
+    print(info)
+    print(f"total {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
