@@ -24,7 +24,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import functional as F
-from .numpy_engine import INITS, SOLVERS, Network, train
+from . import numpy_engine
+from .numpy_engine import INITS, SOLVERS, Network
 from .spec import HIDDEN_ACTIVATIONS, ModelSpec
 
 __all__ = [
@@ -72,7 +73,15 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
     momentum : float, default=0.9
         β of the ``momentum`` solver.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        Adam's decay rates and its ε."""
+        Adam's decay rates and its ε.
+    engine : {"numpy", "torch"}, default="numpy"
+        Train with the NumPy engine or with PyTorch (``pip install 'logitlab[torch]'``).
+        Both give the same numbers; predictions always run on the NumPy copy, so a model
+        trained on a GPU predicts anywhere.
+    device : str, default="auto"
+        Torch engine only: "auto" (CUDA when present), "cpu", "cuda" or "cuda:N".
+    autocast : bool, default=False
+        Torch engine only: run the forward pass under bfloat16 autocast (for CUDA)."""
 
 _SHARED_ATTRS_DOC = """classes_ : ndarray
         The class labels (for multi-label: the label indices 0 .. n_labels−1).
@@ -122,6 +131,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "engine": [StrOptions({"numpy", "torch"})],
+        "device": [str],
+        "autocast": ["boolean"],
     }
 
     # set by subclasses: the fixed head (None = chosen from y), hidden layers
@@ -222,8 +234,15 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_network(self, X, Y, head, y_strat):
+        engine = _engine(self.engine)
         rs = check_random_state(self.random_state)
-        rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        seed = rs.randint(np.iinfo(np.int32).max)
+        kwargs = {}
+        if self.engine == "torch":
+            # under torchrun every rank must initialise, split and shuffle alike
+            seed = engine.shared_seed(seed, self.device)
+            kwargs = {"device": self.device, "autocast": self.autocast}
+        rng = np.random.default_rng(seed)
         spec = ModelSpec(n_x=X.shape[1], hidden=self._hidden(), n_out=Y.shape[0],
                          head=head, activation=self._activation())
         net = Network(spec, dtype=self.dtype)
@@ -239,12 +258,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                                       stratify=strat, random_state=int(rng.integers(2**31)))
             XT, X_val = X[tr].T, X[va].T
             Y, Y_val = Y[:, tr], Y[:, va]
-        result = train(
+        result = engine.train(
             net, XT, Y, solver=self.solver, learning_rate=self.learning_rate,
             max_iter=self.max_iter, batch_size=self.batch_size, tol=self.tol,
             alpha=self.alpha, n_iter_no_change=self.n_iter_no_change, X_val=X_val,
             Y_val=Y_val, rng=rng, momentum=self.momentum, beta_1=self.beta_1,
-            beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose,
+            beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose, **kwargs,
         )
         self.network_ = net
         self.n_iter_ = result.n_iter
@@ -343,6 +362,20 @@ class _LinearMixin:
         return self.network_.b[0].ravel()
 
 
+def _engine(name):
+    """The engine module that trains: ``numpy_engine`` or ``torch_engine``."""
+    if name == "numpy":
+        return numpy_engine
+    try:
+        from . import torch_engine
+    except ImportError as exc:
+        raise ImportError(
+            "engine='torch' needs PyTorch, which is not installed: "
+            "pip install 'logitlab[torch]' (or use engine='numpy')"
+        ) from exc
+    return torch_engine
+
+
 def _store_params(estimator, params):
     """Keep the constructor's arguments unchanged, as scikit-learn requires."""
     for name, value in params.items():
@@ -386,7 +419,8 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
     def __init__(self, *, solver="lbfgs", learning_rate=0.01, max_iter=100, batch_size=None,
                  tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
                  verbose=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 engine="numpy", device="auto", autocast=False):
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -428,7 +462,8 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
     def __init__(self, *, solver="lbfgs", learning_rate=0.01, max_iter=100, batch_size=None,
                  tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
                  verbose=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 engine="numpy", device="auto", autocast=False):
         _store_params(self, locals())
 
 
@@ -474,7 +509,8 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
     def __init__(self, *, threshold=0.5, solver="lbfgs", learning_rate=0.01, max_iter=100,
                  batch_size=None, tol=1e-4, alpha=1.0, init="auto", random_state=None,
                  dtype="float64", verbose=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 engine="numpy", device="auto", autocast=False):
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -537,7 +573,8 @@ class NeuralNetClassifier(_NetworkClassifier):
                  solver="adam", learning_rate=0.01, max_iter=200, batch_size=None, tol=1e-4,
                  alpha=1e-4, init="auto", random_state=None, dtype="float64", verbose=0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+                 momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, engine="numpy",
+                 device="auto", autocast=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         _store_params(self, locals())

@@ -108,6 +108,16 @@ class Network:
     def set_params(self, theta):
         self.theta[:] = theta
 
+    # what the solvers' monitor needs of a model (the torch engine provides the same)
+    def snapshot(self):
+        return self.theta.copy()
+
+    def restore(self, snapshot):
+        self.theta[:] = snapshot
+
+    def all_finite(self):
+        return bool(np.all(np.isfinite(self.theta)))
+
     # ------------------------------------------------------------------ forward pass
     def forward(self, X):
         """Forward propagation; returns the output logits Z[L], probabilities A[L] and

@@ -133,8 +133,11 @@ def take_columns(X, idx):
     return X[:, idx]
 
 
-class _Monitor:
-    """Stopping rules shared by all solvers.
+class Monitor:
+    """Stopping rules shared by all solvers and both engines.
+
+    ``model`` offers ``cost(X_val, Y_val)`` (the validation cost, without penalty),
+    ``all_finite()``, ``snapshot()`` and ``restore(snapshot)``.
 
     - With a validation set (early stopping): stop when the validation cost has not
       improved by more than ``tol`` for ``n_iter_no_change`` iterations in a row, and
@@ -158,7 +161,7 @@ class _Monitor:
 
     def after_update(self, it, J):
         """Called after update ``it`` whose pre-update cost was ``J``; True = stop."""
-        if not np.isfinite(J) or not np.all(np.isfinite(self.net.theta)):
+        if not np.isfinite(J) or not self.net.all_finite():
             raise FloatingPointError(
                 f"training diverged at iteration {it}: the cost became {J}; "
                 "lower the learning rate"
@@ -172,7 +175,7 @@ class _Monitor:
             res.validation_history.append(v)
             if v < self.best - self.tol:
                 self.best, self.bad = v, 0
-                self.best_theta = self.net.theta.copy()
+                self.best_theta = self.net.snapshot()
                 res.best_iteration = it + 1
             else:
                 self.bad += 1
@@ -195,7 +198,7 @@ class _Monitor:
 
     def finish(self):
         if self.best_theta is not None:
-            self.net.theta[:] = self.best_theta
+            self.net.restore(self.best_theta)
 
 
 def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_size=None,
@@ -235,7 +238,7 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
     rng = np.random.default_rng(rng)
     m = X.shape[1]
     result = TrainResult()
-    monitor = _Monitor(net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter,
+    monitor = Monitor(net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter,
                        callback)
     if solver == "lbfgs":
         if batch_size is not None and batch_size < m:

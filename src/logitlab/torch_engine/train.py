@@ -1,0 +1,231 @@
+"""Training on torch: the NumPy engine's solvers and rules, with torch.optim doing the
+updates, on CPU or CUDA, in one process or many under ``torch.distributed``.
+
+:func:`train` takes and returns what :func:`logitlab.numpy_engine.train` does — a
+NumPy network, X (n_x, m) and Y (n_out, m) in the notes' layout — and follows the same
+rules (``history[i]`` is J before update i, one entry per epoch for mini-batch
+solvers; the same ``tol``, early stopping and L2 penalty), so the two engines give the
+same numbers. Data in memory is moved to the device once, and each mini-batch is drawn
+by indexing that tensor with the batch's indices: no per-example ``__getitem__``, no
+collation.
+
+Under ``torchrun`` (WORLD_SIZE > 1) the module is wrapped in DistributedDataParallel
+(gloo on CPU, nccl on CUDA). Every rank draws the same global batch and takes its
+interleaved shard, batch[rank::world] — what a DistributedSampler over that order
+gives — and scales its loss so that DDP's gradient average is the gradient of the
+whole global batch: a run on N processes matches one process with the same batch size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from ..numpy_engine.solvers import SOLVERS, Monitor, TrainResult, batches
+from .module import TorchNetwork
+
+
+def resolve_device(device="auto"):
+    """``"auto"`` is CUDA when present (``cuda:LOCAL_RANK`` under torchrun), else CPU."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA "
+                             "device(s) are present")
+    elif dev.type != "cpu":
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    return dev
+
+
+def setup_distributed(dev):
+    """(rank, world size), joining the process group when launched by torchrun."""
+    if not dist.is_available():
+        return 0, 1
+    if not dist.is_initialized():
+        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+            return 0, 1
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def shared_seed(seed, device="auto"):
+    """Rank 0's seed on every rank (so initialisation, splits and batch order agree
+    when ``random_state`` is None); the seed itself in a single process."""
+    rank, world = setup_distributed(resolve_device(device))
+    if world == 1:
+        return seed
+    box = [seed]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+class _Model:
+    """What the shared :class:`~logitlab.numpy_engine.solvers.Monitor` needs of a model,
+    for a torch module."""
+
+    def __init__(self, module, world):
+        self.module, self.world = module, world
+
+    @torch.no_grad()
+    def cost(self, X, T):
+        # validation data is whole on every rank: no reduction needed
+        return float(self.module.loss_sum(self.module(X), T)) / X.shape[0]
+
+    def all_finite(self):
+        return bool(torch.isfinite(self.module.flat()).all())
+
+    def snapshot(self):
+        return self.module.flat().clone()
+
+    def restore(self, snapshot):
+        self.module.set_flat(snapshot)
+
+
+def _targets(Y, head, dev, dtype):
+    """Y (n_out, m) in the notes' layout -> torch targets with one row per example."""
+    if head == "softmax":
+        return torch.as_tensor(np.argmax(Y, axis=0), device=dev)
+    return torch.as_tensor(np.ascontiguousarray(Y.T), device=dev, dtype=dtype)
+
+
+def _optimizer(params, solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol):
+    if solver in ("gd", "sgd"):
+        return torch.optim.SGD(params, lr=learning_rate)
+    if solver == "momentum":
+        # dampening = momentum gives v := βv + (1 − β)dθ, the NumPy engine's rule
+        return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, dampening=momentum)
+    if solver == "adam":
+        return torch.optim.Adam(params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon)
+    # one L-BFGS iteration per step(), so every iteration is recorded and monitored
+    # (max_eval must be set: its default, 5/4 of max_iter, would leave the line search
+    # a single evaluation)
+    return torch.optim.LBFGS(params, lr=1.0, max_iter=1, max_eval=25, history_size=10,
+                             tolerance_grad=tol, tolerance_change=0.0,
+                             line_search_fn="strong_wolfe")
+
+
+def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_size=None,
+          tol=0.0, alpha=0.0, n_iter_no_change=10, X_val=None, Y_val=None, rng=None,
+          momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, verbose=0, callback=None,
+          device="auto", autocast=False):
+    """Train the NumPy network ``net`` in place, on torch; returns a ``TrainResult``.
+
+    Arguments as :func:`logitlab.numpy_engine.train`, plus ``device`` and ``autocast``
+    (bfloat16 autocast of the forward pass, for CUDA).
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    dev = resolve_device(device)
+    rank, world = setup_distributed(dev)
+    if solver == "lbfgs" and world > 1:
+        raise ValueError("solver='lbfgs' does not run distributed; use gd, sgd, momentum "
+                         "or adam under torchrun")
+    if solver == "lbfgs" and batch_size is not None and batch_size < X.shape[1]:
+        raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
+    rng = np.random.default_rng(rng)
+    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
+    head, m = net.spec.head, X.shape[1]
+
+    module = TorchNetwork(net.spec, dtype=dtype, device=dev)
+    module.load_numpy(net)
+    model = module
+    if world > 1:
+        model = DistributedDataParallel(module, device_ids=[dev.index] if dev.type == "cuda"
+                                        else None)
+    Xt = torch.as_tensor(X.T, device=dev)  # the estimator's (m, n_x) rows: no copy on CPU
+    T = _targets(Y, head, dev, dtype)
+    Xv = Tv = None
+    if X_val is not None:
+        Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
+
+    result = TrainResult()
+    adapter = _Model(module, world)
+    monitor = Monitor(adapter, result, tol, n_iter_no_change, Xv, Tv,
+                      verbose if rank == 0 else 0, max_iter, callback)
+    monitor.use_tol = solver != "lbfgs"  # L-BFGS stops on its gradient instead
+    opt = _optimizer(model.parameters(), solver, learning_rate, momentum, beta_1, beta_2,
+                     epsilon, tol)
+    amp = (torch.autocast(dev.type, dtype=torch.bfloat16) if autocast
+           else contextlib.nullcontext())
+
+    def shard(idx):
+        """This rank's part of a global batch (all of it in one process)."""
+        if idx is None:
+            return (Xt, T) if world == 1 else (Xt[rank::world], T[rank::world])
+        local = torch.as_tensor(idx[rank::world], device=dev)
+        return Xt[local], T[local]
+
+    def reduce_sum(value):
+        if world > 1:
+            value = value.detach().clone()
+            dist.all_reduce(value)
+        return value
+
+    def loss_of(idx, n):
+        """J of a global batch of n examples, and its parts; DDP's average of the
+        ranks' gradients of it is the gradient of the whole batch."""
+        Xb, Tb = shard(idx)
+        with amp:
+            Z = model(Xb)
+        local = module.loss_sum(Z, Tb)
+        penalty = module.penalty(alpha, m)
+        return local * (world / n) + penalty, local, penalty
+
+    def step(idx, n):
+        """One update; returns this rank's loss sum and the penalty, both taken before it."""
+        opt.zero_grad(set_to_none=True)
+        loss, local, penalty = loss_of(idx, n)
+        loss.backward()
+        before = (local.detach(), float(penalty.detach() if torch.is_tensor(penalty)
+                                        else penalty))
+        opt.step()
+        return before
+
+    @torch.no_grad()
+    def full_cost():
+        Xb, Tb = shard(None)
+        with amp:
+            Z = module(Xb)
+        return float(reduce_sum(module.loss_sum(Z, Tb))) / m + float(module.penalty(alpha, m))
+
+    full = batch_size is None or batch_size >= m
+    converged = False
+    for it in range(max_iter):
+        if solver == "lbfgs":
+            def closure():
+                opt.zero_grad(set_to_none=True)
+                loss, _, _ = loss_of(None, m)
+                loss.backward()
+                return loss
+
+            J = float(opt.step(closure).detach())
+            grads = torch.cat([p.grad.reshape(-1) for p in module.parameters()])
+            converged = tol > 0 and float(grads.abs().max()) <= tol
+        elif full:
+            local, penalty = step(None, m)
+            J = float(reduce_sum(local)) / m + penalty
+        else:
+            J = full_cost()  # the epoch's entry: J before its first update
+            for idx in batches(m, batch_size, rng):
+                step(idx, len(idx))
+        if monitor.after_update(it, J) or converged:
+            result.converged = result.converged or converged
+            break
+    monitor.finish()
+    module.to_numpy(net)
+    return result
+
