@@ -15,7 +15,11 @@ ESTIMATORS = [
     SoftmaxRegression(),
     OneVsAllClassifier(),
     MultiLabelClassifier(),
-    NeuralNetClassifier(),
+    # Regularised and seeded: on check_classifier_multioutput's 42 unscaled examples
+    # (features 0..12) the default alpha=1e-4 lets the logits pass 36.7, where σ(z)
+    # rounds to exactly 1.0 in float64, so probabilities tie where decision values do
+    # not and the check's rank comparison fails (alpha=1: |z| < 19 for every seed tried).
+    NeuralNetClassifier(alpha=1.0, random_state=0),
 ]
 
 # MultiLabelClassifier takes only a 0/1 indicator matrix y (n_samples, n_labels) and

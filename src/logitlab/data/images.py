@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
+__all__ = ["IMAGE_EXTENSIONS", "list_image_folder", "load_image_folder"]
 
 #: File name extensions read as images (compared case-insensitively).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -89,20 +89,66 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
     >>> X[0, :3], X[3, :3]  # R, G, B of the top-left pixel
     (array([1., 0., 0.]), array([0., 0., 1.]))
     """
-    root = Path(path)
-    if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
-    size = int(size)
-    key = color.lower() if isinstance(color, str) else color
-    if key not in _COLORS:
-        raise ValueError(f"color must be 'rgb' or 'grayscale', got {color!r}")
-    mode, channels = _COLORS[key]
+    size, mode, channels = _check_size_color(size, color)
+    files, y, class_names = list_image_folder(path, classes)
+    X = np.empty((len(files), size * size * channels), dtype=np.float64)
+    for i, file in enumerate(files):
+        X[i] = _read_image(file, size, mode).reshape(-1)  # uint8 -> float64, row-major H, W, C
+    X /= 255.0
+    return X, y, class_names
 
+
+def list_image_folder(path, classes=None):
+    """List the image files of an image folder (one sub-folder per class), unread.
+
+    The scan behind `load_image_folder`, for loaders that decode one image at a time:
+    the same files, in the same order, with the same classes, and the same checks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder holding one sub-folder per class (see `load_image_folder`).
+    classes : sequence of str, optional
+        The sub-folders to list, in this order; by default every sub-folder, sorted.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        The image files, class by class, each class's files sorted by name.
+    y : ndarray of shape (n_images,), int
+        Index of each file's class in ``class_names``.
+    class_names : list of str
+        The class (sub-folder) names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path``, or a sub-folder named in ``classes``, does not exist.
+    ValueError
+        If ``path`` is not a folder or has no sub-folders, or if a class folder holds
+        no image files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from logitlab.data import list_image_folder
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ["cat", "dog"]:
+    ...         (Path(tmp) / name).mkdir()
+    ...         Image.new("RGB", (4, 4)).save(Path(tmp) / name / "a.png")
+    ...     _ = (Path(tmp) / "dog" / "notes.txt").write_text("not an image")
+    ...     files, y, class_names = list_image_folder(tmp)
+    ...     [f.relative_to(tmp).as_posix() for f in files], y, class_names
+    (['cat/a.png', 'dog/a.png'], array([0, 1]), ['cat', 'dog'])
+    """
+    root = Path(path)
     if not root.exists():
         raise FileNotFoundError(f"image folder {str(root)!r} does not exist")
     if not root.is_dir():
         raise ValueError(
-            f"{str(root)!r} is not a folder: load_image_folder expects a folder with one "
+            f"{str(root)!r} is not a folder: an image folder is a folder with one "
             "sub-folder of images per class"
         )
     class_names = _class_names(root, classes)
@@ -118,13 +164,19 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
             )
         files.extend(folder / n for n in names)
         counts.append(len(names))
-
-    X = np.empty((len(files), size * size * channels), dtype=np.float64)
-    for i, file in enumerate(files):
-        X[i] = _read_image(file, size, mode).reshape(-1)  # uint8 -> float64, row-major H, W, C
-    X /= 255.0
     y = np.repeat(np.arange(len(class_names), dtype=np.intp), counts)
-    return X, y, class_names
+    return files, y, class_names
+
+
+def _check_size_color(size, color):
+    """Validate ``size`` and ``color``; return (size, Pillow mode, channels)."""
+    if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"size must be a positive integer, got {size!r}")
+    key = color.lower() if isinstance(color, str) else color
+    if key not in _COLORS:
+        raise ValueError(f"color must be 'rgb' or 'grayscale', got {color!r}")
+    mode, channels = _COLORS[key]
+    return int(size), mode, channels
 
 
 def _class_names(root, classes):

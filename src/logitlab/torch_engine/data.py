@@ -1,0 +1,661 @@
+"""PyTorch ``Dataset`` classes and ``DataLoader`` mini-batches, as the notes teach them.
+
+A ``torch.utils.data.Dataset`` answers two questions: how many examples there are
+(``__len__``) and what example ``i`` is (``__getitem__``); a ``DataLoader`` draws
+indices with a sampler, fetches the examples (in worker processes when
+``num_workers > 0``) and stacks them into mini-batches. The datasets here give, for
+example ``i``, the features as one unrolled row (the layout of scikit-learn and of
+`logitlab.data.load_image_folder`), and the label:
+
+- `ArrayDataset`: arrays already in memory;
+- `HDF5Dataset`: an HDF5 file, such as the notes' ``train_catvnoncat.h5``, read one
+  example at a time, each worker process with its own file handle;
+- `ImageFolderDataset`: a folder of images, one sub-folder per class, decoded one
+  image at a time exactly as `logitlab.data.load_image_folder` decodes them.
+
+`make_loader` builds the ``DataLoader``: seeded (the same ``seed`` gives the same
+batches in the same order), and sharded across processes under ``torch.distributed``.
+
+Shapes, per example and per batch (``B`` the batch size), in the style of
+``torch.nn.Linear``:
+
+- x: ``(n_x,)`` floating (``dtype``, default ``torch.float32``); batch ``(B, n_x)``;
+- y: ``()`` ``int64`` class index, or ``(n_labels,)`` 0/1 indicators of ``dtype``;
+  batch ``(B,)`` or ``(B, n_labels)``.
+
+An example is the pair ``(x, y)``, or ``x`` alone for a dataset without labels.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import random
+from numbers import Integral
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from ..data.images import _check_size_color, _read_image, list_image_folder
+
+__all__ = [
+    "ArrayDataset",
+    "HDF5Dataset",
+    "ImageFolderDataset",
+    "make_loader",
+    "set_epoch",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _check_dtype(dtype):
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating torch dtype (e.g. torch.float32), got {dtype!r}")
+    return dtype
+
+
+def _numpy_dtype(dtype):
+    """The NumPy twin of a torch dtype (None where NumPy has none, e.g. bfloat16)."""
+    try:
+        return torch.empty((), dtype=dtype).numpy().dtype
+    except TypeError:
+        return None
+
+
+def _tensor(a, dtype):
+    """``a`` (a NumPy array) as a CPU tensor of ``dtype``, sharing memory where it can."""
+    if a.dtype == _numpy_dtype(dtype) and a.flags.writeable and all(s >= 0 for s in a.strides):
+        return torch.from_numpy(a)  # zero-copy
+    if dtype.is_floating_point and a.dtype.kind not in "f":
+        a = a.astype(np.float64)  # exact for ints up to 2**53, then one rounding to dtype
+    return torch.from_numpy(np.array(a, copy=True)).to(dtype)
+
+
+def _features(a, dtype):
+    """One example read from disk -> its unrolled ``(n_x,)`` tensor of ``dtype``.
+
+    uint8 (pixels) are scaled to [0, 1] in float64, then rounded to ``dtype`` once:
+    bit-identical to `load_image_folder`'s float64 rows cast to ``dtype``.
+    """
+    a = np.asarray(a).reshape(-1)
+    if a.dtype == np.uint8:
+        a = a.astype(np.float64) / 255.0
+    elif a.dtype.kind not in "f":
+        a = a.astype(np.float64)
+    return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
+
+
+def _class_indices(y, where):
+    """1-D labels -> int64 class indices (integral and >= 0), or ValueError."""
+    if y.dtype.kind == "b":
+        return y.astype(np.int64)
+    if y.dtype.kind in "iu":
+        out = y.astype(np.int64, copy=False)
+    elif y.dtype.kind == "f":
+        if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            raise ValueError(f"{where}: 1-D labels must be integer class indices, "
+                             f"got non-integral values of dtype {y.dtype}")
+        out = y.astype(np.int64)
+    else:
+        raise ValueError(f"{where}: labels must be numeric, got dtype {y.dtype}")
+    if out.size and out.min() < 0:
+        raise ValueError(f"{where}: class indices must be >= 0, got {int(out.min())}")
+    return out
+
+
+def _labels(y, n, dtype, where):
+    """Labels -> (tensor, kind): (n,) int64 class indices or (n, L) ``dtype`` indicators."""
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{where}: y must be of shape (n_samples,) (class indices) or "
+                         f"(n_samples, n_labels) (0/1 indicators), got shape {y.shape}")
+    if y.shape[0] != n:
+        hint = ""
+        if y.ndim == 2 and y.shape == (1, n):
+            hint = " (y is a (1, m) row, the notes' layout: give it as y.reshape(-1))"
+        raise ValueError(f"{where}: x holds {n} examples but y holds {y.shape[0]}{hint}")
+    if y.ndim == 1:
+        return _tensor(_class_indices(y, where), torch.int64)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: labels must be numeric, got dtype {y.dtype}")
+    return _tensor(y, dtype)
+
+
+def _index(i, n):
+    """``i`` as an int in [0, n), negative indices counting from the end."""
+    try:
+        i = operator.index(i)
+    except TypeError:
+        raise TypeError(f"dataset indices must be integers, got {type(i).__name__}") from None
+    if not -n <= i < n:
+        raise IndexError(f"index {i} is out of range for a dataset of {n} examples")
+    return i + n if i < 0 else i
+
+
+def _check_transform(transform):
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be callable or None, got {transform!r}")
+    return transform
+
+
+# --------------------------------------------------------------------------- datasets
+
+class ArrayDataset(Dataset):
+    """Examples held in memory: rows of ``X``, with labels ``y``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        One example per row (scikit-learn's layout).
+    y : array-like of shape (n_samples,) or (n_samples, n_labels), optional
+        Class indices (integers >= 0), or 0/1 label indicators, one row per example.
+        None (prediction) makes each example ``x`` alone.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of ``x`` (and of indicator labels).
+
+    Attributes
+    ----------
+    X : torch.Tensor of shape (n_samples, n_features)
+        The features. Shares memory with ``X`` when ``X`` is a writable NumPy array
+        of ``dtype`` already (``torch.from_numpy``), else a converted copy. Engines
+        may index it directly (``X[idx]``) instead of going through a ``DataLoader``.
+    y : torch.Tensor of shape (n_samples,) or (n_samples, n_labels), or None
+        ``int64`` class indices or ``dtype`` indicators (zero-copy where ``y``
+        already has that dtype).
+    n_features : int
+        ``n_x``, the length of ``x``.
+
+    Notes
+    -----
+    Shapes (``B`` the batch size of a `make_loader` batch):
+
+    - x: ``(n_x,)``, ``dtype``; batch ``(B, n_x)``.
+    - y: ``()`` ``int64`` for class indices, ``(n_labels,)`` ``dtype`` for
+      indicators; batch ``(B,)`` or ``(B, n_labels)``.
+
+    ``dataset[i]`` is ``(X[i], y[i])`` (views, no copy), or ``X[i]`` when ``y`` is
+    None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from logitlab.torch_engine.data import ArrayDataset, make_loader
+    >>> X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    >>> ds = ArrayDataset(X, np.array([0, 1, 2, 0, 1, 2]))
+    >>> len(ds), ds.n_features
+    (6, 2)
+    >>> ds[1]
+    (tensor([2., 3.]), tensor(1))
+    >>> np.shares_memory(ds.X.numpy(), X)  # float32 in, float32 out: no copy
+    True
+    >>> xb, yb = next(iter(make_loader(ds, batch_size=4, shuffle=False)))
+    >>> xb.shape, yb.shape, xb.dtype, yb.dtype
+    (torch.Size([4, 2]), torch.Size([4]), torch.float32, torch.int64)
+    >>> ArrayDataset(X)[0]  # no labels: x alone
+    tensor([0., 1.])
+    """
+
+    def __init__(self, X, y=None, *, dtype=torch.float32):
+        self.dtype = _check_dtype(dtype)
+        X = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be of shape (n_samples, n_features), got shape {X.shape}")
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"X must be numeric, got dtype {X.dtype}")
+        self.X = _tensor(X, dtype)
+        self.n_features = X.shape[1]
+        if y is None:
+            self.y = None
+        else:
+            if isinstance(y, torch.Tensor):
+                y = y.detach().cpu().numpy()
+            self.y = _labels(y, X.shape[0], dtype, "ArrayDataset")
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):
+        i = _index(i, len(self))
+        if self.y is None:
+            return self.X[i]
+        return self.X[i], self.y[i]
+
+
+class HDF5Dataset(Dataset):
+    """Examples read one at a time from an HDF5 file (h5py), such as the notes' data.
+
+    The notes' ``train_catvnoncat.h5`` holds ``train_set_x`` (m, 64, 64, 3) uint8,
+    ``train_set_y`` (m,) and ``list_classes``: ``HDF5Dataset(path, "train_set_x",
+    "train_set_y")`` gives its examples unrolled and scaled as the notes do,
+    ``x = train_set_x[i].reshape(-1) / 255``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The HDF5 file.
+    x_key : str
+        The dataset of features, of shape (m, ...): example ``i`` is ``f[x_key][i]``,
+        unrolled row-major to ``n_x`` values. uint8 data (pixels) is scaled to [0, 1]
+        by dividing by 255; other numeric data is passed through as is.
+    y_key : str, optional
+        The dataset of labels: (m,) class indices or (m, n_labels) 0/1 indicators.
+        Labels are small: they are read once, here. None (prediction) makes each
+        example ``x`` alone.
+    transform : callable, optional
+        Applied to each ``x`` tensor, ``(n_x,)``, after unrolling and scaling; what it
+        returns is the example's ``x``. Must be picklable for ``num_workers > 0``
+        under the spawn or forkserver start methods.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of ``x`` (and of indicator labels).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    y : torch.Tensor of shape (m,) or (m, n_labels), or None
+        The labels, ``int64`` class indices or ``dtype`` indicators.
+    shape : tuple of int
+        Shape of the ``x_key`` dataset, ``(m, ...)``.
+    n_features : int
+        ``n_x``, the length of ``x``: the product of ``shape[1:]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    OSError
+        If the file cannot be opened or read (not HDF5, truncated or corrupt); the
+        message names the file (and the key and index, for a failed read).
+    KeyError
+        If ``x_key`` or ``y_key`` is not in the file; the message names the file and
+        lists the keys it holds.
+    ValueError
+        If a key names a group rather than a dataset, if the data is not numeric, if
+        ``x`` and ``y`` hold different numbers of examples, or if ``y`` has the wrong
+        shape or values.
+
+    Notes
+    -----
+    Shapes (``B`` the batch size of a `make_loader` batch):
+
+    - x: ``(n_x,)``, ``dtype``, with ``n_x = H·W·C`` for ``(m, H, W, C)`` data; batch
+      ``(B, n_x)``.
+    - y: ``()`` ``int64`` for class indices, ``(n_labels,)`` ``dtype`` for
+      indicators; batch ``(B,)`` or ``(B, n_labels)``.
+
+    The constructor opens the file only to check it and read its shape and labels,
+    then closes it. The features are read lazily: the first ``dataset[i]`` in a
+    process opens the file read-only, and that handle serves that process from then
+    on, so each ``DataLoader`` worker opens its own (HDF5 handles must not be shared
+    across processes). A handle is never pickled: a pickled copy, or a worker started
+    by spawn or forkserver, opens the file afresh; a worker forked from a process that
+    had the file open notices the new process id and does the same. `close` closes
+    this process's handle (the next ``dataset[i]`` reopens it).
+
+    Examples
+    --------
+    A file in the notes' format, with 4 images of 2×2 pixels:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import h5py
+    >>> import numpy as np
+    >>> from logitlab.torch_engine.data import HDF5Dataset, make_loader
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     file = Path(tmp) / "train.h5"
+    ...     with h5py.File(file, "w") as f:
+    ...         _ = f.create_dataset("train_set_x", data=np.full((4, 2, 2, 3), 255, np.uint8))
+    ...         _ = f.create_dataset("train_set_y", data=np.array([0, 1, 1, 0]))
+    ...         _ = f.create_dataset("list_classes", data=[b"non-cat", b"cat"])
+    ...     ds = HDF5Dataset(file, "train_set_x", "train_set_y")
+    ...     x, y = ds[1]
+    ...     xb, yb = next(iter(make_loader(ds, batch_size=3, shuffle=False)))
+    ...     ds.close()
+    >>> len(ds), ds.shape, ds.n_features
+    (4, (4, 2, 2, 3), 12)
+    >>> x.shape, x.max(), y
+    (torch.Size([12]), tensor(1.), tensor(1))
+    >>> xb.shape, yb
+    (torch.Size([3, 12]), tensor([0, 1, 1]))
+    """
+
+    def __init__(self, path, x_key, y_key=None, *, transform=None, dtype=torch.float32):
+        self.path = Path(path)
+        self.x_key = x_key
+        self.y_key = y_key
+        self.transform = _check_transform(transform)
+        self.dtype = _check_dtype(dtype)
+        self._h5 = self._x = self._pid = None
+        with self._open() as f:
+            x = self._dataset(f, x_key)
+            if x.ndim < 1:
+                raise ValueError(f"{self._where(x_key)} is a scalar; it must hold one "
+                                 "example per entry along its first axis")
+            if x.dtype.kind not in "biuf":
+                raise ValueError(f"{self._where(x_key)} must be numeric, got dtype {x.dtype}")
+            self.shape = tuple(int(s) for s in x.shape)
+            self.n_features = int(np.prod(self.shape[1:], dtype=np.int64))
+            if y_key is None:
+                self.y = None
+            else:
+                yd = self._dataset(f, y_key)
+                try:
+                    y = yd[()]
+                except OSError as exc:
+                    raise OSError(f"cannot read {self._where(y_key)} (truncated or "
+                                  f"corrupt file?): {exc}") from exc
+                self.y = _labels(y, self.shape[0], dtype,
+                                 f"{self._where(x_key)} and key {y_key!r}")
+
+    def _where(self, key):
+        return f"HDF5 file {str(self.path)!r}, key {key!r}"
+
+    def _open(self):
+        if not self.path.exists():
+            raise FileNotFoundError(f"HDF5 file {str(self.path)!r} does not exist")
+        try:
+            return h5py.File(self.path, "r")
+        except OSError as exc:
+            raise OSError(f"cannot open HDF5 file {str(self.path)!r} (not an HDF5 file, "
+                          f"or truncated or corrupt?): {exc}") from exc
+
+    def _dataset(self, f, key):
+        if key not in f:
+            keys = ", ".join(repr(k) for k in f.keys()) or "none"
+            raise KeyError(f"HDF5 file {str(self.path)!r} has no key {key!r}; "
+                           f"its top-level keys: {keys}")
+        d = f[key]
+        if not isinstance(d, h5py.Dataset):
+            raise ValueError(f"{self._where(key)} is a group, not a dataset")
+        return d
+
+    def _features_dataset(self):
+        """This process's open ``x_key`` dataset (opening the file on first use)."""
+        pid = os.getpid()
+        if self._x is None or self._pid != pid:
+            # a handle inherited from another process (fork) is dropped, not used
+            self._h5 = self._x = None
+            f = self._open()
+            self._h5, self._x, self._pid = f, f[self.x_key], pid
+        return self._x
+
+    def close(self):
+        """Close this process's file handle, if open (``dataset[i]`` reopens it)."""
+        if self._h5 is not None and self._pid == os.getpid():
+            self._h5.close()
+        self._h5 = self._x = self._pid = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_h5"] = state["_x"] = state["_pid"] = None  # never pickle a handle
+        return state
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, i):
+        i = _index(i, len(self))
+        data = self._features_dataset()
+        try:
+            a = data[i]
+        except OSError as exc:
+            raise OSError(f"cannot read example {i} of {self._where(self.x_key)} "
+                          f"(truncated or corrupt file?): {exc}") from exc
+        x = _features(a, self.dtype)
+        if self.transform is not None:
+            x = self.transform(x)
+        if self.y is None:
+            return x
+        return x, self.y[i]
+
+
+class ImageFolderDataset(Dataset):
+    """A folder of images, one sub-folder per class, decoded one image per example.
+
+    The files, classes and decoding are those of `logitlab.data.load_image_folder`
+    (upright by EXIF, RGB or grayscale, Lanczos-resized to ``size × size``, unrolled
+    row-major over (height, width, channel), divided by 255), so
+    ``ImageFolderDataset(p)[i][0]`` is exactly ``load_image_folder(p)[0][i]`` rounded
+    to ``dtype``. Only the file paths are kept in memory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder holding one sub-folder per class.
+    size : int, default=64
+        Side of the square images, in pixels.
+    color : {"rgb", "grayscale"}, default="rgb"
+        3 channels or 1.
+    classes : sequence of str, optional
+        The sub-folders to read, in this order; by default every sub-folder, sorted.
+    transform : callable, optional
+        Applied to each ``x`` tensor, ``(n_x,)``; what it returns is the example's
+        ``x``.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of ``x``.
+
+    Attributes
+    ----------
+    files : list of pathlib.Path
+        The image files, class by class, each class's files sorted by name.
+    targets : ndarray of shape (n_images,), int
+        Class index of each file (``load_image_folder``'s ``y``).
+    classes : list of str
+        The class (sub-folder) names: class ``k`` is ``classes[k]``.
+    n_features : int
+        ``n_x = size · size · channels``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As `logitlab.data.load_image_folder`, when the folder is scanned (here) or an
+        image cannot be decoded (in ``dataset[i]``, naming the file).
+
+    Notes
+    -----
+    Shapes (``B`` the batch size of a `make_loader` batch):
+
+    - x: ``(n_x,)``, ``dtype``, ``n_x = size·size·channels``; batch ``(B, n_x)``.
+    - y: ``()`` ``int64`` class index; batch ``(B,)``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from logitlab.torch_engine.data import ImageFolderDataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name, rgb in [("cat", (255, 0, 0)), ("dog", (0, 0, 255))]:
+    ...         (Path(tmp) / name).mkdir()
+    ...         for k in range(2):
+    ...             Image.new("RGB", (10, 8), rgb).save(Path(tmp) / name / f"{k}.png")
+    ...     ds = ImageFolderDataset(tmp, size=4)
+    ...     x, y = ds[3]
+    >>> len(ds), ds.classes, ds.targets, ds.n_features
+    (4, ['cat', 'dog'], array([0, 0, 1, 1]), 48)
+    >>> x.shape, x[:3], y  # R, G, B of the top-left pixel of a blue dog
+    (torch.Size([48]), tensor([0., 0., 1.]), tensor(1))
+    """
+
+    def __init__(self, path, size=64, color="rgb", classes=None, *, transform=None,
+                 dtype=torch.float32):
+        self.size, self._mode, channels = _check_size_color(size, color)
+        self.color = color
+        self.transform = _check_transform(transform)
+        self.dtype = _check_dtype(dtype)
+        self.files, self.targets, self.classes = list_image_folder(path, classes)
+        self.n_features = self.size * self.size * channels
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        i = _index(i, len(self))
+        x = _features(_read_image(self.files[i], self.size, self._mode), self.dtype)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, torch.tensor(int(self.targets[i]), dtype=torch.int64)
+
+
+# --------------------------------------------------------------------------- loading
+
+def _seed_worker(worker_id):
+    """``worker_init_fn``: seed NumPy and ``random`` in each worker from torch's seed.
+
+    torch seeds worker ``k`` with ``base_seed + k``, ``base_seed`` drawn from the
+    loader's generator: so NumPy draws in a transform differ between workers and
+    are reproducible from ``make_loader``'s ``seed``.
+    """
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def _check_int(value, name, minimum):
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def make_loader(dataset, batch_size=32, *, shuffle=True, seed=0, num_workers=0,
+                drop_last=False, distributed=None):
+    """A ``DataLoader`` of mini-batches of ``dataset``, seeded and reproducible.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        A map-style dataset (``__len__`` and ``__getitem__``), such as `ArrayDataset`,
+        `HDF5Dataset` or `ImageFolderDataset`.
+    batch_size : int, default=32
+        Examples per batch (the last batch of an epoch may be smaller).
+    shuffle : bool, default=True
+        Draw the examples in a new random order each epoch; False keeps the dataset's
+        order.
+    seed : int, default=0
+        Seeds the loader's ``torch.Generator`` (the shuffle and the workers' seeds), or
+        the ``DistributedSampler``: the same seed gives the same batches, in the same
+        order, epoch after epoch, whatever ``num_workers``.
+    num_workers : int, default=0
+        Worker processes that fetch examples; 0 fetches them in this process. Workers
+        are kept alive across epochs (``persistent_workers``), and each seeds NumPy
+        and ``random`` from its torch seed.
+    drop_last : bool, default=False
+        Drop the last batch of an epoch when it is smaller than ``batch_size`` (and,
+        distributed, the examples that do not split evenly across processes, rather
+        than repeating some to even out the shards).
+    distributed : bool, optional
+        Give each process of a ``torch.distributed`` job its own shard through a
+        ``DistributedSampler(dataset, shuffle=shuffle, seed=seed)``. None (default)
+        does so when ``torch.distributed.is_initialized()``.
+
+    Returns
+    -------
+    loader : torch.utils.data.DataLoader
+        Yields ``(x, y)`` batches, ``x`` of shape ``(B, n_x)`` and ``y`` of shape
+        ``(B,)`` or ``(B, n_labels)`` (or ``x`` alone for datasets without labels).
+        Memory is pinned for fast copies to the GPU when CUDA is available.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` < 1, ``num_workers`` < 0 or ``seed`` is not an integer.
+    RuntimeError
+        If ``distributed=True`` but no process group is initialized.
+
+    Notes
+    -----
+    A ``DistributedSampler`` shuffles with ``seed + epoch``: call
+    ``set_epoch(loader, epoch)`` before each epoch, or every epoch repeats the first
+    one's order. Without it, the loader's generator moves on by itself, so each epoch
+    has a new order (the same sequence of orders on every run).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from logitlab.torch_engine.data import ArrayDataset, make_loader, set_epoch
+    >>> ds = ArrayDataset(torch.arange(10.0).reshape(10, 1), torch.arange(10))
+    >>> loader = make_loader(ds, batch_size=4, seed=1)
+    >>> for epoch in range(2):
+    ...     _ = set_epoch(loader, epoch)  # a no-op here, needed when distributed
+    ...     print([xb.shape[0] for xb, yb in loader])
+    [4, 4, 2]
+    [4, 4, 2]
+    >>> order = [i for _, yb in make_loader(ds, 4, seed=1) for i in yb.tolist()]
+    >>> sorted(order) == list(range(10))  # each example once per epoch
+    True
+    >>> order == [i for _, yb in make_loader(ds, 4, seed=1) for i in yb.tolist()]
+    True
+    >>> [len(xb) for xb, _ in make_loader(ds, 4, drop_last=True)]
+    [4, 4]
+    """
+    batch_size = _check_int(batch_size, "batch_size", 1)
+    num_workers = _check_int(num_workers, "num_workers", 0)
+    if not isinstance(seed, Integral) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if distributed is None:
+        distributed = dist.is_available() and dist.is_initialized()
+    generator = torch.Generator()
+    generator.manual_seed(int(seed))
+    sampler = None
+    if distributed:
+        if not (dist.is_available() and dist.is_initialized()):
+            raise RuntimeError(
+                "make_loader(distributed=True) needs a torch.distributed process group: "
+                "call torch.distributed.init_process_group() first (torchrun sets up "
+                "the environment it reads)"
+            )
+        sampler = DistributedSampler(dataset, shuffle=bool(shuffle), seed=int(seed),
+                                     drop_last=bool(drop_last))
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=bool(shuffle) if sampler is None else None,
+        sampler=sampler,
+        num_workers=num_workers,
+        drop_last=bool(drop_last),
+        generator=generator,
+        worker_init_fn=_seed_worker if num_workers > 0 else None,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
+
+
+def set_epoch(loader, epoch):
+    """Tell ``loader``'s sampler the epoch, where it asks for it (``DistributedSampler``).
+
+    Call it at the start of every epoch: a ``DistributedSampler`` shuffles with
+    ``seed + epoch``, the same order on every process, a new one each epoch.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        A loader from `make_loader` (or any ``DataLoader``).
+    epoch : int
+        The epoch about to start, 0 for the first.
+
+    Returns
+    -------
+    bool
+        Whether the sampler took the epoch (False for samplers without
+        ``set_epoch``, which need none).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from logitlab.torch_engine.data import ArrayDataset, make_loader, set_epoch
+    >>> set_epoch(make_loader(ArrayDataset(torch.zeros(4, 1))), 0)
+    False
+    """
+    epoch = _check_int(epoch, "epoch", 0)
+    for sampler in (getattr(loader, "sampler", None),
+                    getattr(getattr(loader, "batch_sampler", None), "sampler", None)):
+        if callable(getattr(sampler, "set_epoch", None)):
+            sampler.set_epoch(epoch)
+            return True
+    return False
