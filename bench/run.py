@@ -10,6 +10,7 @@ import time
 
 import bench_gd_iteration
 import bench_signs
+import bench_torch
 import bench_vectorization
 from _common import machine_info
 
@@ -18,8 +19,10 @@ def main():
     info = machine_info().replace("load average", "load average before the run")
     t0 = time.perf_counter()
     results = []
-    for bench in (bench_vectorization, bench_gd_iteration, bench_signs):
-        results.append((bench.__name__, bench.main()))
+    for bench in (bench_vectorization, bench_gd_iteration, bench_signs, bench_torch):
+        res = bench.main()
+        for r in res if isinstance(res, list) else [res]:
+            results.append((bench.__name__, r))
         print()
     print("== summary ==")
     for name, res in results:
@@ -28,6 +31,9 @@ def main():
             continue
         print(f"{name}: {res.line()}")
         extra = getattr(res, "extra", None)
+        if extra and "torch_vs_numpy" in extra:
+            print(f"{name}: torch engine / NumPy engine, samples/s: "
+                  f"{extra['torch_vs_numpy']:.2f}x (reported)")
         if extra and "accuracy_ok" in extra:
             a = extra["accuracy"]
             print(f"{name}: test accuracy ours {a['logitlab']:.4f} >= sklearn {a['sklearn']:.4f}"
