@@ -146,3 +146,71 @@ def test_cuda_matches_cpu(data):
     np.testing.assert_allclose(gpu.network_.theta, cpu.network_.theta, rtol=1e-6, atol=1e-9)
     auto = NeuralNetClassifier(device="auto", **kw)
     auto.fit(X, y)
+
+
+# ----------------------------------------------------------------- streamed datasets
+def _color_folder(root, n=6):
+    from PIL import Image
+
+    colors = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (20, 40, 210)}
+    rng = np.random.default_rng(0)
+    for name, rgb in colors.items():
+        (root / name).mkdir()
+        for i in range(n):
+            noise = rng.integers(-20, 20, (10, 10, 3))
+            px = np.clip(np.array(rgb) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(px).save(root / name / f"{i}.png")
+    return root
+
+
+def test_fit_dataset_from_an_image_folder(tmp_path):
+    from logitlab.data import load_image_folder
+    from logitlab.torch_engine.data import ImageFolderDataset
+
+    root = _color_folder(tmp_path)
+    ds = ImageFolderDataset(root, size=8)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), solver="adam", learning_rate=0.05,
+                              batch_size=4, max_iter=25, tol=0, random_state=0,
+                              engine="torch", device="cpu").fit_dataset(ds)
+    assert list(clf.classes_) == ["blue", "green", "red"]
+    assert clf.n_features_in_ == 8 * 8 * 3 and len(clf.history_) == 25
+    assert clf.history_[-1] < 0.5 * clf.history_[0]
+    X, y, names = load_image_folder(root, size=8)
+    np.testing.assert_array_equal(clf.predict(X), np.asarray(names)[y])
+
+
+def test_fit_dataset_from_hdf5_with_workers(tmp_path):
+    import h5py
+
+    from logitlab.torch_engine.data import HDF5Dataset
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 64)
+    x = rng.integers(0, 120, (64, 6, 6, 3)) + 100 * y[:, None, None, None]
+    path = tmp_path / "train_catvnoncat.h5"
+    with h5py.File(path, "w") as f:
+        f["train_set_x"] = x.astype(np.uint8)
+        f["train_set_y"] = y
+        f["list_classes"] = [b"non-cat", b"cat"]
+    ds = HDF5Dataset(path, "train_set_x", "train_set_y")
+    clf = LogisticRegression(solver="sgd", learning_rate=0.5, batch_size=16, max_iter=15,
+                             tol=0, engine="torch", device="cpu").fit_dataset(ds,
+                                                                              num_workers=2)
+    assert clf.network_.spec.head == "binary" and list(clf.classes_) == [0, 1]
+    assert clf.history_[-1] < clf.history_[0]
+    X = x.reshape(64, -1) / 255.0
+    assert clf.score(X, y) > 0.9
+
+
+def test_fit_dataset_errors():
+    from logitlab.torch_engine.data import ArrayDataset
+
+    ds = ArrayDataset(np.zeros((4, 2)), np.array([0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="engine='torch'"):
+        NeuralNetClassifier(batch_size=2).fit_dataset(ds)
+    with pytest.raises(ValueError, match="set batch_size"):
+        NeuralNetClassifier(engine="torch").fit_dataset(ds)
+    with pytest.raises(ValueError, match="labels in memory"):
+        NeuralNetClassifier(engine="torch", batch_size=2).fit_dataset(ArrayDataset(np.zeros((4, 2))))
+    with pytest.raises(ValueError, match="lbfgs"):
+        NeuralNetClassifier(engine="torch", batch_size=2, solver="lbfgs").fit_dataset(ds)

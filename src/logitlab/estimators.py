@@ -233,20 +233,25 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self._fit_network(X, Y, head, y_strat)
         return self
 
-    def _fit_network(self, X, Y, head, y_strat):
+    def _start(self, n_x, n_out, head):
+        """The engine, the seeded generator and a freshly initialised network."""
         engine = _engine(self.engine)
-        rs = check_random_state(self.random_state)
-        seed = rs.randint(np.iinfo(np.int32).max)
-        kwargs = {}
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if self.engine == "torch":
             # under torchrun every rank must initialise, split and shuffle alike
             seed = engine.shared_seed(seed, self.device)
-            kwargs = {"device": self.device, "autocast": self.autocast}
         rng = np.random.default_rng(seed)
-        spec = ModelSpec(n_x=X.shape[1], hidden=self._hidden(), n_out=Y.shape[0],
-                         head=head, activation=self._activation())
+        spec = ModelSpec(n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head,
+                         activation=self._activation())
         net = Network(spec, dtype=self.dtype)
         net.initialize(self.init, rng)
+        return engine, rng, net
+
+    def _fit_network(self, X, Y, head, y_strat):
+        engine, rng, net = self._start(X.shape[1], Y.shape[0], head)
+        kwargs = {}
+        if self.engine == "torch":
+            kwargs = {"device": self.device, "autocast": self.autocast}
         XT = X.T  # the notes' layout (n_x, m): a view, not a copy
         X_val = Y_val = None
         if self.early_stopping:
@@ -265,6 +270,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             Y_val=Y_val, rng=rng, momentum=self.momentum, beta_1=self.beta_1,
             beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose, **kwargs,
         )
+        return self._finish(net, result)
+
+    def _finish(self, net, result):
         self.network_ = net
         self.n_iter_ = result.n_iter
         self.history_ = np.asarray(result.history)
@@ -279,6 +287,57 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         return result
+
+    def fit_dataset(self, dataset, *, num_workers=0):
+        """Train on a torch ``Dataset`` read batch by batch (``engine="torch"``).
+
+        For data that does not fit in memory: an
+        :class:`~logitlab.torch_engine.data.ImageFolderDataset`, an
+        :class:`~logitlab.torch_engine.data.HDF5Dataset`, or any dataset whose items are
+        ``(x, y)`` and whose labels are in memory as ``.targets`` or ``.y``. Mini-batches
+        of ``batch_size`` come from a seeded ``DataLoader`` with ``num_workers``
+        reader processes (a ``DistributedSampler`` under torchrun). ``history_[i]`` is
+        epoch i's mean mini-batch cost, each taken before its own update (measuring J
+        at each epoch's start would read the data twice). Class names are taken from
+        ``dataset.classes`` when it has them.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if self.engine != "torch":
+            raise ValueError("fit_dataset streams data through PyTorch: set engine='torch'")
+        if self.batch_size is None:
+            raise ValueError("fit_dataset reads mini-batches: set batch_size (e.g. 32)")
+        if self.early_stopping:
+            raise ValueError("early_stopping needs a validation set in memory; with "
+                             "fit_dataset, hold one out and use fit, or set max_iter")
+        labels = getattr(dataset, "targets", None)
+        if labels is None:
+            labels = getattr(dataset, "y", None)
+        if labels is None:
+            raise ValueError("fit_dataset needs the dataset's labels in memory, as "
+                             "`.targets` or `.y`")
+        labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
+        Y, head, _ = self._encode_y(labels)
+        values = self.classes_
+        names = getattr(dataset, "classes", None)
+        if names is not None and head != "multilabel":
+            self.classes_ = np.asarray(names)[values]
+        n_x = getattr(dataset, "n_features", None) or int(np.prod(dataset[0][0].shape))
+        self.n_features_in_ = int(n_x)
+        engine, rng, net = self._start(self.n_features_in_, Y.shape[0], head)
+        result = engine.train_dataset(
+            net, dataset, class_values=values, batch_size=self.batch_size,
+            solver=self.solver, learning_rate=self.learning_rate, max_iter=self.max_iter,
+            tol=self.tol, alpha=self.alpha, n_iter_no_change=self.n_iter_no_change,
+            seed=int(rng.integers(2**31)), num_workers=num_workers, momentum=self.momentum,
+            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+            verbose=self.verbose, device=self.device, autocast=self.autocast,
+        )
+        self._finish(net, result)
+        return self
 
     # ------------------------------------------------------------------ predict
     def _output_logits(self, X):

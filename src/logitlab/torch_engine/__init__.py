@@ -14,6 +14,7 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
     ) from exc
 
 from .module import TorchNetwork
-from .train import resolve_device, setup_distributed, shared_seed, train
+from .train import resolve_device, setup_distributed, shared_seed, train, train_dataset
 
-__all__ = ["TorchNetwork", "resolve_device", "setup_distributed", "shared_seed", "train"]
+__all__ = ["TorchNetwork", "resolve_device", "setup_distributed", "shared_seed", "train",
+           "train_dataset"]

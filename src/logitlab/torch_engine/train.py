@@ -218,8 +218,7 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
         opt.zero_grad(set_to_none=True)
         loss, local, penalty = loss_of(idx, n)
         loss.backward()
-        before = (local.detach(), float(penalty.detach() if torch.is_tensor(penalty)
-                                        else penalty))
+        before = (local.detach(), _value(penalty))
         opt.step()
         return before
 
@@ -270,3 +269,82 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
     module.to_numpy(net)
     return result
 
+
+
+def train_dataset(net, dataset, *, class_values, batch_size, solver="sgd", learning_rate=0.01,
+                  max_iter=100, tol=0.0, alpha=0.0, n_iter_no_change=10, seed=0,
+                  num_workers=0, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                  verbose=0, callback=None, device="auto", autocast=False):
+    """Train ``net`` on a torch ``Dataset`` read batch by batch (bounded memory).
+
+    A seeded ``DataLoader`` (``make_loader``; a ``DistributedSampler`` under torchrun)
+    draws the mini-batches, with ``num_workers`` processes reading ahead. Each
+    ``history`` entry is the epoch's mean mini-batch cost, each taken before its own
+    update: a whole extra pass to measure J at the epoch's start would double the
+    reading of data that does not fit in memory. ``class_values`` are the label values
+    of the output units, in order (for class-index labels).
+    """
+    from .data import make_loader, set_epoch
+
+    if solver == "lbfgs":
+        raise ValueError("solver='lbfgs' needs the full batch in memory; streamed data "
+                         "trains with gd, sgd, momentum or adam")
+    dev = resolve_device(device)
+    rank, world = setup_distributed(dev)
+    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
+    head, m = net.spec.head, len(dataset)
+    module = TorchNetwork(net.spec, dtype=dtype, device=dev)
+    module.load_numpy(net)
+    model = module
+    if world > 1:
+        model = DistributedDataParallel(module, device_ids=[dev.index] if dev.type == "cuda"
+                                        else None)
+    loader = make_loader(dataset, batch_size, shuffle=True, seed=seed, num_workers=num_workers,
+                         distributed=world > 1)
+    if head != "multilabel":  # label value -> output unit
+        values = torch.as_tensor(np.asarray(class_values, dtype=np.int64))
+        lookup = torch.full((int(values.max()) + 1,), -1, dtype=torch.int64)
+        lookup[values] = torch.arange(len(values))
+        lookup = lookup.to(dev)
+    result = TrainResult()
+    monitor = Monitor(_Model(module, world), result, tol, n_iter_no_change, None, None,
+                      verbose if rank == 0 else 0, max_iter, callback)
+    opt = _optimizer(model.parameters(), solver, learning_rate, momentum, beta_1, beta_2,
+                     epsilon, tol)
+    amp = (torch.autocast(dev.type, dtype=torch.bfloat16) if autocast
+           else contextlib.nullcontext())
+    for epoch in range(max_iter):
+        set_epoch(loader, epoch)
+        totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
+        for xb, yb in loader:
+            xb = xb.to(dev, dtype=dtype, non_blocking=True)
+            yb = yb.to(dev, non_blocking=True)
+            if head == "softmax":
+                T = lookup[yb]
+            elif head == "binary":
+                T = lookup[yb].to(dtype).unsqueeze(1)
+            else:
+                T = yb.to(dtype)
+            n = xb.shape[0]
+            opt.zero_grad(set_to_none=True)
+            with amp:
+                Z = model(xb)
+            local = module.loss_sum(Z, T)
+            penalty = module.penalty(alpha, m)
+            loss = local / n + penalty
+            loss.backward()
+            totals[0] += local.detach().double() + n * _value(penalty)
+            totals[1] += n
+            opt.step()
+        if world > 1:
+            dist.all_reduce(totals)
+        J = float(totals[0] / totals[1])
+        if monitor.after_update(epoch, J):
+            break
+    module.to_numpy(net)
+    return result
+
+
+def _value(x):
+    """A float from a number or a tensor, without touching autograd."""
+    return float(x.detach()) if torch.is_tensor(x) else float(x)
