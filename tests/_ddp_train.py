@@ -23,6 +23,10 @@ if __name__ == "__main__":
     clf = fit(solver, None if seed == "none" else int(seed),
               {"engine": "torch", "device": "cpu"})
     rank = dist.get_rank()
+    dist.barrier()  # every rank done training before anyone writes or leaves
     np.savez(f"{out}.rank{rank}.npz", theta=clf.network_.theta, history=clf.history_,
              world=dist.get_world_size())
+    # leave together: a rank that exits while its peer still holds the gloo connection
+    # can make the peer abort in teardown
+    dist.barrier()
     dist.destroy_process_group()
