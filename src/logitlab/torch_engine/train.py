@@ -95,6 +95,21 @@ class _Model:
         self.module.set_flat(snapshot)
 
 
+def _prepare(net, dev, world, autocast):
+    """The torch module holding ``net``'s parameters, what trains it (DDP under
+    torchrun), its dtype and the forward pass's autocast context."""
+    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
+    module = TorchNetwork(net.spec, dtype=dtype, device=dev)
+    module.load_numpy(net)
+    model = module
+    if world > 1:
+        model = DistributedDataParallel(module, device_ids=[dev.index] if dev.type == "cuda"
+                                        else None)
+    amp = (torch.autocast(dev.type, dtype=torch.bfloat16) if autocast
+           else contextlib.nullcontext())
+    return module, model, dtype, amp
+
+
 def _targets(Y, head, dev, dtype):
     """Y (n_out, m) in the notes' layout -> torch targets with one row per example."""
     if head == "softmax":
@@ -165,15 +180,8 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
     if solver == "lbfgs" and batch_size is not None and batch_size < X.shape[1]:
         raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
     rng = np.random.default_rng(rng)
-    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
     head, m = net.spec.head, X.shape[1]
-
-    module = TorchNetwork(net.spec, dtype=dtype, device=dev)
-    module.load_numpy(net)
-    model = module
-    if world > 1:
-        model = DistributedDataParallel(module, device_ids=[dev.index] if dev.type == "cuda"
-                                        else None)
+    module, model, dtype, amp = _prepare(net, dev, world, autocast)
     Xt = torch.as_tensor(X.T, device=dev)  # the estimator's (m, n_x) rows: no copy on CPU
     T = _targets(Y, head, dev, dtype)
     Xv = Tv = None
@@ -187,8 +195,6 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
     monitor.use_tol = solver != "lbfgs"  # L-BFGS stops on its gradient instead
     opt = _optimizer(model.parameters(), solver, learning_rate, momentum, beta_1, beta_2,
                      epsilon, tol)
-    amp = (torch.autocast(dev.type, dtype=torch.bfloat16) if autocast
-           else contextlib.nullcontext())
 
     def shard(idx):
         """This rank's part of a global batch (all of it in one process)."""
@@ -291,14 +297,8 @@ def train_dataset(net, dataset, *, class_values, batch_size, solver="sgd", learn
                          "trains with gd, sgd, momentum or adam")
     dev = resolve_device(device)
     rank, world = setup_distributed(dev)
-    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
     head, m = net.spec.head, len(dataset)
-    module = TorchNetwork(net.spec, dtype=dtype, device=dev)
-    module.load_numpy(net)
-    model = module
-    if world > 1:
-        model = DistributedDataParallel(module, device_ids=[dev.index] if dev.type == "cuda"
-                                        else None)
+    module, model, dtype, amp = _prepare(net, dev, world, autocast)
     loader = make_loader(dataset, batch_size, shuffle=True, seed=seed, num_workers=num_workers,
                          distributed=world > 1)
     if head != "multilabel":  # label value -> output unit
@@ -311,8 +311,6 @@ def train_dataset(net, dataset, *, class_values, batch_size, solver="sgd", learn
                       verbose if rank == 0 else 0, max_iter, callback)
     opt = _optimizer(model.parameters(), solver, learning_rate, momentum, beta_1, beta_2,
                      epsilon, tol)
-    amp = (torch.autocast(dev.type, dtype=torch.bfloat16) if autocast
-           else contextlib.nullcontext())
     for epoch in range(max_iter):
         set_epoch(loader, epoch)
         totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
