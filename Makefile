@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m logitlab.demo
+	$(BIN)/logitlab demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -215,7 +215,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                              y_numeric=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, callback=None):
         """Train on X of shape (n_samples, n_features) and y.
 
         Parameters
@@ -223,6 +223,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1 for
             multi-label data.
+        callback : callable, optional
+            Called as ``callback(iteration, cost)`` after every iteration (epoch for
+            mini-batch solvers), e.g. to show progress.
 
         Returns
         -------
@@ -230,7 +233,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         """
         X, y = self._validate_fit(X, y)
         Y, head, y_strat = self._encode_y(y)
-        self._fit_network(X, Y, head, y_strat)
+        self._fit_network(X, Y, head, y_strat, callback)
         return self
 
     def _start(self, n_x, n_out, head):
@@ -247,7 +250,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         net.initialize(self.init, rng)
         return engine, rng, net
 
-    def _fit_network(self, X, Y, head, y_strat):
+    def _fit_network(self, X, Y, head, y_strat, callback=None):
         engine, rng, net = self._start(X.shape[1], Y.shape[0], head)
         kwargs = {}
         if self.engine == "torch":
@@ -268,7 +271,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter, batch_size=self.batch_size, tol=self.tol,
             alpha=self.alpha, n_iter_no_change=self.n_iter_no_change, X_val=X_val,
             Y_val=Y_val, rng=rng, momentum=self.momentum, beta_1=self.beta_1,
-            beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose, **kwargs,
+            beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose,
+            callback=None if callback is None else (lambda it, J, _model: callback(it, J)),
+            **kwargs,
         )
         return self._finish(net, result)
 
