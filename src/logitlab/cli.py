@@ -1,0 +1,467 @@
+"""The ``logitlab`` command: train, evaluate and predict on your own data.
+
+    logitlab train --data SRC --model mlp --out RUN_DIR
+    logitlab evaluate RUN_DIR --data SRC
+    logitlab predict RUN_DIR FILE...
+    logitlab datasets
+    logitlab demo
+
+Bad input ends in one line on stderr naming the file and the problem, exit code 2
+(``--debug`` shows the traceback instead). Everything written to RUN_DIR goes to a
+temporary name first and is then renamed, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ._version import __version__
+
+MODELS = ("auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp")
+MODEL_FILE = "model.safetensors"
+
+
+class UserError(click.ClickException):
+    """A problem with the user's input: one line, exit code 2."""
+
+    exit_code = 2
+
+
+# ------------------------------------------------------------------------- plumbing
+class _Group(click.Group):
+    """Turns the library's errors about bad input into one line and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("logitlab: interrupted", err=True)
+            sys.exit(130)
+        except (ValueError, OSError, KeyError, ImportError) as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            msg = str(exc) or type(exc).__name__
+            if isinstance(exc, KeyError) and exc.args:
+                msg = str(exc.args[0])
+            raise UserError(" ".join(msg.split())) from None
+
+
+def _atomic_write(path, data, mode="w"):
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False)
+
+
+def data_options(func):
+    """Options that say how to read a data source."""
+    opts = [
+        click.option("--size", type=click.IntRange(1), default=None,
+                     help="Images: resize to SIZE×SIZE pixels (default 64)."),
+        click.option("--color", type=click.Choice(["rgb", "grayscale"]), default=None,
+                     help="Images: colour channels (default rgb)."),
+        click.option("--positive", default=None, metavar="NAME",
+                     help="Images: binary task, class NAME against the rest."),
+        click.option("--manifest", default=None, type=click.Path(dir_okay=False),
+                     help="Images: CSV of file,labels (labels split by ';') for a "
+                          "multi-label task."),
+        click.option("--labels", default=None, metavar="SPEC",
+                     help="CSV/ARFF: label column(s) by name (a,b,c) or 'last:N'."),
+        click.option("--x-key", default=None, help="HDF5/NPZ: the features' key."),
+        click.option("--y-key", default=None, help="HDF5/NPZ: the labels' key."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def _loader_kwargs(size, color, positive, manifest, labels, x_key, y_key):
+    return {"size": size or 64, "color": color or "rgb", "positive": positive,
+            "manifest": manifest, "labels": labels, "x_key": x_key, "y_key": y_key}
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="logitlab")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx, debug):
+    """Neural-network classifiers from the notes' math: train, evaluate, predict."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+# ---------------------------------------------------------------------------- train
+def _estimator(model, task, *, hidden, activation, solver, lr, epochs, batch_size, alpha,
+               tol, early_stopping, engine, device, seed):
+    from . import (LogisticRegression, MultiLabelClassifier, NeuralNetClassifier,
+                   OneVsAllClassifier, SoftmaxRegression)
+
+    if model == "auto":
+        model = {"binary": "logistic", "multiclass": "softmax",
+                 "multilabel": "multilabel"}[task]
+    fits = {"logistic": ("binary",), "softmax": ("binary", "multiclass"),
+            "one-vs-all": ("binary", "multiclass"), "multilabel": ("multilabel",),
+            "mlp": ("binary", "multiclass", "multilabel")}
+    if task not in fits[model]:
+        raise ValueError(f"--model {model} does not fit a {task} task; use "
+                         + " or ".join(m for m, t in fits.items() if task in t))
+    kw = {"random_state": seed, "engine": engine, "device": device,
+          "early_stopping": early_stopping}
+    for name, value in (("solver", solver), ("learning_rate", lr), ("max_iter", epochs),
+                        ("batch_size", batch_size), ("alpha", alpha), ("tol", tol)):
+        if value is not None:
+            kw[name] = value
+    if model == "mlp":
+        return model, NeuralNetClassifier(hidden_layer_sizes=hidden, activation=activation, **kw)
+    if model == "one-vs-all":
+        return model, OneVsAllClassifier(LogisticRegression(**kw))
+    cls = {"logistic": LogisticRegression, "softmax": SoftmaxRegression,
+           "multilabel": MultiLabelClassifier}[model]
+    return model, cls(**kw)
+
+
+def _parse_hidden(text):
+    try:
+        sizes = tuple(int(h) for h in text.split(",") if h.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected sizes like 25,12, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter(f"expected positive sizes like 25,12, got {text!r}")
+    return sizes
+
+
+def _history_csv(history, validation):
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["iteration", "cost"] + (["validation_cost"] if validation is not None else []))
+    for i, J in enumerate(history):
+        row = [i, repr(float(J))]
+        if validation is not None:
+            row.append(repr(float(validation[i])) if i < len(validation) else "")
+        w.writerow(row)
+    return out.getvalue()
+
+
+@cli.command()
+@click.option("--data", "data_src", required=True, metavar="SRC",
+              help="Image folder, .h5/.hdf5, .csv, .arff, .npz or a built-in name.")
+@click.option("--test", "test_src", default=None, metavar="SRC",
+              help="Separate test data (else --test-size of --data, stratified).")
+@click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.2, show_default=True)
+@data_options
+@click.option("--model", type=click.Choice(MODELS), default="auto", show_default=True,
+              help="auto: logistic, softmax or multilabel, from the data.")
+@click.option("--hidden", default="25,12", show_default=True, help="mlp: hidden layer sizes.")
+@click.option("--activation", type=click.Choice(["relu", "tanh", "sigmoid"]), default="relu",
+              show_default=True)
+@click.option("--solver", type=click.Choice(["gd", "sgd", "momentum", "adam", "lbfgs"]),
+              default=None)
+@click.option("--lr", type=float, default=None, help="Learning rate.")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="max_iter.")
+@click.option("--batch-size", type=click.IntRange(1), default=None)
+@click.option("--alpha", type=click.FloatRange(0), default=None, help="L2 penalty.")
+@click.option("--tol", type=click.FloatRange(0), default=None)
+@click.option("--early-stopping", is_flag=True)
+@click.option("--standardize", is_flag=True, help="Scale features to mean 0, variance 1 "
+              "with the training set's statistics (saved with the model).")
+@click.option("--engine", type=click.Choice(["numpy", "torch"]), default="numpy",
+              show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              metavar="RUN_DIR", help="Folder for the model, metrics, plots and report.")
+def train(data_src, test_src, test_size, size, color, positive, manifest, labels, x_key,
+          y_key, model, hidden, activation, solver, lr, epochs, batch_size, alpha, tol,
+          early_stopping, standardize, engine, device, seed, out):
+    """Train a model on SRC and write RUN_DIR."""
+    from sklearn.preprocessing import StandardScaler
+
+    from .data import load_source, split
+    from .io import save_model
+
+    console = _console()
+    loader = _loader_kwargs(size, color, positive, manifest, labels, x_key, y_key)
+    data = load_source(data_src, random_state=seed, **loader)
+    tr, te = split(data, test=test_src, test_size=test_size, random_state=seed)
+    Xtr, Xte = tr.X, te.X
+    pre = {"task": data.task, "loader": {k: v for k, v in loader.items()
+                                         if k not in ("manifest",) and v is not None},
+           "image_shape": list(data.image_shape) if data.image_shape else None,
+           "feature_names": data.feature_names, "class_names": list(map(str,
+                                                                        data.class_names))}
+    if standardize:
+        scaler = StandardScaler().fit(Xtr)
+        Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
+        pre["mean"], pre["scale"] = scaler.mean_, scaler.scale_
+    name, est = _estimator(model, data.task, hidden=_parse_hidden(hidden),
+                           activation=activation, solver=solver, lr=lr, epochs=epochs,
+                           batch_size=batch_size, alpha=alpha, tol=tol,
+                           early_stopping=early_stopping, engine=engine, device=device,
+                           seed=seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    console.print(f"[bold]{data.source}[/]: {data.X.shape[0]} examples, "
+                  f"{data.X.shape[1]} features, {data.task} "
+                  f"({len(data.class_names)} {'labels' if data.task == 'multilabel' else 'classes'})"
+                  f"; training {name} on {len(tr.y)}, testing on {len(te.y)}")
+    t0 = time.perf_counter()
+    _fit_with_progress(est, Xtr, tr.y, console)
+    seconds = time.perf_counter() - t0
+    _write_run(out, est, name, data, tr, te, Xtr, Xte, pre, seconds,
+               settings=_settings(locals()), console=console)
+    save_model(est, out / MODEL_FILE, preprocessing=pre)
+    console.print(f"wrote [bold]{out}[/]: {MODEL_FILE}, metrics.json, history.csv, plots, "
+                  "report.html")
+
+
+def _settings(scope):
+    keys = ("data_src", "test_src", "test_size", "model", "hidden", "activation", "solver",
+            "lr", "epochs", "batch_size", "alpha", "tol", "early_stopping", "standardize",
+            "engine", "device", "seed", "size", "color", "positive", "labels")
+    return {k: scope[k] for k in keys if scope.get(k) is not None}
+
+
+def _fit_with_progress(est, X, y, console):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    total = getattr(est, "max_iter", None) or getattr(est.estimator, "max_iter", None)
+    if not hasattr(est, "network_") and not hasattr(est, "max_iter"):
+        total = None
+    with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("cost {task.fields[cost]}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("fit", total=total, cost="…")
+
+        def callback(it, J):
+            progress.update(task, completed=it + 1, cost=f"{J:.5f}")
+
+        if hasattr(est, "max_iter"):
+            est.fit(X, y, callback=callback)
+        else:  # one-vs-all: C models, no single cost
+            est.fit(X, y)
+
+
+def _predictions(est, X):
+    return est.predict(X), est.predict_proba(X)
+
+
+def _write_run(out, est, name, data, tr, te, Xtr, Xte, pre, seconds, settings, console):
+    from .report import compute_metrics, write_plots, write_report
+
+    y_pred, proba = _predictions(est, Xte)
+    classes = [str(c) for c in data.class_names]
+    metrics = compute_metrics(data.task, te.y, y_pred, proba, classes)
+    metrics["fit_seconds"] = seconds
+    train_pred = est.predict(Xtr)
+    if data.task == "multilabel":
+        metrics["train_hamming_loss"] = float(np.mean(train_pred != tr.y))
+    else:
+        metrics["train_accuracy"] = float(np.mean(train_pred == tr.y))
+    history = getattr(est, "history_", None)
+    if isinstance(history, list):  # one-vs-all: one history per class, no single curve
+        history = None
+    validation = getattr(est, "validation_history_", None)
+    two_d = Xte.shape[1] == 2
+    plots = write_plots(
+        out, task=data.task, history=history, validation_history=validation, y_true=te.y,
+        y_pred=y_pred, proba=proba, class_names=classes,
+        X2d=Xte if two_d else None, y2d=te.y if two_d else None,
+        predict_fn=est.predict if two_d else None,
+        images=te.X if data.image_shape else None, image_shape=data.image_shape,
+    )
+    _atomic_write(out / "metrics.json", json.dumps(metrics, indent=2, default=_json_default))
+    if history is not None:
+        _atomic_write(out / "history.csv", _history_csv(history, validation))
+    write_report(out, title=f"logitlab: {name} on {data.source}", settings=settings,
+                 metrics=metrics, plots=plots, history=history)
+    _print_metrics(console, metrics, data.task)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _print_metrics(console, metrics, task):
+    from rich.table import Table
+
+    table = Table(title="test metrics", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    keys = (("hamming_loss", "subset_accuracy", "micro_f1", "macro_f1", "log_loss")
+            if task == "multilabel" else
+            ("accuracy", "macro_precision", "macro_recall", "macro_f1", "log_loss"))
+    for k in keys + ("train_accuracy", "train_hamming_loss", "fit_seconds"):
+        v = metrics.get(k)
+        if isinstance(v, (int, float)):
+            table.add_row(k, f"{v:.4f}")
+    console.print(table)
+
+
+# ------------------------------------------------------------------------- evaluate
+def _load_run(run_dir):
+    from .io import read_model_file
+
+    path = Path(run_dir) / MODEL_FILE
+    if not Path(run_dir).is_dir():
+        raise FileNotFoundError(f"run folder {str(run_dir)!r} does not exist")
+    est, pre, _ = read_model_file(path)
+    return est, pre
+
+
+def _apply_preprocessing(X, pre):
+    """The training set's standardisation, when the model was trained with it."""
+    if "mean" in pre:
+        X = (X - pre["mean"]) / pre["scale"]
+    return X
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--data", "data_src", required=True, metavar="SRC")
+@data_options
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(run_dir, data_src, size, color, positive, manifest, labels, x_key, y_key,
+             as_json):
+    """Evaluate the model in RUN_DIR on SRC."""
+    from .data import load_source
+    from .report import compute_metrics
+
+    est, pre = _load_run(run_dir)
+    saved = pre.get("loader", {})
+    loader = _loader_kwargs(size or saved.get("size"), color or saved.get("color"),
+                            positive or saved.get("positive"), manifest,
+                            labels or saved.get("labels"), x_key or saved.get("x_key"),
+                            y_key or saved.get("y_key"))
+    data = load_source(data_src, **loader)
+    if data.X.shape[1] != est.n_features_in_:
+        raise ValueError(f"{data_src}: {data.X.shape[1]} features, but the model in "
+                         f"{run_dir} was trained on {est.n_features_in_}")
+    X = _apply_preprocessing(data.X, pre)
+    y_pred, proba = _predictions(est, X)
+    metrics = compute_metrics(data.task, data.y, y_pred, proba,
+                              [str(c) for c in data.class_names])
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2, default=_json_default))
+    else:
+        _print_metrics(_console(), metrics, data.task)
+
+
+# -------------------------------------------------------------------------- predict
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
+def predict(run_dir, files, as_json):
+    """Predict the label of each image FILE (or each row of a .csv/.npz table)."""
+    from .data.images import _read_image
+
+    est, pre = _load_run(run_dir)
+    loader = pre.get("loader", {})
+    rows, names = [], []
+    for f in files:
+        p = Path(f)
+        if not p.exists():
+            raise FileNotFoundError(f"{f}: no such file")
+        if p.suffix.lower() in (".csv", ".npz", ".arff"):
+            from .data import load_source
+
+            table = load_source(str(p), labels=loader.get("labels"),
+                                x_key=loader.get("x_key"), y_key=loader.get("y_key"))
+            rows.append(table.X)
+            names += [f"{f}:{i + 1}" for i in range(table.X.shape[0])]
+        else:
+            size, color = loader.get("size", 64), loader.get("color", "rgb")
+            mode = "RGB" if color == "rgb" else "L"
+            try:
+                x = _read_image(p, size, mode).reshape(1, -1) / 255.0
+            except Exception as exc:  # Pillow raises several types for bad files
+                raise ValueError(f"{f}: cannot read the image ({exc})") from None
+            rows.append(x)
+            names.append(f)
+    X = np.vstack(rows)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(f"{files[0]}: {X.shape[1]} features, but the model in {run_dir} "
+                         f"expects {est.n_features_in_}")
+    X = _apply_preprocessing(X, pre)
+    pred, proba = est.predict(X), est.predict_proba(X)
+    task = pre.get("task")
+    results = []
+    for i, name in enumerate(names):
+        if task == "multilabel":
+            labels = [str(c) for c, on in zip(pre.get("class_names", est.classes_), pred[i]) if on]
+            results.append({"input": name, "labels": labels,
+                            "probabilities": [float(p) for p in proba[i]]})
+        else:
+            k = int(np.argmax(proba[i]))
+            results.append({"input": name, "label": _plain(pred[i]),
+                            "probability": float(proba[i, k])})
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(r))
+        return
+    for r in results:
+        if "labels" in r:
+            click.echo(f"{r['input']}\t{';'.join(r['labels']) or '(none)'}")
+        else:
+            click.echo(f"{r['input']}\t{r['label']}\t{r['probability']:.4f}")
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+# ------------------------------------------------------------------ datasets, demo
+@cli.command()
+def datasets():
+    """List the built-in data sets."""
+    from .data import builtin_names
+
+    for name, desc in builtin_names().items():
+        click.echo(f"{name:20s} {desc}")
+
+
+@cli.command()
+def demo():
+    """Train every model on built-in data and print one table."""
+    from . import demo as tour
+
+    tour.main()
+
+
+def main(argv=None):
+    """Entry point of the ``logitlab`` console script."""
+    return cli.main(args=argv, prog_name="logitlab")
+
+
+if __name__ == "__main__":
+    main()
