@@ -20,10 +20,12 @@ import os
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import click
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._version import __version__
 
@@ -261,10 +263,15 @@ def _fit_with_progress(est, X, y, console):
         def callback(it, J):
             progress.update(task, completed=it + 1, cost=f"{J:.5f}")
 
-        if hasattr(est, "max_iter"):
-            est.fit(X, y, callback=callback)
-        else:  # one-vs-all: C models, no single cost
-            est.fit(X, y)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            if hasattr(est, "max_iter"):
+                est.fit(X, y, callback=callback)
+            else:  # one-vs-all: C models, no single cost
+                est.fit(X, y)
+    for message in dict.fromkeys(str(w.message) for w in caught
+                                 if issubclass(w.category, ConvergenceWarning)):
+        console.print(f"[yellow]note:[/] {message}")
 
 
 def _predictions(est, X):
@@ -317,9 +324,9 @@ def _print_metrics(console, metrics, task):
     table = Table(title="test metrics", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    keys = (("hamming_loss", "subset_accuracy", "micro_f1", "macro_f1", "log_loss")
+    keys = (("hamming_loss", "subset_accuracy", "f1_micro", "f1_macro", "log_loss")
             if task == "multilabel" else
-            ("accuracy", "macro_precision", "macro_recall", "macro_f1", "log_loss"))
+            ("accuracy", "precision_macro", "recall_macro", "f1_macro", "log_loss"))
     for k in keys + ("train_accuracy", "train_hamming_loss", "fit_seconds"):
         v = metrics.get(k)
         if isinstance(v, (int, float)):
@@ -400,8 +407,11 @@ def predict(run_dir, files, as_json):
             rows.append(table.X)
             names += [f"{f}:{i + 1}" for i in range(table.X.shape[0])]
         else:
-            size, color = loader.get("size", 64), loader.get("color", "rgb")
-            mode = "RGB" if color == "rgb" else "L"
+            # the training images' shape: a folder was resized to --size, an HDF5 file
+            # keeps its own
+            shape = pre.get("image_shape") or (loader.get("size", 64), None,
+                                               3 if loader.get("color", "rgb") == "rgb" else 1)
+            size, mode = shape[0], ("RGB" if shape[2] == 3 else "L")
             try:
                 x = _read_image(p, size, mode).reshape(1, -1) / 255.0
             except Exception as exc:  # Pillow raises several types for bad files
@@ -415,15 +425,16 @@ def predict(run_dir, files, as_json):
     X = _apply_preprocessing(X, pre)
     pred, proba = est.predict(X), est.predict_proba(X)
     task = pre.get("task")
+    names_of = pre.get("class_names") or [str(c) for c in est.classes_]
     results = []
     for i, name in enumerate(names):
         if task == "multilabel":
-            labels = [str(c) for c, on in zip(pre.get("class_names", est.classes_), pred[i]) if on]
+            labels = [str(c) for c, on in zip(names_of, pred[i]) if on]
             results.append({"input": name, "labels": labels,
                             "probabilities": [float(p) for p in proba[i]]})
         else:
             k = int(np.argmax(proba[i]))
-            results.append({"input": name, "label": _plain(pred[i]),
+            results.append({"input": name, "label": names_of[int(pred[i])],
                             "probability": float(proba[i, k])})
     if as_json:
         for r in results:
@@ -434,10 +445,6 @@ def predict(run_dir, files, as_json):
             click.echo(f"{r['input']}\t{';'.join(r['labels']) or '(none)'}")
         else:
             click.echo(f"{r['input']}\t{r['label']}\t{r['probability']:.4f}")
-
-
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
 
 
 # ------------------------------------------------------------------ datasets, demo

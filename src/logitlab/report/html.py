@@ -1,0 +1,326 @@
+"""A self-contained HTML page for a run: settings, metrics and plots.
+
+The page is static HTML5 with inline CSS: no JavaScript, no external resources. Plots
+are referenced by relative paths to the PNG files beside ``report.html``, so the run
+folder can be moved or archived as a whole. Every user-provided string (title, setting
+keys and values, class names, plot names) is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+import numbers
+import os
+import struct
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+from .._version import __version__
+
+__all__ = ["write_report", "REPORT_FILE"]
+
+REPORT_FILE = "report.html"
+
+_CAPTIONS = {
+    "learning_curve": ("Learning curve",
+                       "Cost J per iteration (per epoch for mini-batch solvers) on the "
+                       "training data, and on the validation data when it was held out."),
+    "confusion_matrix": ("Confusion matrix",
+                         "Counts of test examples by true class (rows) and predicted "
+                         "class (columns)."),
+    "per_label": ("Per-label precision and recall",
+                  "Precision and recall of each label, on the test data."),
+    "decision_boundary": ("Decision boundary",
+                          "Predicted class over a grid covering the data, with the "
+                          "examples coloured by their true class."),
+    "misclassified": ("Misclassified examples",
+                      "Examples whose prediction is wrong, titled true → predicted."),
+}
+
+_SUMMARY_NAMES = {
+    "accuracy": "Accuracy",
+    "log_loss": "Log loss",
+    "hamming_loss": "Hamming loss",
+    "subset_accuracy": "Subset accuracy",
+    "precision_macro": "Precision (macro)",
+    "recall_macro": "Recall (macro)",
+    "f1_macro": "F1 (macro)",
+    "precision_weighted": "Precision (weighted)",
+    "recall_weighted": "Recall (weighted)",
+    "f1_weighted": "F1 (weighted)",
+    "precision_micro": "Precision (micro)",
+    "recall_micro": "Recall (micro)",
+    "f1_micro": "F1 (micro)",
+    "n_samples": "Samples",
+}
+
+_CSS = """
+:root { color-scheme: light; --fg: #1d2330; --muted: #5b6475; --line: #d9dee7;
+        --accent: #1f5fbf; --bg-soft: #f4f6fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto,
+       "Helvetica Neue", Arial, sans-serif; color: var(--fg); background: #fff; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 1.7rem; margin: 0 0 4px; }
+h2 { font-size: 1.25rem; margin: 32px 0 12px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
+h3 { font-size: 1.05rem; margin: 20px 0 8px; }
+.meta { color: var(--muted); margin: 0 0 8px; font-size: 0.9rem; }
+.headline { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 16px; }
+.card { background: var(--bg-soft); border: 1px solid var(--line); border-radius: 8px;
+        padding: 10px 16px; min-width: 150px; }
+.card .label { color: var(--muted); font-size: 0.85rem; }
+.card .value { font-size: 1.6rem; font-weight: 600; color: var(--accent);
+               font-variant-numeric: tabular-nums; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; margin: 4px 0 12px; font-size: 0.92rem; }
+th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left;
+         vertical-align: top; }
+th { background: var(--bg-soft); font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+          white-space: pre-wrap; word-break: break-word; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr));
+         gap: 20px; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 10px;
+         background: #fff; }
+figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+figcaption { color: var(--muted); font-size: 0.9rem; margin-top: 6px; }
+figcaption strong { color: var(--fg); }
+footer { color: var(--muted); font-size: 0.8rem; margin-top: 40px; }
+"""
+
+
+def write_report(run_dir, *, title, settings, metrics, plots, history=None):
+    """Write ``report.html`` into ``run_dir`` and return its path.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The run folder; the plots' files are expected beside the report.
+    title : str
+        Page title.
+    settings : dict
+        Run settings, shown as a key/value table (nested values as JSON).
+    metrics : dict
+        :func:`~logitlab.report.compute_metrics` output (extra scalar entries are shown
+        too).
+    plots : dict
+        Plot name → file name relative to ``run_dir`` (:func:`write_plots` output).
+    history : sequence of float, optional
+        Training cost per iteration: its first, last and lowest values are shown.
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``report.html``.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    page = render_report(title=title, settings=settings, metrics=metrics, plots=plots,
+                         history=history, run_dir=run_dir)
+    path = run_dir / REPORT_FILE
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(page)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def render_report(*, title, settings, metrics, plots, history=None, run_dir=None):
+    """The report page as a string (see :func:`write_report`)."""
+    e = _esc
+    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{e(title)}</h1>",
+        f'<p class="meta">Generated by logitlab {e(__version__)} on {e(now)}</p>',
+    ]
+    parts += _settings_section(settings or {})
+    parts += _metrics_section(metrics or {})
+    if history is not None and len(history):
+        parts += _history_section(history)
+    parts += _plots_section(plots or {}, run_dir)
+    parts += ["<footer>Self-contained report: the images are the PNG files beside this "
+              "page.</footer>", "</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------ sections
+def _metrics_section(metrics):
+    e = _esc
+    task = metrics.get("task") or ("multilabel" if "hamming_loss" in metrics else None)
+    out = ['<section id="metrics">', "<h2>Metrics</h2>"]
+    if task:
+        out.append(f'<p class="meta">Task: {e(task)}</p>')
+    headline = (["hamming_loss", "subset_accuracy", "f1_micro", "log_loss"]
+                if task == "multilabel" else ["accuracy", "f1_macro", "log_loss"])
+    cards = [k for k in headline if _is_number(metrics.get(k))]
+    if cards:
+        out.append('<div class="headline">')
+        for k in cards:
+            out.append(f'<div class="card" id="headline-{e(k)}"><div class="label">'
+                       f'{e(_SUMMARY_NAMES.get(k, k))}</div><div class="value">'
+                       f'{_fmt(metrics[k])}</div></div>')
+        out.append("</div>")
+
+    rows = [k for k in _SUMMARY_NAMES if _is_number(metrics.get(k))]
+    rows += [k for k, v in metrics.items()
+             if k not in _SUMMARY_NAMES and _is_number(v)]
+    rows += [k for k, v in metrics.items() if isinstance(v, str) and k != "task"]
+    if rows:
+        out += ['<table class="summary">', "<thead><tr><th>metric</th><th>value</th>"
+                "</tr></thead>", "<tbody>"]
+        for k in rows:
+            v = metrics[k]
+            cell = f'<td class="num">{_fmt(v)}</td>' if _is_number(v) else f"<td>{e(v)}</td>"
+            out.append(f"<tr><th>{e(_SUMMARY_NAMES.get(k, k))}</th>{cell}</tr>")
+        out += ["</tbody>", "</table>"]
+
+    for key, names_key, heading, first in (
+            ("per_class", "class_names", "Per class", "class"),
+            ("per_label", "label_names", "Per label", "label")):
+        table = metrics.get(key)
+        if not isinstance(table, dict) or not table:
+            continue
+        columns = [c for c in ("precision", "recall", "f1", "support") if c in table]
+        columns += [c for c in table if c not in columns]
+        n = max(len(table[c]) for c in columns)
+        names = list(metrics.get(names_key) or range(n))
+        out += [f"<h3>{heading}</h3>", '<div class="scroll">',
+                f'<table class="{key.replace("_", "-")}">', "<thead><tr>"
+                f"<th>{first}</th>" + "".join(f"<th>{e(c)}</th>" for c in columns)
+                + "</tr></thead>", "<tbody>"]
+        for i in range(n):
+            cells = "".join(f'<td class="num">{_fmt(table[c][i])}</td>'
+                            if i < len(table[c]) else "<td></td>" for c in columns)
+            name = names[i] if i < len(names) else i
+            out.append(f"<tr><th>{e(name)}</th>{cells}</tr>")
+        out += ["</tbody>", "</table>", "</div>"]
+
+    cm = metrics.get("confusion_matrix")
+    if isinstance(cm, list) and cm and len(cm) <= 30:
+        names = list(metrics.get("class_names") or range(len(cm)))
+        out += ["<h3>Confusion matrix</h3>",
+                '<p class="meta">Rows: true class; columns: predicted class.</p>',
+                '<div class="scroll">', '<table class="confusion-matrix">',
+                "<thead><tr><th>true \\ predicted</th>"
+                + "".join(f"<th>{e(c)}</th>" for c in names) + "</tr></thead>", "<tbody>"]
+        for name, row in zip(names, cm):
+            out.append(f"<tr><th>{e(name)}</th>"
+                       + "".join(f'<td class="num">{_fmt(v)}</td>' for v in row) + "</tr>")
+        out += ["</tbody>", "</table>", "</div>"]
+    out.append("</section>")
+    return out
+
+
+def _history_section(history):
+    values = [float(v) for v in history]
+    finite = [v for v in values if math.isfinite(v)]
+    out = ['<section id="training">', "<h2>Training</h2>",
+           '<table class="training">', "<tbody>",
+           f'<tr><th>iterations recorded</th><td class="num">{len(values)}</td></tr>']
+    if finite:
+        out += [f'<tr><th>initial cost J</th><td class="num">{_fmt(values[0])}</td></tr>',
+                f'<tr><th>final cost J</th><td class="num">{_fmt(values[-1])}</td></tr>',
+                f'<tr><th>lowest cost J</th><td class="num">{_fmt(min(finite))}</td></tr>']
+    out += ["</tbody>", "</table>", "</section>"]
+    return out
+
+
+def _plots_section(plots, run_dir):
+    e = _esc
+    if not plots:
+        return []
+    out = ['<section id="plots">', "<h2>Plots</h2>", '<div class="plots">']
+    for name, file in plots.items():
+        heading, text = _CAPTIONS.get(name, (str(name).replace("_", " ").capitalize(), ""))
+        src = quote(Path(file).as_posix(), safe="/")
+        size = _png_size(run_dir / file) if run_dir is not None else None
+        dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        out += [f'<figure id="plot-{e(name)}">',
+                f'<img src="{e(src)}" alt="{e(heading)}"{dims}>',
+                f"<figcaption><strong>{e(heading)}.</strong> {e(text)}</figcaption>",
+                "</figure>"]
+    out += ["</div>", "</section>"]
+    return out
+
+
+def _settings_section(settings):
+    e = _esc
+    out = ['<section id="settings">', "<h2>Settings</h2>"]
+    if not settings:
+        return out + ["<p>No settings recorded.</p>", "</section>"]
+    out += ['<div class="scroll">', '<table class="settings">',
+            "<thead><tr><th>setting</th><th>value</th></tr></thead>", "<tbody>"]
+    for key, value in settings.items():
+        out.append(f'<tr><th>{e(key)}</th><td class="code">{e(_setting_text(value))}'
+                   "</td></tr>")
+    out += ["</tbody>", "</table>", "</div>", "</section>"]
+    return out
+
+
+# ------------------------------------------------------------------------- helpers
+def _esc(value):
+    return html.escape(str(value), quote=True)
+
+
+def _is_number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _fmt(v):
+    if not _is_number(v):
+        return _esc(v)
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    v = float(v)
+    if not math.isfinite(v):
+        return _esc(v)
+    if v.is_integer() and abs(v) >= 1e4:
+        return str(int(v))
+    return f"{v:.4f}" if 1e-3 <= abs(v) < 1e4 or v == 0 else f"{v:.4g}"
+
+
+def _setting_text(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.dumps(value, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return repr(value)
+    if value is None:
+        return "None"
+    return str(value)
+
+
+def _png_size(path):
+    """(width, height) read from a PNG's header, or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    return None

@@ -1,0 +1,131 @@
+"""The logitlab command: train, evaluate and predict end to end, and its errors."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from logitlab.cli import cli
+
+h5py = pytest.importorskip("h5py")
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result
+
+
+def _course_h5(path, prefix, m, seed):
+    """A small file in the course's format: two colours of 8x8 'photos'."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, m)
+    base = np.where(y[:, None, None, None] == 1, [200, 60, 40], [40, 80, 200])
+    x = np.clip(base + rng.integers(-40, 40, (m, 8, 8, 3)), 0, 255).astype(np.uint8)
+    with h5py.File(path, "w") as f:
+        f[f"{prefix}_set_x"] = x
+        f[f"{prefix}_set_y"] = y.reshape(1, m)  # the course stores labels as (1, m)
+        f["list_classes"] = np.array([b"non-cat", b"cat"])
+    return x, y
+
+
+@pytest.fixture
+def course(tmp_path):
+    train = tmp_path / "train_catvnoncat.h5"
+    test = tmp_path / "test_catvnoncat.h5"
+    _course_h5(train, "train", 80, 0)
+    xt, yt = _course_h5(test, "test", 30, 1)
+    return train, test, xt, yt
+
+
+def test_train_evaluate_predict_on_course_hdf5(tmp_path, course):
+    train, test, xt, yt = course
+    out = tmp_path / "run"
+    r = run("train", "--data", train, "--test", test, "--model", "logistic", "--out", out)
+    assert r.exit_code == 0, r.output + r.stderr
+    for name in ("model.safetensors", "metrics.json", "history.csv", "report.html",
+                 "learning_curve.png", "confusion_matrix.png"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["accuracy"] > 0.9
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0].startswith("iteration,cost") and len(history) > 2
+    assert not list(out.glob("*.tmp"))
+
+    r = run("evaluate", out, "--data", test, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.output)["accuracy"] == pytest.approx(metrics["accuracy"])
+
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"photo{i}.png")
+        Image.fromarray(xt[i]).save(files[-1])
+    r = run("predict", out, *files, "--json")
+    assert r.exit_code == 0, r.stderr
+    lines = [json.loads(line) for line in r.output.splitlines()]
+    assert [d["input"] for d in lines] == [str(f) for f in files]
+    names = ["non-cat", "cat"]
+    assert [d["label"] for d in lines] == [names[k] for k in yt[:3]]
+    assert all(0.5 <= d["probability"] <= 1 for d in lines)
+
+
+def test_builtin_mlp_with_standardize(tmp_path):
+    out = tmp_path / "run"
+    r = run("train", "--data", "iris", "--model", "mlp", "--hidden", "8", "--solver", "lbfgs",
+            "--standardize", "--out", out)
+    assert r.exit_code == 0, r.stderr
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.85
+    r = run("datasets")
+    assert r.exit_code == 0 and "digits" in r.output and "shapes" in r.output
+
+
+def _one_line_error(result, *needles):
+    assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
+    err = result.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for needle in needles:
+        assert needle in err, err
+    return err
+
+
+def test_errors_are_one_line_with_exit_code_2(tmp_path, course):
+    train, test, _, _ = course
+    out = tmp_path / "run"
+    _one_line_error(run("train", "--data", tmp_path / "missing", "--out", out), "missing",
+                    "does not exist")
+    empty = tmp_path / "photos"
+    (empty / "cats").mkdir(parents=True)
+    _one_line_error(run("train", "--data", empty, "--out", out), "cats", "no image")
+    (empty / "cats" / "broken.jpg").write_bytes(b"\xff\xd8 definitely not a jpeg")
+    (empty / "dogs").mkdir()
+    Image.new("RGB", (8, 8)).save(empty / "dogs" / "ok.png")
+    _one_line_error(run("train", "--data", empty, "--out", out), "broken.jpg")
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(train.read_bytes()[:600])
+    _one_line_error(run("train", "--data", truncated, "--out", out), "truncated.h5")
+    bad_csv = tmp_path / "table.csv"
+    bad_csv.write_text("a,b,label\n1,2,x\n3,oops,y\n5,6,x\n7,8,y\n")
+    _one_line_error(run("train", "--data", bad_csv, "--out", out), "b", "oops")
+    good_csv = tmp_path / "good.csv"
+    good_csv.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n1,3,x\n2,2,y\n")
+    _one_line_error(run("train", "--data", good_csv, "--labels", "nope", "--out", out), "nope")
+
+
+def test_model_file_errors(tmp_path, course):
+    train, test, _, _ = course
+    out = tmp_path / "run"
+    assert run("train", "--data", train, "--model", "logistic", "--out", out).exit_code == 0
+    model = out / "model.safetensors"
+    data = bytearray(model.read_bytes())
+    data[-5] ^= 0xFF  # flip one byte of the parameters
+    model.write_bytes(bytes(data))
+    _one_line_error(run("evaluate", out, "--data", test), "model.safetensors", "altered")
+    model.write_bytes(bytes(data[:100]))
+    _one_line_error(run("predict", out, test), "model.safetensors")
+    _one_line_error(run("evaluate", tmp_path / "nowhere", "--data", test), "nowhere")
+
+
+def test_wrong_model_for_task(tmp_path):
+    _one_line_error(run("train", "--data", "digits", "--model", "logistic", "--out",
+                        tmp_path / "r"), "logistic", "multiclass")
