@@ -245,7 +245,10 @@ def _settings(scope):
     keys = ("data_src", "test_src", "test_size", "model", "hidden", "activation", "solver",
             "lr", "epochs", "batch_size", "alpha", "tol", "early_stopping", "standardize",
             "engine", "device", "seed", "size", "color", "positive", "labels")
-    return {k: scope[k] for k in keys if scope.get(k) is not None}
+    settings = {k: scope[k] for k in keys if scope.get(k) is not None}
+    if scope.get("test_src"):
+        settings.pop("test_size", None)  # not used: the test set is its own file
+    return settings
 
 
 def _fit_with_progress(est, X, y, console):
