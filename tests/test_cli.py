@@ -129,3 +129,43 @@ def test_model_file_errors(tmp_path, course):
 def test_wrong_model_for_task(tmp_path):
     _one_line_error(run("train", "--data", "digits", "--model", "logistic", "--out",
                         tmp_path / "r"), "logistic", "multiclass")
+
+
+def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from logitlab.io import load_model
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", "shapes", "--size", "16",
+           "--model", "mlp", "--hidden", "32", "--solver", "sgd", "--batch-size", "8",
+           "--epochs", "1500", "--tol", "0", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = out / "checkpoint.safetensors"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(2.5)  # let a later checkpoint be written too
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "checkpoint" in err and "--resume" in err
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    assert not (out / "model.safetensors").exists()
+    saved = load_model(checkpoint)
+    done = saved.n_iter_
+    assert 0 < done < 1500 and len(saved.history_) == done
+
+    r = subprocess.run([sys.executable, "-m", "logitlab.cli", "train", "--resume", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    final = load_model(out / "model.safetensors")
+    assert final.n_iter_ == 1500 and len(final.history_) == 1500
+    np.testing.assert_array_equal(final.history_[:done], saved.history_)
+    assert not checkpoint.exists()
+    rows = (out / "history.csv").read_text().splitlines()
+    assert len(rows) == 1501

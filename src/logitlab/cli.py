@@ -25,18 +25,28 @@ from pathlib import Path
 
 import click
 import numpy as np
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from ._version import __version__
 
 MODELS = ("auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp")
 MODEL_FILE = "model.safetensors"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+SETTINGS_FILE = "settings.json"
+CHECKPOINT_SECONDS = 2.0
 
 
 class UserError(click.ClickException):
     """A problem with the user's input: one line, exit code 2."""
 
     exit_code = 2
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C during training: one line naming the last checkpoint, exit code 130."""
+
+    exit_code = 130
 
 
 # ------------------------------------------------------------------------- plumbing
@@ -169,7 +179,7 @@ def _history_csv(history, validation):
 
 
 @cli.command()
-@click.option("--data", "data_src", required=True, metavar="SRC",
+@click.option("--data", "data_src", default=None, metavar="SRC",
               help="Image folder, .h5/.hdf5, .csv, .arff, .npz or a built-in name.")
 @click.option("--test", "test_src", default=None, metavar="SRC",
               help="Separate test data (else --test-size of --data, stratified).")
@@ -195,48 +205,96 @@ def _history_csv(history, validation):
               show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
               metavar="RUN_DIR", help="Folder for the model, metrics, plots and report.")
-def train(data_src, test_src, test_size, size, color, positive, manifest, labels, x_key,
-          y_key, model, hidden, activation, solver, lr, epochs, batch_size, alpha, tol,
-          early_stopping, standardize, engine, device, seed, out):
-    """Train a model on SRC and write RUN_DIR."""
+@click.option("--resume", default=None, type=click.Path(file_okay=False), metavar="RUN_DIR",
+              help="Continue an interrupted run from its last checkpoint, with its "
+                   "own settings.")
+def train(**params):
+    """Train a model on SRC and write RUN_DIR.
+
+    Progress is checkpointed to RUN_DIR/checkpoint.safetensors while training; after
+    Ctrl-C, ``logitlab train --resume RUN_DIR`` continues from the last complete one.
+    """
+    resume = params.pop("resume")
+    checkpoint = None
+    if resume:
+        from .io import read_model_file
+
+        run = Path(resume)
+        settings_file = run / SETTINGS_FILE
+        if not settings_file.is_file():
+            raise FileNotFoundError(f"{settings_file}: no settings to resume from (was "
+                                    f"{resume!r} written by 'logitlab train'?)")
+        params = json.loads(settings_file.read_text(encoding="utf-8"))
+        if not (run / CHECKPOINT_FILE).is_file():
+            raise FileNotFoundError(f"{run / CHECKPOINT_FILE}: no checkpoint to resume from")
+        checkpoint = read_model_file(run / CHECKPOINT_FILE)
+    elif not params["data_src"] or not params["out"]:
+        raise click.UsageError("train needs --data SRC and --out RUN_DIR (or --resume RUN_DIR)")
+    _train(params, checkpoint)
+
+
+def _train(params, checkpoint):
     from sklearn.preprocessing import StandardScaler
 
     from .data import load_source, split
     from .io import save_model
 
+    p = params
     console = _console()
-    loader = _loader_kwargs(size, color, positive, manifest, labels, x_key, y_key)
-    data = load_source(data_src, random_state=seed, **loader)
-    tr, te = split(data, test=test_src, test_size=test_size, random_state=seed)
+    loader = _loader_kwargs(p["size"], p["color"], p["positive"], p["manifest"], p["labels"],
+                            p["x_key"], p["y_key"])
+    data = load_source(p["data_src"], random_state=p["seed"], **loader)
+    tr, te = split(data, test=p["test_src"], test_size=p["test_size"], random_state=p["seed"])
     Xtr, Xte = tr.X, te.X
     pre = {"task": data.task, "loader": {k: v for k, v in loader.items()
                                          if k not in ("manifest",) and v is not None},
            "image_shape": list(data.image_shape) if data.image_shape else None,
-           "feature_names": data.feature_names, "class_names": list(map(str,
-                                                                        data.class_names))}
-    if standardize:
+           "feature_names": data.feature_names,
+           "class_names": [str(c) for c in data.class_names]}
+    if p["standardize"]:
         scaler = StandardScaler().fit(Xtr)
         Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
         pre["mean"], pre["scale"] = scaler.mean_, scaler.scale_
-    name, est = _estimator(model, data.task, hidden=_parse_hidden(hidden),
-                           activation=activation, solver=solver, lr=lr, epochs=epochs,
-                           batch_size=batch_size, alpha=alpha, tol=tol,
-                           early_stopping=early_stopping, engine=engine, device=device,
-                           seed=seed)
-    out = Path(out)
+    name, est = _estimator(p["model"], data.task, hidden=_parse_hidden(p["hidden"]),
+                           activation=p["activation"], solver=p["solver"], lr=p["lr"],
+                           epochs=p["epochs"], batch_size=p["batch_size"], alpha=p["alpha"],
+                           tol=p["tol"], early_stopping=p["early_stopping"],
+                           engine=p["engine"], device=p["device"], seed=p["seed"])
+    out = Path(p["out"])
     out.mkdir(parents=True, exist_ok=True)
+    done, earlier = 0, np.empty(0)
+    if checkpoint is not None:
+        est, _, _ = checkpoint
+        done, earlier = int(est.n_iter_), np.asarray(est.history_)
+        est.set_params(warm_start=True, max_iter=max(1, est.max_iter - done))
+        console.print(f"resuming from {out / CHECKPOINT_FILE}: {done} iterations done")
+    else:
+        _atomic_write(out / SETTINGS_FILE, json.dumps(params, indent=2))
     console.print(f"[bold]{data.source}[/]: {data.X.shape[0]} examples, "
                   f"{data.X.shape[1]} features, {data.task} "
                   f"({len(data.class_names)} {'labels' if data.task == 'multilabel' else 'classes'})"
                   f"; training {name} on {len(tr.y)}, testing on {len(te.y)}")
     t0 = time.perf_counter()
-    _fit_with_progress(est, Xtr, tr.y, console)
+    try:
+        _fit_with_progress(est, Xtr, tr.y, console, out, pre, done, earlier)
+    except KeyboardInterrupt:
+        where = out / CHECKPOINT_FILE
+        last = f"the last complete checkpoint is {where}" if where.exists() else \
+            "no checkpoint was complete yet"
+        raise Interrupted(f"interrupted: {last}; continue with: logitlab train --resume "
+                          f"{out}") from None
     seconds = time.perf_counter() - t0
+    if done:  # one history for the whole run
+        est.history_ = np.concatenate([earlier, est.history_])
+        est.n_iter_ = done + est.n_iter_
+        est.set_params(warm_start=False, max_iter=done + est.max_iter)
+    settings = _settings(p)
     _write_run(out, est, name, data, tr, te, Xtr, Xte, pre, seconds,
-               settings=_settings(locals()), console=console)
+               settings=settings, console=console)
     save_model(est, out / MODEL_FILE, preprocessing=pre)
+    (out / CHECKPOINT_FILE).unlink(missing_ok=True)  # the finished model supersedes it
     console.print(f"wrote [bold]{out}[/]: {MODEL_FILE}, metrics.json, history.csv, plots, "
                   "report.html")
 
@@ -251,20 +309,42 @@ def _settings(scope):
     return settings
 
 
-def _fit_with_progress(est, X, y, console):
+def _fit_with_progress(est, X, y, console, out, pre, done, earlier):
+    """Fit with a live progress bar, writing a checkpoint at most every
+    CHECKPOINT_SECONDS (and after the first iteration)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
         TimeElapsedColumn
 
-    total = getattr(est, "max_iter", None) or getattr(est.estimator, "max_iter", None)
-    if not hasattr(est, "network_") and not hasattr(est, "max_iter"):
-        total = None
+    from .io import save_model
+
+    total = done + est.max_iter if hasattr(est, "max_iter") else None
+    history = list(earlier)
+    last_save = [None]
+
+    def checkpoint(it, snapshot):
+        net = snapshot()
+        if net is None:  # L-BFGS in the row space: nothing to save until it ends
+            return
+        ck = clone(est).set_params(warm_start=False)
+        ck.network_, ck.classes_ = net, est.classes_
+        ck.n_features_in_ = est.n_features_in_
+        if hasattr(est, "feature_names_in_"):
+            ck.feature_names_in_ = est.feature_names_in_
+        ck.n_iter_, ck.history_ = done + it + 1, np.asarray(history)
+        ck.validation_history_ = None
+        save_model(ck, out / CHECKPOINT_FILE, preprocessing=pre)
+        last_save[0] = time.monotonic()
+
     with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("cost {task.fields[cost]}"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
-        task = progress.add_task("fit", total=total, cost="…")
+        task = progress.add_task("fit", total=total, cost="…", completed=done)
 
-        def callback(it, J):
-            progress.update(task, completed=it + 1, cost=f"{J:.5f}")
+        def callback(it, J, snapshot):
+            history.append(J)
+            progress.update(task, completed=done + it + 1, cost=f"{J:.5f}")
+            if last_save[0] is None or time.monotonic() - last_save[0] >= CHECKPOINT_SECONDS:
+                checkpoint(it, snapshot)
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)

@@ -81,7 +81,11 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
     device : str, default="auto"
         Torch engine only: "auto" (CUDA when present), "cpu", "cuda" or "cuda:N".
     autocast : bool, default=False
-        Torch engine only: run the forward pass under bfloat16 autocast (for CUDA)."""
+        Torch engine only: run the forward pass under bfloat16 autocast (for CUDA).
+    warm_start : bool, default=False
+        Continue from the fitted parameters of an earlier ``fit`` of the same network
+        (same features, outputs and layers) instead of initialising afresh. The
+        optimiser's state (momentum, Adam's moments) starts anew."""
 
 _SHARED_ATTRS_DOC = """classes_ : ndarray
         The class labels (for multi-label: the label indices 0 .. n_labels−1).
@@ -134,6 +138,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         "engine": [StrOptions({"numpy", "torch"})],
         "device": [str],
         "autocast": ["boolean"],
+        "warm_start": ["boolean"],
     }
 
     # set by subclasses: the fixed head (None = chosen from y), hidden layers
@@ -224,8 +229,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1 for
             multi-label data.
         callback : callable, optional
-            Called as ``callback(iteration, cost)`` after every iteration (epoch for
-            mini-batch solvers), e.g. to show progress.
+            Called as ``callback(iteration, cost, snapshot)`` after every iteration
+            (epoch for mini-batch solvers), e.g. to show progress; ``snapshot()``
+            returns a :class:`~logitlab.numpy_engine.Network` holding the current
+            parameters (None while L-BFGS trains in the row space of X), e.g. for
+            checkpoints.
 
         Returns
         -------
@@ -247,7 +255,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         spec = ModelSpec(n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head,
                          activation=self._activation())
         net = Network(spec, dtype=self.dtype)
-        net.initialize(self.init, rng)
+        old = getattr(self, "network_", None) if self.warm_start else None
+        if old is not None and old.spec == spec and old.dtype == net.dtype:
+            net.set_params(old.theta)
+        else:
+            net.initialize(self.init, rng)
         return engine, rng, net
 
     def _fit_network(self, X, Y, head, y_strat, callback=None):
@@ -272,7 +284,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             alpha=self.alpha, n_iter_no_change=self.n_iter_no_change, X_val=X_val,
             Y_val=Y_val, rng=rng, momentum=self.momentum, beta_1=self.beta_1,
             beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose,
-            callback=None if callback is None else (lambda it, J, _model: callback(it, J)),
+            callback=None if callback is None else (
+                lambda it, J, model: callback(it, J, _snapshot(model, net))),
             **kwargs,
         )
         return self._finish(net, result)
@@ -440,6 +453,22 @@ def _engine(name):
     return torch_engine
 
 
+def _snapshot(model, net):
+    """A function returning a copy of the parameters being trained, as a Network."""
+
+    def snapshot():
+        copy = Network(net.spec, dtype=net.dtype)
+        if isinstance(model, Network):
+            if model.spec != net.spec:
+                return None  # L-BFGS in the row space: W is only formed at the end
+            copy.set_params(model.theta)
+        else:  # the torch engine's model
+            model.module.to_numpy(copy)
+        return copy
+
+    return snapshot
+
+
 def _store_params(estimator, params):
     """Keep the constructor's arguments unchanged, as scikit-learn requires."""
     for name, value in params.items():
@@ -484,7 +513,7 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
                  tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
                  verbose=0, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 engine="numpy", device="auto", autocast=False):
+                 engine="numpy", device="auto", autocast=False, warm_start=False):
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -527,7 +556,7 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
                  tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
                  verbose=0, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 engine="numpy", device="auto", autocast=False):
+                 engine="numpy", device="auto", autocast=False, warm_start=False):
         _store_params(self, locals())
 
 
@@ -574,7 +603,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
                  batch_size=None, tol=1e-4, alpha=1.0, init="auto", random_state=None,
                  dtype="float64", verbose=0, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 engine="numpy", device="auto", autocast=False):
+                 engine="numpy", device="auto", autocast=False, warm_start=False):
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -638,7 +667,7 @@ class NeuralNetClassifier(_NetworkClassifier):
                  alpha=1e-4, init="auto", random_state=None, dtype="float64", verbose=0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
                  momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, engine="numpy",
-                 device="auto", autocast=False):
+                 device="auto", autocast=False, warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         _store_params(self, locals())
