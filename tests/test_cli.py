@@ -169,3 +169,119 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
     assert not checkpoint.exists()
     rows = (out / "history.csv").read_text().splitlines()
     assert len(rows) == 1501
+
+
+def test_augment_shift_trains_on_copies_and_tests_on_originals(tmp_path, course):
+    train, test, _, _ = course
+    out = tmp_path / "run"
+    r = run("train", "--data", train, "--test", test, "--model", "logistic",
+            "--augment-shift", "1", "--epochs", "5", "--out", out)
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "training logistic on 80 (and 640 shifted copies), testing on 30" in \
+        " ".join(r.output.split())
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["augment_shift"] == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    # evaluating the saved model on the test file gives the run's own figures
+    r = run("evaluate", out, "--data", test, "--json")
+    assert json.loads(r.output)["accuracy"] == pytest.approx(metrics["accuracy"])
+    _one_line_error(run("train", "--data", "iris", "--augment-shift", "1", "--out",
+                        tmp_path / "r2"), "--augment-shift", "images")
+
+
+torch = None
+try:
+    import torch  # noqa: F811
+except ImportError:
+    pass
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+
+
+def _shapes_folder(root, n=60, size=16):
+    """The built-in shapes, written as PNG files in one sub-folder per class."""
+    from logitlab.data import make_shapes
+
+    X, y, names = make_shapes(n, size=size, random_state=3)
+    for k, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+    for i, (x, label) in enumerate(zip(X, y)):
+        pixels = np.rint(x.reshape(size, size, 3) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(root / names[label] / f"{i:03d}.png")
+    return names
+
+
+@needs_torch
+def test_stream_trains_from_disk_without_loading_the_folder(tmp_path, monkeypatch):
+    from logitlab.data import ImageFiles
+
+    folder = tmp_path / "photos"
+    _shapes_folder(folder)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("the whole folder was read into memory")
+
+    monkeypatch.setattr(ImageFiles, "__array__", refuse)
+    out = tmp_path / "run"
+    r = run("train", "--data", folder, "--size", "16", "--stream", "--engine", "torch",
+            "--standardize", "--model", "softmax", "--solver", "adam", "--lr", "0.01",
+            "--batch-size", "16", "--epochs", "40", "--out", out)
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "streamed from disk" in " ".join(r.output.split())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_accuracy"] > 0.9, metrics
+    assert (out / "report.html").is_file() and (out / "learning_curve.png").is_file()
+    assert json.loads((out / "settings.json").read_text())["stream"] is True
+    # evaluate reads the folder chunk by chunk too, and agrees with a fresh prediction
+    r = run("evaluate", out, "--data", folder, "--json")
+    assert r.exit_code == 0, r.stderr
+    whole = json.loads(r.output)
+    assert whole["accuracy"] >= metrics["accuracy"] - 0.2
+
+
+def test_streamed_standardisation_matches_scikit_learn(tmp_path):
+    from sklearn.preprocessing import StandardScaler
+
+    from logitlab import cli as cli_module
+    from logitlab.data import load_source
+
+    folder = tmp_path / "photos"
+    _shapes_folder(folder, n=30, size=8)
+    lazy = load_source(folder, size=8, lazy=True)
+    eager = load_source(folder, size=8)
+    old = cli_module.CHUNK
+    try:
+        cli_module.CHUNK = 7  # several uneven chunks
+        scaler = cli_module._fit_scaler(lazy.X)
+    finally:
+        cli_module.CHUNK = old
+    reference = StandardScaler().fit(eager.X)
+    np.testing.assert_allclose(scaler.mean_, reference.mean_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(scaler.scale_, reference.scale_, rtol=1e-9, atol=1e-12)
+
+
+def test_stream_errors(tmp_path, course):
+    train, _, _, _ = course
+    folder = tmp_path / "photos"
+    _shapes_folder(folder, n=12, size=8)
+    out = tmp_path / "run"
+    _one_line_error(run("train", "--data", train, "--stream", "--engine", "torch",
+                        "--batch-size", "8", "--out", out), "--stream", "image folders")
+    _one_line_error(run("train", "--data", folder, "--stream", "--batch-size", "8",
+                        "--out", out), "--engine torch")
+    _one_line_error(run("train", "--data", folder, "--stream", "--engine", "torch",
+                        "--out", out), "--batch-size")
+    _one_line_error(run("train", "--data", folder, "--stream", "--engine", "torch",
+                        "--batch-size", "8", "--augment-shift", "1", "--out", out),
+                    "--augment-shift", "--stream")
+
+
+@needs_torch
+@pytest.mark.parametrize("workers", [0, 1])
+def test_stream_names_a_corrupt_image_found_while_training(tmp_path, workers):
+    folder = tmp_path / "photos"
+    names = _shapes_folder(folder, n=12, size=8)
+    (folder / names[0] / "zz_broken.png").write_bytes(b"\x89PNG not really")
+    r = run("train", "--data", folder, "--size", "8", "--stream", "--engine", "torch",
+            "--workers", workers, "--batch-size", "4", "--epochs", "2",
+            "--out", tmp_path / "run")
+    _one_line_error(r, "zz_broken.png")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from logitlab.data import load_image_folder
+from logitlab.data import load_image_folder, shift_augment
 
 
 def _folder(tmp_path, classes=("cat", "dog"), n=2, size=(12, 9)):
@@ -45,3 +45,33 @@ def test_sign_language_digits(shared_data):
     assert X.shape == (2062, 12288)
     assert names == [str(d) for d in range(10)]
     assert np.bincount(y).min() >= 200
+
+
+def test_shift_augment_moves_every_image_by_every_shift():
+    rng = np.random.default_rng(0)
+    H, W, C, m, r = 5, 4, 3, 6, 2
+    imgs = rng.random((m, H, W, C))
+    out = shift_augment(imgs.reshape(m, -1), (H, W, C), r)
+    assert out.shape == ((2 * r + 1) ** 2 * m, H * W * C)
+    k = 0
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            block = out[k * m:(k + 1) * m].reshape(m, H, W, C)
+            for i in range(H):
+                for j in range(W):
+                    # edge pixels repeat: the source index is clipped into the image
+                    si, sj = min(max(i - dy, 0), H - 1), min(max(j - dx, 0), W - 1)
+                    np.testing.assert_array_equal(block[:, i, j], imgs[:, si, sj])
+            k += 1
+    # the unshifted copy is the middle block
+    middle = (2 * r + 1) ** 2 // 2
+    np.testing.assert_array_equal(out[middle * m:(middle + 1) * m], imgs.reshape(m, -1))
+    np.testing.assert_array_equal(shift_augment(imgs.reshape(m, -1), (H, W, C), 0),
+                                  imgs.reshape(m, -1))
+
+
+def test_shift_augment_rejects_bad_shapes_and_radii():
+    with pytest.raises(ValueError, match=r"shape \(2, 10\).*4x4x1"):
+        shift_augment(np.zeros((2, 10)), (4, 4, 1), 1)
+    with pytest.raises(ValueError, match="radius"):
+        shift_augment(np.zeros((2, 16)), (4, 4, 1), -1)

@@ -67,6 +67,8 @@ class _Group(click.Group):
             msg = str(exc) or type(exc).__name__
             if isinstance(exc, KeyError) and exc.args:
                 msg = str(exc.args[0])
+            if "Original Traceback" in msg:  # re-raised from a DataLoader worker
+                msg = msg.strip().splitlines()[-1].split(": ", 1)[-1]
             raise UserError(" ".join(msg.split())) from None
 
 
@@ -201,9 +203,18 @@ def _history_csv(history, validation):
 @click.option("--early-stopping", is_flag=True)
 @click.option("--standardize", is_flag=True, help="Scale features to mean 0, variance 1 "
               "with the training set's statistics (saved with the model).")
+@click.option("--augment-shift", type=click.IntRange(0), default=0, metavar="R",
+              help="Images: also train on copies of each training image shifted by up "
+                   "to R pixels each way ((2R+1)² copies; the test set is left as is).")
 @click.option("--engine", type=click.Choice(["numpy", "torch"]), default="numpy",
               show_default=True)
 @click.option("--device", default="auto", show_default=True)
+@click.option("--stream", is_flag=True,
+              help="Image folders, --engine torch: decode the images batch by batch while "
+                   "training instead of all at once first (memory stays bounded, for "
+                   "folders larger than RAM; the solver defaults to adam).")
+@click.option("--workers", type=click.IntRange(0), default=0, show_default=True,
+              help="--stream: processes decoding images beside training.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False),
               metavar="RUN_DIR", help="Folder for the model, metrics, plots and report.")
@@ -236,32 +247,78 @@ def train(**params):
 
 
 def _train(params, checkpoint):
-    from sklearn.preprocessing import StandardScaler
-
-    from .data import load_source, split
+    from .data import ImageFiles, load_source, shift_augment, split
     from .io import save_model
 
     p = params
     console = _console()
+    stream = bool(p.get("stream"))
     loader = _loader_kwargs(p["size"], p["color"], p["positive"], p["manifest"], p["labels"],
                             p["x_key"], p["y_key"])
-    data = load_source(p["data_src"], random_state=p["seed"], **loader)
+    data = load_source(p["data_src"], random_state=p["seed"], lazy=stream, **loader)
+    if stream:
+        if not isinstance(data.X, ImageFiles):
+            raise ValueError(f"--stream reads image folders, and {data.source} is a "
+                             "file read into memory: leave --stream out")
+        if p["engine"] != "torch":
+            raise ValueError("--stream trains through PyTorch's DataLoader: add --engine "
+                             "torch")
+        if p.get("augment_shift"):
+            raise ValueError("--augment-shift copies the images in memory, so it cannot "
+                             "be combined with --stream")
+        if p["batch_size"] is None:
+            raise ValueError("--stream reads mini-batches: give --batch-size (e.g. 32)")
+        if p["solver"] is None:  # the full-batch defaults (lbfgs) need X in memory
+            p["solver"] = "adam"
     tr, te = split(data, test=p["test_src"], test_size=p["test_size"], random_state=p["seed"])
-    Xtr, Xte = tr.X, te.X
     pre = {"task": data.task, "loader": {k: v for k, v in loader.items()
                                          if k not in ("manifest",) and v is not None},
            "image_shape": list(data.image_shape) if data.image_shape else None,
            "feature_names": data.feature_names,
            "class_names": [str(c) for c in data.class_names]}
+    prep = None
     if p["standardize"]:
-        scaler = StandardScaler().fit(Xtr)
-        Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
+        scaler = _fit_scaler(tr.X)
+        prep = scaler.transform
         pre["mean"], pre["scale"] = scaler.mean_, scaler.scale_
     name, est = _estimator(p["model"], data.task, hidden=_parse_hidden(p["hidden"]),
                            activation=p["activation"], solver=p["solver"], lr=p["lr"],
                            epochs=p["epochs"], batch_size=p["batch_size"], alpha=p["alpha"],
                            tol=p["tol"], early_stopping=p["early_stopping"],
                            engine=p["engine"], device=p["device"], seed=p["seed"])
+    if stream and not hasattr(est, "fit_dataset"):
+        raise ValueError(f"--stream trains networks one mini-batch at a time; --model {name} "
+                         "(one model per class) cannot: use --model mlp, softmax, "
+                         "logistic or multilabel")
+
+    if stream:
+        from .torch_engine.data import ImageFilesDataset, Standardize
+
+        dataset = ImageFilesDataset(
+            tr.X, tr.y, transform=Standardize(pre["mean"], pre["scale"]) if prep else None)
+        n_fit = len(tr.y)
+
+        def fit(callback):
+            est.fit_dataset(dataset, num_workers=p.get("workers") or 0, callback=callback)
+    else:
+        Xfit, yfit = np.asarray(tr.X), tr.y
+        if p.get("augment_shift"):
+            if data.image_shape is None:
+                raise ValueError(f"--augment-shift needs images, and {data.source} holds "
+                                 "a table")
+            copies = (2 * p["augment_shift"] + 1) ** 2
+            Xfit = shift_augment(Xfit, data.image_shape, p["augment_shift"])
+            yfit = np.tile(tr.y, (copies,) + (1,) * (tr.y.ndim - 1))
+        if prep is not None:
+            Xfit = prep(Xfit)
+        n_fit = len(yfit)
+
+        def fit(callback):
+            if hasattr(est, "max_iter"):
+                est.fit(Xfit, yfit, callback=callback)
+            else:  # one-vs-all: C models, no single cost
+                est.fit(Xfit, yfit)
+
     out = Path(p["out"])
     out.mkdir(parents=True, exist_ok=True)
     done, earlier = 0, np.empty(0)
@@ -272,13 +329,15 @@ def _train(params, checkpoint):
         console.print(f"resuming from {out / CHECKPOINT_FILE}: {done} iterations done")
     else:
         _atomic_write(out / SETTINGS_FILE, json.dumps(params, indent=2))
-    console.print(f"[bold]{data.source}[/]: {data.X.shape[0]} examples, "
-                  f"{data.X.shape[1]} features, {data.task} "
+    extra = f" (and {n_fit - len(tr.y)} shifted copies)" if n_fit > len(tr.y) else ""
+    how = ", streamed from disk" if stream else ""
+    console.print(f"[bold]{data.source}[/]: {data.n_samples} examples, "
+                  f"{data.n_features} features, {data.task} "
                   f"({len(data.class_names)} {'labels' if data.task == 'multilabel' else 'classes'})"
-                  f"; training {name} on {len(tr.y)}, testing on {len(te.y)}")
+                  f"; training {name} on {len(tr.y)}{extra}, testing on {len(te.y)}{how}")
     t0 = time.perf_counter()
     try:
-        _fit_with_progress(est, Xtr, tr.y, console, out, pre, done, earlier)
+        _fit_with_progress(est, fit, console, out, pre, done, earlier)
     except KeyboardInterrupt:
         where = out / CHECKPOINT_FILE
         last = f"the last complete checkpoint is {where}" if where.exists() else \
@@ -291,7 +350,7 @@ def _train(params, checkpoint):
         est.n_iter_ = done + est.n_iter_
         est.set_params(warm_start=False, max_iter=done + est.max_iter)
     settings = _settings(p)
-    _write_run(out, est, name, data, tr, te, Xtr, Xte, pre, seconds,
+    _write_run(out, est, name, data, tr, te, prep, seconds,
                settings=settings, console=console)
     save_model(est, out / MODEL_FILE, preprocessing=pre)
     (out / CHECKPOINT_FILE).unlink(missing_ok=True)  # the finished model supersedes it
@@ -299,17 +358,52 @@ def _train(params, checkpoint):
                   "report.html")
 
 
+# rows read, standardised and predicted at a time, so that streamed data stays bounded
+CHUNK = 512
+
+
+def _fit_scaler(X):
+    """StandardScaler on X; on ImageFiles one chunk at a time (bounded memory)."""
+    from sklearn.preprocessing import StandardScaler
+
+    from .data import ImageFiles
+
+    scaler = StandardScaler()
+    if not isinstance(X, ImageFiles):
+        return scaler.fit(X)
+    for i in range(0, len(X), CHUNK):
+        scaler.partial_fit(X[i:i + CHUNK])
+    return scaler
+
+
+def _predict(est, X, prep):
+    """Labels and probabilities for the rows of X (an array or ImageFiles), a chunk at
+    a time."""
+    labels, probas = [], []
+    for i in range(0, max(len(X), 1), CHUNK):
+        A = np.asarray(X[i:i + CHUNK], dtype=np.float64)
+        if prep is not None:
+            A = prep(A)
+        labels.append(est.predict(A))
+        probas.append(est.predict_proba(A))
+    return np.concatenate(labels), np.concatenate(probas)
+
+
 def _settings(scope):
     keys = ("data_src", "test_src", "test_size", "model", "hidden", "activation", "solver",
             "lr", "epochs", "batch_size", "alpha", "tol", "early_stopping", "standardize",
-            "engine", "device", "seed", "size", "color", "positive", "labels")
+            "augment_shift", "engine", "device", "stream", "workers", "seed", "size",
+            "color", "positive", "labels")
     settings = {k: scope[k] for k in keys if scope.get(k) is not None}
+    for k in ("augment_shift", "stream", "workers"):  # shown only when used
+        if not scope.get(k):
+            settings.pop(k, None)
     if scope.get("test_src"):
         settings.pop("test_size", None)  # not used: the test set is its own file
     return settings
 
 
-def _fit_with_progress(est, X, y, console, out, pre, done, earlier):
+def _fit_with_progress(est, fit, console, out, pre, done, earlier):
     """Fit with a live progress bar, writing a checkpoint at most every
     CHECKPOINT_SECONDS (and after the first iteration)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
@@ -348,27 +442,20 @@ def _fit_with_progress(est, X, y, console, out, pre, done, earlier):
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            if hasattr(est, "max_iter"):
-                est.fit(X, y, callback=callback)
-            else:  # one-vs-all: C models, no single cost
-                est.fit(X, y)
+            fit(callback)
     for message in dict.fromkeys(str(w.message) for w in caught
                                  if issubclass(w.category, ConvergenceWarning)):
         console.print(f"[yellow]note:[/] {message}")
 
 
-def _predictions(est, X):
-    return est.predict(X), est.predict_proba(X)
-
-
-def _write_run(out, est, name, data, tr, te, Xtr, Xte, pre, seconds, settings, console):
+def _write_run(out, est, name, data, tr, te, prep, seconds, settings, console):
     from .report import compute_metrics, write_plots, write_report
 
-    y_pred, proba = _predictions(est, Xte)
+    y_pred, proba = _predict(est, te.X, prep)
     classes = [str(c) for c in data.class_names]
     metrics = compute_metrics(data.task, te.y, y_pred, proba, classes)
     metrics["fit_seconds"] = seconds
-    train_pred = est.predict(Xtr)
+    train_pred, _ = _predict(est, tr.X, prep)  # the examples as given, not shifted copies
     if data.task == "multilabel":
         metrics["train_hamming_loss"] = float(np.mean(train_pred != tr.y))
     else:
@@ -377,11 +464,14 @@ def _write_run(out, est, name, data, tr, te, Xtr, Xte, pre, seconds, settings, c
     if isinstance(history, list):  # one-vs-all: one history per class, no single curve
         history = None
     validation = getattr(est, "validation_history_", None)
-    two_d = Xte.shape[1] == 2
+    two_d = data.n_features == 2
+    X2d = None
+    if two_d:
+        X2d = te.X if prep is None else prep(te.X)
     plots = write_plots(
         out, task=data.task, history=history, validation_history=validation, y_true=te.y,
         y_pred=y_pred, proba=proba, class_names=classes,
-        X2d=Xte if two_d else None, y2d=te.y if two_d else None,
+        X2d=X2d, y2d=te.y if two_d else None,
         predict_fn=est.predict if two_d else None,
         images=te.X if data.image_shape else None, image_shape=data.image_shape,
     )
@@ -452,12 +542,11 @@ def evaluate(run_dir, data_src, size, color, positive, manifest, labels, x_key, 
                             positive or saved.get("positive"), manifest,
                             labels or saved.get("labels"), x_key or saved.get("x_key"),
                             y_key or saved.get("y_key"))
-    data = load_source(data_src, **loader)
-    if data.X.shape[1] != est.n_features_in_:
-        raise ValueError(f"{data_src}: {data.X.shape[1]} features, but the model in "
+    data = load_source(data_src, lazy=True, **loader)  # images are read chunk by chunk
+    if data.n_features != est.n_features_in_:
+        raise ValueError(f"{data_src}: {data.n_features} features, but the model in "
                          f"{run_dir} was trained on {est.n_features_in_}")
-    X = _apply_preprocessing(data.X, pre)
-    y_pred, proba = _predictions(est, X)
+    y_pred, proba = _predict(est, data.X, lambda A: _apply_preprocessing(A, pre))
     metrics = compute_metrics(data.task, data.y, y_pred, proba,
                               [str(c) for c in data.class_names])
     if as_json:

@@ -306,7 +306,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         return result
 
-    def fit_dataset(self, dataset, *, num_workers=0):
+    def fit_dataset(self, dataset, *, num_workers=0, callback=None):
         """Train on a torch ``Dataset`` read batch by batch (``engine="torch"``).
 
         For data that does not fit in memory: an
@@ -317,7 +317,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         reader processes (a ``DistributedSampler`` under torchrun). ``history_[i]`` is
         epoch i's mean mini-batch cost, each taken before its own update (measuring J
         at each epoch's start would read the data twice). Class names are taken from
-        ``dataset.classes`` when it has them.
+        ``dataset.classes`` when it has them. ``callback`` is as in `fit`, once per
+        epoch.
 
         Returns
         -------
@@ -353,6 +354,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             seed=int(rng.integers(2**31)), num_workers=num_workers, momentum=self.momentum,
             beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
             verbose=self.verbose, device=self.device, autocast=self.autocast,
+            callback=None if callback is None else (
+                lambda it, J, model: callback(it, J, _snapshot(model, net))),
         )
         self._finish(net, result)
         return self

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .images import IMAGE_EXTENSIONS, _check_size_color, _read_image, list_image_folder
+from .images import (IMAGE_EXTENSIONS, ImageFiles, _check_size_color, _read_image,
+                     list_image_folder)
 from .synthetic import SHAPE_TASKS, make_shapes
 
 __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "split"]
@@ -56,9 +57,11 @@ class LoadedData:
 
     Attributes
     ----------
-    X : ndarray of shape (n_samples, n_features), float64
+    X : ndarray of shape (n_samples, n_features), float64, or ImageFiles
         One example per row. Images are unrolled row-major over (height, width,
         channel) and scaled to [0, 1]; other features are as read (not standardised).
+        An image folder loaded with ``lazy=True`` gives an `ImageFiles`, whose rows
+        are decoded when indexed.
     y : ndarray of shape (n_samples,) or (n_samples, n_labels), int
         Single-label tasks: class indices, ``y[i] = k`` meaning class
         ``class_names[k]``. Multi-label: 0/1 indicators, column ``j`` for label
@@ -117,7 +120,8 @@ class LoadedData:
         if index.dtype == bool:
             index = np.flatnonzero(index)
         files = None if self.files is None else [self.files[i] for i in index]
-        return replace(self, X=self.X[index], y=self.y[index], files=files,
+        X = self.X.take(index) if isinstance(self.X, ImageFiles) else self.X[index]
+        return replace(self, X=X, y=self.y[index], files=files,
                        class_names=list(self.class_names),
                        options=dict(self.options))
 
@@ -214,11 +218,11 @@ def _load_builtin(key, opts):
 # --------------------------------------------------------------------------- entry point
 
 _OPTION_NAMES = ("size", "color", "positive", "labels", "x_key", "y_key", "manifest",
-                 "random_state")
+                 "random_state", "lazy")
 
 
 def load_source(src, *, size=64, color="rgb", positive=None, labels=None, x_key=None,
-                y_key=None, manifest=None, random_state=0):
+                y_key=None, manifest=None, random_state=0, lazy=False):
     """Load a data set from a built-in name, an image folder or a data file.
 
     Parameters
@@ -267,6 +271,12 @@ def load_source(src, *, size=64, color="rgb", positive=None, labels=None, x_key=
         folder first, then relative to the working directory.
     random_state : int, default=0
         Seed of the generated built-ins (``moons``, ``blobs``, ``shapes``).
+    lazy : bool, default=False
+        Image folders: do not decode the images now; ``X`` is an `ImageFiles` that
+        reads rows when they are indexed, so that a folder larger than memory can be
+        split and streamed (``logitlab train --stream``). The files are listed (and
+        the labels known) at once; a file that cannot be decoded is found when it is
+        read. Other sources are read into memory as usual.
 
     Returns
     -------
@@ -319,7 +329,7 @@ def load_source(src, *, size=64, color="rgb", positive=None, labels=None, x_key=
      ['cat', 'dog'], ['weight', 'height'])
     """
     opts = dict(size=size, color=color, positive=positive, labels=labels, x_key=x_key,
-                y_key=y_key, manifest=manifest, random_state=random_state)
+                y_key=y_key, manifest=manifest, random_state=random_state, lazy=bool(lazy))
     return _load(src, opts)
 
 
@@ -376,13 +386,17 @@ def _reject(opts, names, what):
 
 def _finish(parts, source, opts, *, single_class_ok):
     """Check and assemble what a reader returned into a LoadedData."""
-    X = np.ascontiguousarray(parts["X"], dtype=np.float64)
-    if X.ndim != 2:
-        raise DataError(f"{source}: features must be 2-D after unrolling, got shape {X.shape}")
+    X = parts["X"]
+    if not isinstance(X, ImageFiles):  # lazy images are checked as they are read
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise DataError(f"{source}: features must be 2-D after unrolling, got shape "
+                            f"{X.shape}")
     y = np.asarray(parts["y"])
     class_names = [str(c) for c in parts["class_names"]]
     feature_names = parts.get("feature_names")
-    _check_finite(X, feature_names, source)
+    if not isinstance(X, ImageFiles):
+        _check_finite(X, feature_names, source)
     if y.shape[0] != X.shape[0]:
         raise DataError(f"{source}: {X.shape[0]} examples of features but {y.shape[0]} labels")
     if X.shape[0] == 0:
@@ -551,7 +565,10 @@ def _labels_from_columns(columns, names, where):
 
 # --------------------------------------------------------------------------- images
 
-def _read_images(files, size, mode, channels):
+def _read_images(files, opts, channels):
+    size, mode, _ = _check_size_color(opts["size"], opts["color"])
+    if opts.get("lazy"):
+        return ImageFiles(files, size, opts["color"])
     X = np.empty((len(files), size * size * channels), dtype=np.float64)
     for i, file in enumerate(files):
         try:
@@ -570,7 +587,7 @@ def _load_images(path, opts):
             files, y, class_names = list_image_folder(path)
         except (OSError, ValueError) as exc:
             raise DataError(str(exc)) from None
-        X = _read_images(files, size, mode, channels)
+        X = _read_images(files, opts, channels)
         return dict(X=X, y=y, class_names=class_names, image_shape=image_shape,
                     files=[str(f) for f in files])
 
@@ -583,7 +600,7 @@ def _load_images(path, opts):
     col = {name: j for j, name in enumerate(class_names)}
     for i, labs in enumerate(label_sets):
         Y[i, [col[lab] for lab in labs]] = 1
-    X = _read_images(files, size, mode, channels)
+    X = _read_images(files, opts, channels)
     return dict(X=X, y=Y, class_names=class_names, image_shape=image_shape,
                 files=[str(f) for f in files], manifest=str(manifest))
 

@@ -68,7 +68,8 @@ def write_plots(run_dir, *, task, history=None, validation_history=None, y_true=
     images, image_shape : optional
         Flattened images (n, n_x), row-major (H, W, C) or (H, W), aligned with
         ``y_true``/``y_pred``: ``misclassified.png``, a grid of up to ``max_images``
-        misclassified examples (not written when there are none).
+        misclassified examples (not written when there are none). An
+        `~logitlab.data.ImageFiles` is read only for the images shown.
 
     Returns
     -------
@@ -259,7 +260,8 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
 
 
 def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_images):
-    images = np.asarray(images)
+    if not (hasattr(images, "shape") and hasattr(images, "ndim")):
+        images = np.asarray(images)  # else an array, or ImageFiles read row by row
     shape = tuple(int(s) for s in image_shape)
     if len(shape) not in (2, 3) or images.ndim != 2 or images.shape[1] != math.prod(shape):
         raise ValueError(f"images must have shape (n_samples, {math.prod(shape)}) for "

@@ -40,12 +40,14 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from ..data.images import _check_size_color, _read_image, list_image_folder
+from ..data.images import ImageFiles, _check_size_color, _read_image, list_image_folder
 
 __all__ = [
     "ArrayDataset",
     "HDF5Dataset",
+    "ImageFilesDataset",
     "ImageFolderDataset",
+    "Standardize",
     "make_loader",
     "set_epoch",
 ]
@@ -502,6 +504,93 @@ class ImageFolderDataset(Dataset):
             x = self.transform(x)
         return x, torch.tensor(int(self.targets[i]), dtype=torch.int64)
 
+
+
+class ImageFilesDataset(Dataset):
+    """The rows of an `~logitlab.data.ImageFiles` with their labels, decoded one
+    example at a time: what ``logitlab train --stream`` trains on.
+
+    Unlike `ImageFolderDataset` the files and labels are given, so a split, a
+    ``positive`` class or a multi-label manifest (``load_source(..., lazy=True)``)
+    carries over.
+
+    Parameters
+    ----------
+    X : logitlab.data.ImageFiles
+        The images (only their file names are in memory).
+    y : array-like of shape (n_images,) or (n_images, n_labels)
+        Class indices, or 0/1 label indicators.
+    classes : sequence of str, optional
+        Class names, for `~logitlab.NeuralNetClassifier.fit_dataset`'s ``classes_``.
+    transform : callable, optional
+        Applied to each ``x`` tensor, ``(n_x,)``, e.g. a `Standardize`.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of ``x`` (and of indicator labels).
+
+    Attributes
+    ----------
+    targets : ndarray
+        ``y``, in memory.
+    n_features : int
+        ``n_x``.
+
+    Notes
+    -----
+    Shapes: x ``(n_x,)``, batch ``(B, n_x)``; y ``()`` ``int64`` (batch ``(B,)``) or
+    ``(n_labels,)`` ``dtype`` (batch ``(B, n_labels)``). ``dataset[i][0]`` is
+    ``X[i]`` (float64) rounded to ``dtype``, then transformed.
+    """
+
+    def __init__(self, X, y, *, classes=None, transform=None, dtype=torch.float32):
+        if not isinstance(X, ImageFiles):
+            raise TypeError(f"X must be logitlab.data.ImageFiles, got {type(X).__name__}")
+        self.X = X
+        self.dtype = _check_dtype(dtype)
+        self.transform = _check_transform(transform)
+        self.targets = np.asarray(y)
+        self._y = _labels(self.targets, len(X), self.dtype, "ImageFilesDataset")
+        if classes is not None:
+            self.classes = [str(c) for c in classes]
+        self.n_features = X.shape[1]
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        i = _index(i, len(self))
+        x = _features(self.X[i], self.dtype)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, self._y[i]
+
+
+class Standardize:
+    """A ``transform``: ``(x − mean) / scale``, feature by feature, computed in float64.
+
+    Picklable, so `make_loader`'s worker processes can apply it.
+
+    Parameters
+    ----------
+    mean, scale : array-like of shape (n_x,)
+        As scikit-learn's ``StandardScaler``'s ``mean_`` and ``scale_``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from logitlab.torch_engine.data import Standardize
+    >>> Standardize([1.0, 2.0], [2.0, 4.0])(torch.tensor([3.0, 2.0]))
+    tensor([1., 0.])
+    """
+
+    def __init__(self, mean, scale):
+        self.mean = torch.as_tensor(np.asarray(mean, dtype=np.float64))
+        self.scale = torch.as_tensor(np.asarray(scale, dtype=np.float64))
+        if self.mean.shape != self.scale.shape or self.mean.ndim != 1:
+            raise ValueError(f"mean and scale must be 1-D of one length, got shapes "
+                             f"{tuple(self.mean.shape)} and {tuple(self.scale.shape)}")
+
+    def __call__(self, x):
+        return ((x.to(torch.float64) - self.mean) / self.scale).to(x.dtype)
 
 # --------------------------------------------------------------------------- loading
 
