@@ -497,12 +497,12 @@ def test_report_multilabel_headline_and_escaped_names(tmp_path):
 def test_report_write_is_atomic(tmp_path, monkeypatch):
     report = write_report(tmp_path, title="first", settings={}, metrics={}, plots={})
     before = report.read_bytes()
-    from logitlab.report import html as html_module
+    from logitlab import _atomic
 
     def broken_replace(src, dst):
         raise OSError("rename failed")
 
-    monkeypatch.setattr(html_module.os, "replace", broken_replace)
+    monkeypatch.setattr(_atomic.os, "replace", broken_replace)
     with pytest.raises(OSError, match="rename failed"):
         write_report(tmp_path, title="second", settings={}, metrics={}, plots={})
     assert report.read_bytes() == before

@@ -16,10 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 import time
-import uuid
 import warnings
 from pathlib import Path
 
@@ -72,17 +70,10 @@ class _Group(click.Group):
             raise UserError(" ".join(msg.split())) from None
 
 
-def _atomic_write(path, data, mode="w"):
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _atomic_write(path, data):
+    from ._atomic import atomic_write
+
+    return atomic_write(path, data)
 
 
 def _console():

@@ -13,14 +13,13 @@ import html
 import json
 import math
 import numbers
-import os
 import struct
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
+from .._atomic import atomic_write
 from .._version import __version__
 
 __all__ = ["write_report", "REPORT_FILE"]
@@ -125,16 +124,7 @@ def write_report(run_dir, *, title, settings, metrics, plots, history=None):
     run_dir.mkdir(parents=True, exist_ok=True)
     page = render_report(title=title, settings=settings, metrics=metrics, plots=plots,
                          history=history, run_dir=run_dir)
-    path = run_dir / REPORT_FILE
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(page)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return atomic_write(run_dir / REPORT_FILE, page)
 
 
 def render_report(*, title, settings, metrics, plots, history=None, run_dir=None):

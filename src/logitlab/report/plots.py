@@ -9,8 +9,6 @@ renamed into place, so a reader never sees half a PNG.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from .._atomic import atomic_path
 from .metrics import TASKS, _as_1d, _as_indicator, label_names, resolve_labels
 
 __all__ = ["write_plots", "FIGSIZE", "DPI", "PLOT_FILES"]
@@ -113,14 +112,11 @@ def _new_figure(layout="constrained"):
 
 def _save_png(fig, path):
     """Render ``fig`` to ``path`` atomically (temporary file + os.replace)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=DPI)
     finally:
         fig.clear()  # free the artists; Figure objects are not in pyplot's registry
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _learning_curve(history, validation_history):
