@@ -43,9 +43,12 @@ __all__ = [
     "identity",
     "identity_backward",
     "ACTIVATIONS",
+    "logit",
     "binary_cross_entropy",
+    "binary_cross_entropy_backward",
     "binary_cross_entropy_with_logits",
     "categorical_cross_entropy",
+    "categorical_cross_entropy_backward",
     "categorical_cross_entropy_with_logits",
     "squared_error",
     "one_hot",
@@ -78,6 +81,19 @@ def sigmoid(Z):
 def sigmoid_backward(dA, A):
     """dZ = dA · σ'(Z) with σ'(z) = a(1 − a), from the forward output ``A``."""
     return dA * A * (1.0 - A)
+
+
+def logit(A):
+    """z = ln(a / (1 − a)), the inverse of σ: the logit whose sigmoid is ``A``.
+
+    Shape: any. ``A`` in [0, 1]; 0 and 1 give ∓inf (no warning).
+
+    >>> logit(np.array([0.5, 0.6])).round(4)
+    array([0.    , 0.4055])
+    """
+    A = np.asarray(A, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.log(A) - np.log1p(-A)
 
 
 def log_sigmoid(Z):
@@ -224,6 +240,24 @@ def binary_cross_entropy(A, Y, reduction="mean"):
     return _reduce(losses, reduction)
 
 
+def binary_cross_entropy_backward(A, Y):
+    """dA = ∂L/∂a = −y/a + (1 − y)/(1 − a), elementwise: the notes' "da".
+
+    Through σ (`sigmoid_backward`) it becomes dz = da · a(1 − a) = a − y. ``A`` is
+    clipped like in the loss, so a = 0 or 1 gives a large finite slope, not inf.
+
+    Shape: ``A`` and ``Y`` ``(n_out, m)``; output ``(n_out, m)``.
+
+    >>> a = np.array([[0.6]])
+    >>> da = binary_cross_entropy_backward(a, np.array([[1.0]]))
+    >>> da.round(4), sigmoid_backward(da, a).round(4)   # dz = a − y = −0.4
+    (array([[-1.6667]]), array([[-0.4]]))
+    """
+    A = _clip_probabilities(A)
+    Y = np.asarray(Y)
+    return -Y / A + (1 - Y) / (1 - A)
+
+
 def binary_cross_entropy_with_logits(Z, Y, reduction="mean"):
     """The same loss from logits z (a = σ(z)): max(z, 0) − z·y + ln(1 + e^(−|z|)).
 
@@ -247,6 +281,22 @@ def categorical_cross_entropy(A, Y, reduction="mean"):
     A = _clip_probabilities(A)
     losses = -(np.asarray(Y) * np.log(A)).sum(axis=0)
     return _reduce(losses, reduction)
+
+
+def categorical_cross_entropy_backward(A, Y):
+    """dA = ∂L/∂a = −y / a, elementwise, for L = −Σ y_i ln a_i.
+
+    Through softmax (`softmax_backward`) it becomes dz = a − y, since each column of
+    ``Y`` sums to 1.
+
+    Shape: ``A`` and ``Y`` ``(C, m)``; output ``(C, m)``.
+
+    >>> a = softmax(np.array([[5.0], [2.0], [-1.0], [3.0]]))
+    >>> y = np.array([[1.0], [0.0], [0.0], [0.0]])
+    >>> softmax_backward(categorical_cross_entropy_backward(a, y), a).ravel().round(3)
+    array([-0.158,  0.042,  0.002,  0.114])
+    """
+    return -np.asarray(Y) / _clip_probabilities(A)
 
 
 def categorical_cross_entropy_with_logits(Z, Y, reduction="mean"):
