@@ -3,8 +3,8 @@
 from .gradcheck import gradcheck
 from .layers import Dense
 from .network import INITS, Network
-from .reference import loop_logistic_step
+from .reference import loop_dot, loop_logistic_step
 from .solvers import SOLVERS, TrainResult, train
 
 __all__ = ["Dense", "INITS", "Network", "SOLVERS", "TrainResult", "gradcheck",
-           "loop_logistic_step", "train"]
+           "loop_dot", "loop_logistic_step", "train"]

@@ -7,6 +7,18 @@ from __future__ import annotations
 import math
 
 
+def loop_dot(u, v):
+    """u·v with an explicit ``for`` loop: the notes' slow half of the vectorization demo.
+
+    >>> loop_dot([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    32.0
+    """
+    c = 0.0
+    for i in range(len(u)):
+        c += u[i] * v[i]
+    return c
+
+
 def loop_logistic_step(w, b, X, Y, learning_rate):
     """One gradient-descent step over m examples with explicit ``for`` loops.
 
