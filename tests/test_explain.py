@@ -168,3 +168,35 @@ def test_cli_bench_vectorization_measures_both_demos():
     r = CliRunner().invoke(cli, ["bench", "vectorization", "--n", "20000", "--n-x", "50",
                                  "--m", "40", "--repeat", "1"])
     assert "slower" in r.output and "np.dot" in r.output
+
+
+def test_cli_plot_commands_write_their_pictures(tmp_path):
+    from PIL import Image
+
+    runner = CliRunner()
+    out = tmp_path / "pics"
+    cases = [
+        (["plot", "activations", "--z", "1,2,3"], "activations.png", "σ(4.6) = 0.9900"),
+        (["plot", "loss-landscape", "--data", "digits", "--positive", "3"],
+         "loss_landscape.png", "(non-convex)"),
+        (["plot", "boundaries", "--data", "blobs"], "boundaries.png", "test accuracy"),
+        (["plot", "learning-rates", "--data", "breast_cancer", "--lr", "0.1,0.01",
+          "--epochs", "200"], "learning_rates.png", "lr 0.01: final cost"),
+    ]
+    for args, name, needle in cases:
+        r = runner.invoke(cli, args + ["--out", str(out)], env={"COLUMNS": "200"})
+        assert r.exit_code == 0, (args, r.output, r.stderr)
+        assert needle in r.output, r.output
+        with Image.open(out / name) as im:
+            assert im.format == "PNG" and min(im.size) >= 300
+    assert "cross-entropy" in runner.invoke(
+        cli, ["plot", "loss-landscape", "--data", "breast_cancer", "--out", str(out)]
+    ).output
+    for args, needle in ((["plot", "loss-landscape", "--data", "digits"], "--positive"),
+                         (["plot", "boundaries", "--data", "iris"], "exactly 2"),
+                         (["plot", "learning-rates", "--data", "iris", "--lr", "0"],
+                          "0")):
+        r = runner.invoke(cli, args + ["--out", str(out)])
+        assert r.exit_code == 2, (args, r.output)
+        err = r.stderr.strip()
+        assert len(err.splitlines()) == 1 and needle in err, err

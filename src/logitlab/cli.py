@@ -719,6 +719,141 @@ def explain_multilabel(z, a, y, html_path):
                       html_path)
 
 
+# ----------------------------------------------------------------------------- plot
+@cli.group()
+def plot():
+    """Pictures of the notes' ideas, as PNG files (see also the run reports)."""
+
+
+_PLOT_OUT = click.option("--out", "out", type=click.Path(file_okay=False), default="plots",
+                         show_default=True, help="Folder for the PNG file.")
+
+
+def _plot_data(data_src, test_size, seed, standardize, loader):
+    """Train and test arrays for a plot: loaded, split (stratified) and standardised
+    with the training statistics."""
+    from sklearn.preprocessing import StandardScaler
+
+    from .data import load_source, split
+
+    data = load_source(data_src, random_state=seed, **loader)
+    tr, te = split(data, test_size=test_size, random_state=seed)
+    Xtr, Xte = tr.X, te.X
+    if standardize:
+        scaler = StandardScaler().fit(Xtr)
+        Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
+    return data, Xtr, tr.y, Xte, te.y
+
+
+def _plot_data_options(func):
+    func = click.option("--seed", type=int, default=0, show_default=True)(func)
+    func = click.option("--standardize/--no-standardize", default=True, show_default=True,
+                        help="Scale features with the training set's statistics.")(func)
+    func = click.option("--test-size", type=click.FloatRange(0, 1, min_open=True,
+                                                             max_open=True),
+                        default=0.25, show_default=True)(func)
+    func = data_options(func)
+    return click.option("--data", "data_src", required=True, metavar="SRC",
+                        help="A built-in name or a data file/folder, as for train.")(func)
+
+
+def _loader_from(kw):
+    return _loader_kwargs(kw.pop("size"), kw.pop("color"), kw.pop("positive"),
+                          kw.pop("manifest"), kw.pop("labels"), kw.pop("x_key"),
+                          kw.pop("y_key"))
+
+
+@plot.command("activations")
+@click.option("--z", "z", default="5,2,-1,3", show_default=True,
+              help="Logits for the softmax vs hard max panel.")
+@_PLOT_OUT
+def plot_activations(z, out):
+    """Sigmoid (saturating near ±4.6), tanh and ReLU with their slopes; softmax vs
+    hard max for z."""
+    from .report.teaching import plot_activations as draw
+
+    path, info = draw(Path(out) / "activations.png", z=_floats(z, "--z"))
+    s, d = info["sigmoid"], info["sigmoid_slope"]
+    click.echo(f"σ(4.6) = {s[4.6]:.4f}, σ(−4.6) = {s[-4.6]:.4f}, slope a(1 − a) there = "
+               f"{d[4.6]:.4f}")
+    click.echo("softmax(z) = (" + ", ".join(f"{v:.3f}" for v in info["softmax"]) +
+               "), hard max = (" + ", ".join(f"{v:g}" for v in info["hardmax"]) + ")")
+    click.echo(f"wrote {path}")
+
+
+@plot.command("loss-landscape")
+@_plot_data_options
+@_PLOT_OUT
+def plot_loss_landscape(data_src, test_size, standardize, seed, out, **kw):
+    """The cost of a logistic model along a line (and a 2-D slice) of parameter space:
+    squared error (non-convex) beside cross-entropy (convex), on SRC's training set.
+    SRC must be binary (use --positive NAME for one class against the rest)."""
+    from .report.teaching import plot_loss_landscape as draw
+
+    data, X, y, _, _ = _plot_data(data_src, test_size, seed, standardize, _loader_from(kw))
+    if data.task != "binary":
+        raise ValueError(f"{data.source} is a {data.task} task; the landscape is drawn for "
+                         "logistic regression: pick one class with --positive NAME")
+    path, info = draw(Path(out) / "loss_landscape.png", X, y, random_state=seed)
+    m = info["min_second_difference"]
+    click.echo(f"along θ(t) = t·θ*, smallest second difference: squared error "
+               f"{m['squared_error']:.3g} ({'non-convex' if m['squared_error'] < 0 else 'convex here'}), "
+               f"cross-entropy {m['cross_entropy']:.3g} "
+               f"({'convex' if m['cross_entropy'] >= -1e-9 else 'non-convex'})")
+    click.echo(f"wrote {path}")
+
+
+@plot.command("boundaries")
+@_plot_data_options
+@click.option("--hidden", default="25,12", show_default=True,
+              help="Hidden layer sizes of the network panel.")
+@_PLOT_OUT
+def plot_boundaries(data_src, test_size, standardize, seed, hidden, out, **kw):
+    """Decision regions of logistic/softmax regression, one-vs-all and a small network
+    on 2-D data (moons, blobs or a 2-feature CSV): linear vs curved boundaries."""
+    from .report.teaching import plot_boundaries as draw
+
+    data, X, y, Xte, yte = _plot_data(data_src, test_size, seed, standardize,
+                                      _loader_from(kw))
+    if data.task == "multilabel":
+        raise ValueError(f"{data.source} is multi-label; decision regions are drawn for "
+                         "one label per point")
+    if data.n_features != 2:
+        raise ValueError(f"{data.source} has {data.n_features} features; decision regions "
+                         "need exactly 2 (try --data moons or --data blobs)")
+    path, info = draw(Path(out) / "boundaries.png", X, y, hidden=_parse_hidden(hidden),
+                      random_state=seed, X_test=Xte, y_test=yte)
+    click.echo(f"{info['on']} accuracy: " + ", ".join(
+        f"{k.replace('_', ' ')} {v:.3f}" for k, v in info["accuracy"].items()))
+    click.echo(f"wrote {path}")
+
+
+@plot.command("learning-rates")
+@_plot_data_options
+@click.option("--lr", "lrs", default="0.01,0.001,0.0001", show_default=True,
+              help="Learning rates to compare.")
+@click.option("--epochs", type=click.IntRange(1), default=1500, show_default=True,
+              help="Gradient-descent iterations at each rate.")
+@click.option("--model", type=click.Choice(["auto", "logistic", "softmax", "multilabel"]),
+              default="auto", show_default=True)
+@_PLOT_OUT
+def plot_learning_rates(data_src, test_size, standardize, seed, lrs, epochs, model, out,
+                        **kw):
+    """Learning curves of one model trained by gradient descent at several learning
+    rates, in one plot, with train/test accuracy in the legend."""
+    from .report.teaching import plot_learning_rates as draw
+
+    _, X, y, Xte, yte = _plot_data(data_src, test_size, seed, standardize, _loader_from(kw))
+    path, info = draw(Path(out) / "learning_rates.png", X, y, Xte, yte,
+                      learning_rates=_floats(lrs, "--lr"), model=model, max_iter=epochs,
+                      random_state=seed)
+    metric = info["metric"]
+    for rate, r in info["rates"].items():
+        click.echo(f"lr {rate:g}: final cost {r['final_cost']:.4f}, train {metric} "
+                   f"{r['train']:.3f}, test {metric} {r['test']:.3f}")
+    click.echo(f"wrote {path}")
+
+
 # ---------------------------------------------------------------------------- bench
 @cli.group()
 def bench():
