@@ -90,13 +90,9 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
     >>> X[0, :3], X[3, :3]  # R, G, B of the top-left pixel
     (array([1., 0., 0.]), array([0., 0., 1.]))
     """
-    size, mode, channels = _check_size_color(size, color)
+    _check_size_color(size, color)  # a bad size or colour fails before the listing
     files, y, class_names = list_image_folder(path, classes)
-    X = np.empty((len(files), size * size * channels), dtype=np.float64)
-    for i, file in enumerate(files):
-        X[i] = _read_image(file, size, mode).reshape(-1)  # uint8 -> float64, row-major H, W, C
-    X /= 255.0
-    return X, y, class_names
+    return ImageFiles(files, size, color)[:], y, class_names
 
 
 def list_image_folder(path, classes=None):

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .images import (IMAGE_EXTENSIONS, ImageFiles, _check_size_color, _read_image,
-                     list_image_folder)
+from .images import IMAGE_EXTENSIONS, ImageFiles, _check_size_color, list_image_folder
 from .synthetic import SHAPE_TASKS, make_shapes
 
 __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "split"]
@@ -565,29 +564,25 @@ def _labels_from_columns(columns, names, where):
 
 # --------------------------------------------------------------------------- images
 
-def _read_images(files, opts, channels):
-    size, mode, _ = _check_size_color(opts["size"], opts["color"])
+def _read_images(files, opts):
+    X = ImageFiles(files, opts["size"], opts["color"])
     if opts.get("lazy"):
-        return ImageFiles(files, size, opts["color"])
-    X = np.empty((len(files), size * size * channels), dtype=np.float64)
-    for i, file in enumerate(files):
-        try:
-            X[i] = _read_image(file, size, mode).reshape(-1)
-        except ValueError as exc:
-            raise DataError(str(exc)) from None
-    X /= 255.0
-    return X
+        return X
+    try:
+        return X[:]
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
 
 def _load_images(path, opts):
-    size, mode, channels = _check_size_color(opts["size"], opts["color"])
+    size, _, channels = _check_size_color(opts["size"], opts["color"])
     image_shape = (size, size, channels)
     if opts.get("manifest") is None:
         try:
             files, y, class_names = list_image_folder(path)
         except (OSError, ValueError) as exc:
             raise DataError(str(exc)) from None
-        X = _read_images(files, opts, channels)
+        X = _read_images(files, opts)
         return dict(X=X, y=y, class_names=class_names, image_shape=image_shape,
                     files=[str(f) for f in files])
 
@@ -600,7 +595,7 @@ def _load_images(path, opts):
     col = {name: j for j, name in enumerate(class_names)}
     for i, labs in enumerate(label_sets):
         Y[i, [col[lab] for lab in labs]] = 1
-    X = _read_images(files, opts, channels)
+    X = _read_images(files, opts)
     return dict(X=X, y=Y, class_names=class_names, image_shape=image_shape,
                 files=[str(f) for f in files], manifest=str(manifest))
 

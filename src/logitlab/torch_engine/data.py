@@ -40,7 +40,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from ..data.images import ImageFiles, _check_size_color, _read_image, list_image_folder
+from ..data.images import ImageFiles, _check_size_color, list_image_folder
 
 __all__ = [
     "ArrayDataset",
@@ -417,14 +417,73 @@ class HDF5Dataset(Dataset):
         return x, self.y[i]
 
 
-class ImageFolderDataset(Dataset):
+class ImageFilesDataset(Dataset):
+    """The rows of an `~logitlab.data.ImageFiles` with their labels, decoded one
+    example at a time: what ``logitlab train --stream`` trains on.
+
+    Unlike `ImageFolderDataset` the files and labels are given, so a split, a
+    ``positive`` class or a multi-label manifest (``load_source(..., lazy=True)``)
+    carries over.
+
+    Parameters
+    ----------
+    X : logitlab.data.ImageFiles
+        The images (only their file names are in memory).
+    y : array-like of shape (n_images,) or (n_images, n_labels)
+        Class indices, or 0/1 label indicators.
+    classes : sequence of str, optional
+        Class names, for `~logitlab.NeuralNetClassifier.fit_dataset`'s ``classes_``.
+    transform : callable, optional
+        Applied to each ``x`` tensor, ``(n_x,)``, e.g. a `Standardize`.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of ``x`` (and of indicator labels).
+
+    Attributes
+    ----------
+    targets : ndarray
+        ``y``, in memory.
+    n_features : int
+        ``n_x``.
+
+    Notes
+    -----
+    Shapes: x ``(n_x,)``, batch ``(B, n_x)``; y ``()`` ``int64`` (batch ``(B,)``) or
+    ``(n_labels,)`` ``dtype`` (batch ``(B, n_labels)``). ``dataset[i][0]`` is
+    ``X[i]`` (float64) rounded to ``dtype``, then transformed.
+    """
+
+    def __init__(self, X, y, *, classes=None, transform=None, dtype=torch.float32):
+        if not isinstance(X, ImageFiles):
+            raise TypeError(f"X must be logitlab.data.ImageFiles, got {type(X).__name__}")
+        self.X = X
+        self.dtype = _check_dtype(dtype)
+        self.transform = _check_transform(transform)
+        self.targets = np.asarray(y)
+        self._y = _labels(self.targets, len(X), self.dtype, "ImageFilesDataset")
+        if classes is not None:
+            self.classes = [str(c) for c in classes]
+        self.n_features = X.shape[1]
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        i = _index(i, len(self))
+        x = _features(self.X[i], self.dtype)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, self._y[i]
+
+
+class ImageFolderDataset(ImageFilesDataset):
     """A folder of images, one sub-folder per class, decoded one image per example.
 
     The files, classes and decoding are those of `logitlab.data.load_image_folder`
     (upright by EXIF, RGB or grayscale, Lanczos-resized to ``size × size``, unrolled
     row-major over (height, width, channel), divided by 255), so
     ``ImageFolderDataset(p)[i][0]`` is exactly ``load_image_folder(p)[0][i]`` rounded
-    to ``dtype``. Only the file paths are kept in memory.
+    to ``dtype``. Only the file paths are kept in memory: it is an `ImageFilesDataset`
+    over the folder's files.
 
     Parameters
     ----------
@@ -487,81 +546,11 @@ class ImageFolderDataset(Dataset):
 
     def __init__(self, path, size=64, color="rgb", classes=None, *, transform=None,
                  dtype=torch.float32):
-        self.size, self._mode, channels = _check_size_color(size, color)
-        self.color = color
-        self.transform = _check_transform(transform)
-        self.dtype = _check_dtype(dtype)
-        self.files, self.targets, self.classes = list_image_folder(path, classes)
-        self.n_features = self.size * self.size * channels
-
-    def __len__(self):
-        return len(self.files)
-
-    def __getitem__(self, i):
-        i = _index(i, len(self))
-        x = _features(_read_image(self.files[i], self.size, self._mode), self.dtype)
-        if self.transform is not None:
-            x = self.transform(x)
-        return x, torch.tensor(int(self.targets[i]), dtype=torch.int64)
-
-
-
-class ImageFilesDataset(Dataset):
-    """The rows of an `~logitlab.data.ImageFiles` with their labels, decoded one
-    example at a time: what ``logitlab train --stream`` trains on.
-
-    Unlike `ImageFolderDataset` the files and labels are given, so a split, a
-    ``positive`` class or a multi-label manifest (``load_source(..., lazy=True)``)
-    carries over.
-
-    Parameters
-    ----------
-    X : logitlab.data.ImageFiles
-        The images (only their file names are in memory).
-    y : array-like of shape (n_images,) or (n_images, n_labels)
-        Class indices, or 0/1 label indicators.
-    classes : sequence of str, optional
-        Class names, for `~logitlab.NeuralNetClassifier.fit_dataset`'s ``classes_``.
-    transform : callable, optional
-        Applied to each ``x`` tensor, ``(n_x,)``, e.g. a `Standardize`.
-    dtype : torch.dtype, default=torch.float32
-        Floating dtype of ``x`` (and of indicator labels).
-
-    Attributes
-    ----------
-    targets : ndarray
-        ``y``, in memory.
-    n_features : int
-        ``n_x``.
-
-    Notes
-    -----
-    Shapes: x ``(n_x,)``, batch ``(B, n_x)``; y ``()`` ``int64`` (batch ``(B,)``) or
-    ``(n_labels,)`` ``dtype`` (batch ``(B, n_labels)``). ``dataset[i][0]`` is
-    ``X[i]`` (float64) rounded to ``dtype``, then transformed.
-    """
-
-    def __init__(self, X, y, *, classes=None, transform=None, dtype=torch.float32):
-        if not isinstance(X, ImageFiles):
-            raise TypeError(f"X must be logitlab.data.ImageFiles, got {type(X).__name__}")
-        self.X = X
-        self.dtype = _check_dtype(dtype)
-        self.transform = _check_transform(transform)
-        self.targets = np.asarray(y)
-        self._y = _labels(self.targets, len(X), self.dtype, "ImageFilesDataset")
-        if classes is not None:
-            self.classes = [str(c) for c in classes]
-        self.n_features = X.shape[1]
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, i):
-        i = _index(i, len(self))
-        x = _features(self.X[i], self.dtype)
-        if self.transform is not None:
-            x = self.transform(x)
-        return x, self._y[i]
+        _check_size_color(size, color)  # a bad size or colour fails before the scan
+        files, targets, names = list_image_folder(path, classes)
+        super().__init__(ImageFiles(files, size, color), targets, classes=names,
+                         transform=transform, dtype=dtype)
+        self.files = files
 
 
 class Standardize:
