@@ -199,12 +199,7 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
     X2d = np.asarray(X2d, dtype=float)
     if X2d.ndim != 2 or X2d.shape[1] != 2:
         raise ValueError(f"X2d must have shape (n_samples, 2), got {X2d.shape}")
-    lo, hi = X2d.min(axis=0), X2d.max(axis=0)
-    span = hi - lo
-    margin = np.where(span > 0, 0.1 * span, 0.5)
-    lo, hi = lo - margin, hi + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], _GRID_POINTS),
-                         np.linspace(lo[1], hi[1], _GRID_POINTS))
+    lo, hi, xx, yy = _plane_grid(X2d)
     grid_pred = np.asarray(predict_fn(np.column_stack([xx.ravel(), yy.ravel()])))
     multilabel = task == "multilabel"
     if multilabel:
@@ -234,8 +229,7 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
         y_index = None if y2d is None else index(y2d)
 
     n = len(names)
-    cmap = _class_cmap(n)
-    norm = BoundaryNorm(np.arange(n + 1) - 0.5, cmap.N)
+    cmap, norm = _class_colors(n)
     fig = _new_figure()
     ax = fig.add_subplot()
     ax.contourf(xx, yy, Z, levels=np.arange(n + 1) - 0.5, cmap=cmap, norm=norm, alpha=0.35)
@@ -328,6 +322,25 @@ def _label_sets(Y, names, empty="none"):
         Y = Y[:, None]
     return np.array(["+".join(n for n, on in zip(names, row) if on) or empty for row in Y],
                     dtype=object)
+
+
+def _plane_grid(points):
+    """The box around 2-D ``points`` (10% margin each side) and a _GRID_POINTS² mesh
+    over it: (lo, hi, xx, yy), for drawing decision regions."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = hi - lo
+    margin = np.where(span > 0, 0.1 * span, 0.5)
+    lo, hi = lo - margin, hi + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], _GRID_POINTS),
+                         np.linspace(lo[1], hi[1], _GRID_POINTS))
+    return lo, hi, xx, yy
+
+
+def _class_colors(n):
+    """One colour per class index 0..n-1: the colormap and the norm that maps index k
+    to colour k."""
+    cmap = _class_cmap(n)
+    return cmap, BoundaryNorm(np.arange(n + 1) - 0.5, cmap.N)
 
 
 def _class_cmap(n):

@@ -52,7 +52,7 @@ from ..estimators import (
     OneVsAllClassifier,
     SoftmaxRegression,
 )
-from .plots import _GRID_POINTS, DPI, FIGSIZE, _class_cmap, _new_figure, _save_png, _short
+from .plots import DPI, FIGSIZE, _class_colors, _new_figure, _plane_grid, _save_png, _short
 
 __all__ = [
     "plot_activations",
@@ -422,17 +422,10 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
     on = "train" if X_test is None else "test"
     X_eval, y_eval = (X, y) if X_test is None else (X_test, y_test)
 
-    every = X if X_test is None else np.vstack([X, X_test])
-    lo, hi = every.min(axis=0), every.max(axis=0)
-    span = hi - lo
-    margin = np.where(span > 0, 0.1 * span, 0.5)
-    lo, hi = lo - margin, hi + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], _GRID_POINTS),
-                         np.linspace(lo[1], hi[1], _GRID_POINTS))
+    lo, hi, xx, yy = _plane_grid(X if X_test is None else np.vstack([X, X_test]))
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     n = classes.size
-    cmap = _class_cmap(n)
-    norm = BoundaryNorm(np.arange(n + 1) - 0.5, cmap.N)
+    cmap, norm = _class_colors(n)
     levels = np.arange(n + 1) - 0.5
 
     fig = _figure("boundaries")
