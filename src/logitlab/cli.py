@@ -14,6 +14,7 @@ temporary name first and is then renamed, so nothing is ever half-written.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import sys
@@ -270,8 +271,9 @@ def _train(params, checkpoint):
     prep = None
     if p["standardize"]:
         scaler = _fit_scaler(tr.X)
-        prep = scaler.transform
         pre["mean"], pre["scale"] = scaler.mean_, scaler.scale_
+        # the same function evaluate and predict apply to the saved model's inputs
+        prep = functools.partial(_apply_preprocessing, pre=pre)
     name, est = _estimator(p["model"], data.task, hidden=_parse_hidden(p["hidden"]),
                            activation=p["activation"], solver=p["solver"], lr=p["lr"],
                            epochs=p["epochs"], batch_size=p["batch_size"], alpha=p["alpha"],
@@ -537,7 +539,7 @@ def evaluate(run_dir, data_src, size, color, positive, manifest, labels, x_key, 
     if data.n_features != est.n_features_in_:
         raise ValueError(f"{data_src}: {data.n_features} features, but the model in "
                          f"{run_dir} was trained on {est.n_features_in_}")
-    y_pred, proba = _predict(est, data.X, lambda A: _apply_preprocessing(A, pre))
+    y_pred, proba = _predict(est, data.X, functools.partial(_apply_preprocessing, pre=pre))
     metrics = compute_metrics(data.task, data.y, y_pred, proba,
                               [str(c) for c in data.class_names])
     if as_json:
@@ -732,15 +734,13 @@ _PLOT_OUT = click.option("--out", "out", type=click.Path(file_okay=False), defau
 def _plot_data(data_src, test_size, seed, standardize, loader):
     """Train and test arrays for a plot: loaded, split (stratified) and standardised
     with the training statistics."""
-    from sklearn.preprocessing import StandardScaler
-
     from .data import load_source, split
 
     data = load_source(data_src, random_state=seed, **loader)
     tr, te = split(data, test_size=test_size, random_state=seed)
     Xtr, Xte = tr.X, te.X
     if standardize:
-        scaler = StandardScaler().fit(Xtr)
+        scaler = _fit_scaler(Xtr)
         Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
     return data, Xtr, tr.y, Xte, te.y
 
