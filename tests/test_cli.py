@@ -231,11 +231,16 @@ def test_stream_trains_from_disk_without_loading_the_folder(tmp_path, monkeypatc
     assert metrics["train_accuracy"] > 0.9, metrics
     assert (out / "report.html").is_file() and (out / "learning_curve.png").is_file()
     assert json.loads((out / "settings.json").read_text())["stream"] is True
-    # evaluate reads the folder chunk by chunk too, and agrees with a fresh prediction
+    # evaluate reads the folder chunk by chunk too: on the whole folder (train and
+    # test photos) its accuracy is exactly the run's two accuracies, weighted
     r = run("evaluate", out, "--data", folder, "--json")
     assert r.exit_code == 0, r.stderr
     whole = json.loads(r.output)
-    assert whole["accuracy"] >= metrics["accuracy"] - 0.2
+    n_test = metrics["n_samples"]
+    n_train = whole["n_samples"] - n_test
+    assert (n_train, n_test) == (48, 12)
+    assert whole["accuracy"] == pytest.approx(
+        (metrics["train_accuracy"] * n_train + metrics["accuracy"] * n_test) / 60, abs=1e-12)
 
 
 def test_streamed_standardisation_matches_scikit_learn(tmp_path):

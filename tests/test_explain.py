@@ -195,7 +195,7 @@ def test_cli_plot_commands_write_their_pictures(tmp_path):
     for args, needle in ((["plot", "loss-landscape", "--data", "digits"], "--positive"),
                          (["plot", "boundaries", "--data", "iris"], "exactly 2"),
                          (["plot", "learning-rates", "--data", "iris", "--lr", "0"],
-                          "0")):
+                          "positive finite number, got 0.0")):
         r = runner.invoke(cli, args + ["--out", str(out)])
         assert r.exit_code == 2, (args, r.output)
         err = r.stderr.strip()
