@@ -28,7 +28,8 @@ class Result:
 
     def line(self):
         verdict = "PASS" if self.passed else "MISS"
-        return f"{self.what}: {_fmt_ratio(self.ratio)} (goal {self.op} {_fmt_ratio(self.goal)}) {verdict}"
+        goal = f"{self.op} {_fmt_ratio(self.goal)}"
+        return f"{self.what}: {_fmt_ratio(self.ratio)} (goal {goal}) {verdict}"
 
 
 def _fmt_ratio(r):
@@ -79,16 +80,21 @@ def machine_info():
     try:
         from threadpoolctl import threadpool_info
 
-        libs = [f"{d['prefix']} {d.get('version') or '?'} ({d['num_threads']} threads)"
-                for d in threadpool_info() if d.get("user_api") == "blas"]
+        libs = [
+            f"{d['prefix']} {d.get('version') or '?'} ({d['num_threads']} threads)"
+            for d in threadpool_info()
+            if d.get("user_api") == "blas"
+        ]
         blas = "; BLAS: " + ", ".join(libs) if libs else ""
     except ImportError:
         pass
     load = ""
     if hasattr(os, "getloadavg"):
         load = f"; load average {os.getloadavg()[0]:.2f}"
-    return (f"CPU: {cpu_model()}, {cores}; Python {platform.python_version()}; "
-            f"numpy {np.__version__}; scikit-learn {sklearn.__version__}{blas}{load}")
+    return (
+        f"CPU: {cpu_model()}, {cores}; Python {platform.python_version()}; "
+        f"numpy {np.__version__}; scikit-learn {sklearn.__version__}{blas}{load}"
+    )
 
 
 def header(title):

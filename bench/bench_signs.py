@@ -47,8 +47,11 @@ def timed_fit(est, X, y, caught):
         est.fit(X, y)
         dt = time.perf_counter() - t0
     for item in w:
-        key = (type(est).__module__.split(".")[0], item.category.__name__,
-               str(item.message).strip().splitlines()[0])
+        key = (
+            type(est).__module__.split(".")[0],
+            item.category.__name__,
+            str(item.message).strip().splitlines()[0],
+        )
         caught[key] = caught.get(key, 0) + 1
     return dt
 
@@ -61,14 +64,18 @@ def main(repeat=REPEAT):
 
     header("signs: sklearn LogisticRegression() vs logitlab SoftmaxRegression(), defaults")
     if not DATA.is_dir():
-        print(f"data set not found at {DATA}; skipping (it lives beside the repository, "
-              "in ../shared/data)")
+        print(
+            f"data set not found at {DATA}; skipping (it lives beside the repository, "
+            "in ../shared/data)"
+        )
         return None
     X_tr, X_te, y_tr, y_te, classes, t_load = load_split()
-    print(f"{DATA.name}: {X_tr.shape[0] + X_te.shape[0]} images, {len(classes)} classes, "
-          f"{SIZE}x{SIZE} RGB -> {X_tr.shape[1]} features in [0, 1], float64, loaded in "
-          f"{t_load:.2f} s; train {X_tr.shape[0]}, test {X_te.shape[0]} (stratified, "
-          "random_state=0)")
+    print(
+        f"{DATA.name}: {X_tr.shape[0] + X_te.shape[0]} images, {len(classes)} classes, "
+        f"{SIZE}x{SIZE} RGB -> {X_tr.shape[1]} features in [0, 1], float64, loaded in "
+        f"{t_load:.2f} s; train {X_tr.shape[0]}, test {X_te.shape[0]} (stratified, "
+        "random_state=0)"
+    )
 
     ests = {"sklearn": LogisticRegression(), "logitlab": SoftmaxRegression()}
     caught = {}
@@ -77,25 +84,31 @@ def main(repeat=REPEAT):
         timed_fit(clone(est).set_params(max_iter=3), X_tr[:300], y_tr[:300], {})
     times = {k: [] for k in ests}
     fitted = {}
-    for _ in range(repeat):                       # interleaved: both see the same machine
+    for _ in range(repeat):  # interleaved: both see the same machine
         for name, est in ests.items():
             fitted[name] = clone(est)
             times[name].append(timed_fit(fitted[name], X_tr, y_tr, caught))
     acc = {name: float(est.score(X_te, y_te)) for name, est in fitted.items()}
 
     t_sk, t_ours = min(times["sklearn"]), min(times["logitlab"])
-    for name, label in (("sklearn", "sklearn LogisticRegression()"),
-                        ("logitlab", "logitlab SoftmaxRegression()")):
+    for name, label in (
+        ("sklearn", "sklearn LogisticRegression()"),
+        ("logitlab", "logitlab SoftmaxRegression()"),
+    ):
         est = fitted[name]
         n_iter = int(np.max(est.n_iter_))
-        print(f"{label:29s}: test accuracy {acc[name]:.4f}, fit {fmt_time(min(times[name]))} "
-              f"(best of {repeat}; median {fmt_time(statistics.median(times[name]))}), "
-              f"{n_iter} iterations")
+        print(
+            f"{label:29s}: test accuracy {acc[name]:.4f}, fit {fmt_time(min(times[name]))} "
+            f"(best of {repeat}; median {fmt_time(statistics.median(times[name]))}), "
+            f"{n_iter} iterations"
+        )
     for (lib, cat, msg), count in caught.items():
         print(f"  {cat} from {lib} ({count} of {repeat} fits, shown once): {msg}")
     acc_ok = acc["logitlab"] >= acc["sklearn"]
-    print(f"accuracy ours >= sklearn's: {acc['logitlab']:.4f} vs {acc['sklearn']:.4f} "
-          f"{'PASS' if acc_ok else 'MISS'}")
+    print(
+        f"accuracy ours >= sklearn's: {acc['logitlab']:.4f} vs {acc['sklearn']:.4f} "
+        f"{'PASS' if acc_ok else 'MISS'}"
+    )
     res = Result("signs", "fit time ours / sklearn", t_ours / t_sk, GOAL_TIME, "<=")
     print(res.line())
     res.extra = {"accuracy_ok": acc_ok, "accuracy": acc}

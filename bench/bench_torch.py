@@ -35,8 +35,9 @@ def tutorial_loop(X, y, epochs, seed=0):
 
     torch.manual_seed(seed)
     n_x, C = X.shape[1], int(y.max()) + 1
-    model = nn.Sequential(nn.Linear(n_x, 25), nn.ReLU(), nn.Linear(25, 12), nn.ReLU(),
-                          nn.Linear(12, C))
+    model = nn.Sequential(
+        nn.Linear(n_x, 25), nn.ReLU(), nn.Linear(25, 12), nn.ReLU(), nn.Linear(12, C)
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     data = TensorDataset(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y))
@@ -54,10 +55,19 @@ def tutorial_loop(X, y, epochs, seed=0):
 def engine_fit(X, y, epochs, engine, seed=0):
     from logitlab import NeuralNetClassifier
 
-    clf = NeuralNetClassifier(hidden_layer_sizes=(25, 12), solver="adam", learning_rate=1e-3,
-                              batch_size=32, alpha=0.0, max_iter=epochs, tol=0,
-                              dtype="float32", random_state=seed, engine=engine,
-                              device="cpu")
+    clf = NeuralNetClassifier(
+        hidden_layer_sizes=(25, 12),
+        solver="adam",
+        learning_rate=1e-3,
+        batch_size=32,
+        alpha=0.0,
+        max_iter=epochs,
+        tol=0,
+        dtype="float32",
+        random_state=seed,
+        engine=engine,
+        device="cpu",
+    )
     t0 = time.perf_counter()
     clf.fit(X, y)
     dt = time.perf_counter() - t0
@@ -96,13 +106,16 @@ def run(name, goal):
         t_numpy.append(engine_fit(X, y, epochs, "numpy"))
     loop, tor, nump = (statistics.median(t) for t in (t_loop, t_torch, t_numpy))
     rate = lambda t: m * epochs / t  # noqa: E731
-    print(f"{name}: {m} samples x {X.shape[1]} features, {epochs} epochs, batch 32, Adam, "
-          f"float32 (median of {REPEAT})")
+    print(
+        f"{name}: {m} samples x {X.shape[1]} features, {epochs} epochs, batch 32, Adam, "
+        f"float32 (median of {REPEAT})"
+    )
     print(f"  tutorial loop (TensorDataset + DataLoader) : {rate(loop):10.0f} samples/s")
     print(f"  logitlab torch engine                      : {rate(tor):10.0f} samples/s")
     print(f"  logitlab NumPy engine                      : {rate(nump):10.0f} samples/s")
-    res = Result(f"torch_{name}", f"{name}: torch engine / tutorial loop, samples/s",
-                 loop / tor, goal, ">=")
+    res = Result(
+        f"torch_{name}", f"{name}: torch engine / tutorial loop, samples/s", loop / tor, goal, ">="
+    )
     print(res.line())
     print(f"{name}: torch engine / NumPy engine, samples/s: {nump / tor:.2f}x (reported)")
     res.extra = {"torch_vs_numpy": nump / tor}

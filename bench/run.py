@@ -32,12 +32,16 @@ def main():
         print(f"{name}: {res.line()}")
         extra = getattr(res, "extra", None)
         if extra and "torch_vs_numpy" in extra:
-            print(f"{name}: torch engine / NumPy engine, samples/s: "
-                  f"{extra['torch_vs_numpy']:.2f}x (reported)")
+            print(
+                f"{name}: torch engine / NumPy engine, samples/s: "
+                f"{extra['torch_vs_numpy']:.2f}x (reported)"
+            )
         if extra and "accuracy_ok" in extra:
             a = extra["accuracy"]
-            print(f"{name}: test accuracy ours {a['logitlab']:.4f} >= sklearn {a['sklearn']:.4f}"
-                  f" {'PASS' if extra['accuracy_ok'] else 'MISS'}")
+            print(
+                f"{name}: test accuracy ours {a['logitlab']:.4f} >= sklearn {a['sklearn']:.4f}"
+                f" {'PASS' if extra['accuracy_ok'] else 'MISS'}"
+            )
     print(info)
     print(f"total {time.perf_counter() - t0:.0f} s")
 

@@ -30,37 +30,63 @@ from sklearn.preprocessing import StandardScaler
 from logitlab import NeuralNetClassifier
 from logitlab.data import load_image_folder
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sign-language-digits"
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sign-language-digits"
+)
 
 
 def settings(epochs, device):
-    notes = dict(hidden_layer_sizes=(25, 12), solver="adam", batch_size=32, init="xavier",
-                 engine="torch", device=device, random_state=0, tol=0, alpha=0.0)
+    notes = dict(
+        hidden_layer_sizes=(25, 12),
+        solver="adam",
+        batch_size=32,
+        init="xavier",
+        engine="torch",
+        device=device,
+        random_state=0,
+        tol=0,
+        alpha=0.0,
+    )
     return [
-        ("the notes' assignment: raw pixels, lr 1e-4", False,
-         NeuralNetClassifier(learning_rate=1e-4, max_iter=epochs, **notes)),
-        ("standardised inputs, lr 1e-4", True,
-         NeuralNetClassifier(learning_rate=1e-4, max_iter=epochs, **notes)),
+        (
+            "the notes' assignment: raw pixels, lr 1e-4",
+            False,
+            NeuralNetClassifier(learning_rate=1e-4, max_iter=epochs, **notes),
+        ),
+        (
+            "standardised inputs, lr 1e-4",
+            True,
+            NeuralNetClassifier(learning_rate=1e-4, max_iter=epochs, **notes),
+        ),
         # early stopping watches the validation cross-entropy, which an over-confident
         # network drives up while its accuracy still improves: a strong L2 keeps it honest
-        ("standardised, lr 1e-3, L2 alpha=10, early stopping", True,
-         NeuralNetClassifier(learning_rate=1e-3, max_iter=max(epochs, 200), **{
-             **notes, "early_stopping": True, "n_iter_no_change": 20, "alpha": 10.0})),
+        (
+            "standardised, lr 1e-3, L2 alpha=10, early stopping",
+            True,
+            NeuralNetClassifier(
+                learning_rate=1e-3,
+                max_iter=max(epochs, 200),
+                **{**notes, "early_stopping": True, "n_iter_no_change": 20, "alpha": 10.0},
+            ),
+        ),
     ]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="image folder, one sub-folder per class")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="image folder, one sub-folder per class"
+    )
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     X, y, classes = load_image_folder(args.data, size=64)
-    print(f"{args.data}: {X.shape[0]} images, {len(classes)} classes, n_x = {X.shape[1]} "
-          f"(read in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{args.data}: {X.shape[0]} images, {len(classes)} classes, n_x = {X.shape[1]} "
+        f"(read in {time.perf_counter() - t0:.1f} s)"
+    )
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
     scaler = StandardScaler().fit(X_tr)
     scaled = (scaler.transform(X_tr), scaler.transform(X_te))
@@ -73,11 +99,12 @@ def main(argv=None):
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(Xa, y_tr)
         seconds = time.perf_counter() - t0
-        rows.append((name, model.score(Xa, y_tr), model.score(Xb, y_te), model.n_iter_,
-                     seconds))
+        rows.append((name, model.score(Xa, y_tr), model.score(Xb, y_te), model.n_iter_, seconds))
 
-    print(f"\nSIGNS network [12288, 25, 12, {len(classes)}], Adam, batch 32, Xavier init, "
-          f"torch engine on {args.device}; {len(y_tr)} train / {len(y_te)} test images\n")
+    print(
+        f"\nSIGNS network [12288, 25, 12, {len(classes)}], Adam, batch 32, Xavier init, "
+        f"torch engine on {args.device}; {len(y_tr)} train / {len(y_te)} test images\n"
+    )
     width = max(len(r[0]) for r in rows)
     print(f"{'setting':<{width}}  train acc  test acc  epochs  time")
     for name, tr, te, n, s in rows:

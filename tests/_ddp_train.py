@@ -12,20 +12,30 @@ from logitlab import NeuralNetClassifier
 def fit(solver, random_state, engine_kw):
     X, y = load_digits(return_X_y=True)
     X, y = X[:250] / 16.0, y[:250]
-    return NeuralNetClassifier(hidden_layer_sizes=(10,), solver=solver, batch_size=33,
-                               learning_rate=0.05 if solver == "adam" else 0.2, max_iter=4,
-                               tol=0, alpha=0.01, random_state=random_state,
-                               **engine_kw).fit(X, y)
+    return NeuralNetClassifier(
+        hidden_layer_sizes=(10,),
+        solver=solver,
+        batch_size=33,
+        learning_rate=0.05 if solver == "adam" else 0.2,
+        max_iter=4,
+        tol=0,
+        alpha=0.01,
+        random_state=random_state,
+        **engine_kw,
+    ).fit(X, y)
 
 
 if __name__ == "__main__":
     out, solver, seed = sys.argv[1], sys.argv[2], sys.argv[3]
-    clf = fit(solver, None if seed == "none" else int(seed),
-              {"engine": "torch", "device": "cpu"})
+    clf = fit(solver, None if seed == "none" else int(seed), {"engine": "torch", "device": "cpu"})
     rank = dist.get_rank()
     dist.barrier()  # every rank done training before anyone writes or leaves
-    np.savez(f"{out}.rank{rank}.npz", theta=clf.network_.theta, history=clf.history_,
-             world=dist.get_world_size())
+    np.savez(
+        f"{out}.rank{rank}.npz",
+        theta=clf.network_.theta,
+        history=clf.history_,
+        world=dist.get_world_size(),
+    )
     # leave together: a rank that exits while its peer still holds the gloo connection
     # can make the peer abort in teardown
     dist.barrier()

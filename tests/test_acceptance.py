@@ -34,7 +34,7 @@ def readme_command(starts_with):
 
 def replace_option(argv, option, value):
     i = argv.index(option)
-    return argv[:i + 1] + [str(value)] + argv[i + 2:]
+    return argv[: i + 1] + [str(value)] + argv[i + 2 :]
 
 
 def train(argv):
@@ -68,7 +68,7 @@ def test_yeast_from_arff_and_csv_gives_the_same_hamming_loss(shared_data, tmp_pa
         a = replace_option(a, "--out", tmp_path / kind)
         if kind == "arff":  # the ARFF's trailing {0,1} attributes are found on their own
             i = a.index("--labels")
-            a = a[:i] + a[i + 2:]
+            a = a[:i] + a[i + 2 :]
         results.append(train(a))
     csv, arff = results
     assert csv["hamming_loss"] == arff["hamming_loss"]

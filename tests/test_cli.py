@@ -44,8 +44,14 @@ def test_train_evaluate_predict_on_course_hdf5(tmp_path, course):
     out = tmp_path / "run"
     r = run("train", "--data", train, "--test", test, "--model", "logistic", "--out", out)
     assert r.exit_code == 0, r.output + r.stderr
-    for name in ("model.safetensors", "metrics.json", "history.csv", "report.html",
-                 "learning_curve.png", "confusion_matrix.png"):
+    for name in (
+        "model.safetensors",
+        "metrics.json",
+        "history.csv",
+        "report.html",
+        "learning_curve.png",
+        "confusion_matrix.png",
+    ):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["accuracy"] > 0.9
@@ -72,8 +78,20 @@ def test_train_evaluate_predict_on_course_hdf5(tmp_path, course):
 
 def test_builtin_mlp_with_standardize(tmp_path):
     out = tmp_path / "run"
-    r = run("train", "--data", "iris", "--model", "mlp", "--hidden", "8", "--solver", "lbfgs",
-            "--standardize", "--out", out)
+    r = run(
+        "train",
+        "--data",
+        "iris",
+        "--model",
+        "mlp",
+        "--hidden",
+        "8",
+        "--solver",
+        "lbfgs",
+        "--standardize",
+        "--out",
+        out,
+    )
     assert r.exit_code == 0, r.stderr
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.85
     r = run("datasets")
@@ -92,8 +110,9 @@ def _one_line_error(result, *needles):
 def test_errors_are_one_line_with_exit_code_2(tmp_path, course):
     train, test, _, _ = course
     out = tmp_path / "run"
-    _one_line_error(run("train", "--data", tmp_path / "missing", "--out", out), "missing",
-                    "does not exist")
+    _one_line_error(
+        run("train", "--data", tmp_path / "missing", "--out", out), "missing", "does not exist"
+    )
     empty = tmp_path / "photos"
     (empty / "cats").mkdir(parents=True)
     _one_line_error(run("train", "--data", empty, "--out", out), "cats", "no image")
@@ -127,8 +146,11 @@ def test_model_file_errors(tmp_path, course):
 
 
 def test_wrong_model_for_task(tmp_path):
-    _one_line_error(run("train", "--data", "digits", "--model", "logistic", "--out",
-                        tmp_path / "r"), "logistic", "multiclass")
+    _one_line_error(
+        run("train", "--data", "digits", "--model", "logistic", "--out", tmp_path / "r"),
+        "logistic",
+        "multiclass",
+    )
 
 
 def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
@@ -140,9 +162,30 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
     from logitlab.io import load_model
 
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", "shapes", "--size", "16",
-           "--model", "mlp", "--hidden", "32", "--solver", "sgd", "--batch-size", "8",
-           "--epochs", "1500", "--tol", "0", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "logitlab.cli",
+        "train",
+        "--data",
+        "shapes",
+        "--size",
+        "16",
+        "--model",
+        "mlp",
+        "--hidden",
+        "32",
+        "--solver",
+        "sgd",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "1500",
+        "--tol",
+        "0",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     checkpoint = out / "checkpoint.safetensors"
     deadline = time.monotonic() + 120
@@ -160,8 +203,12 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
     done = saved.n_iter_
     assert 0 < done < 1500 and len(saved.history_) == done
 
-    r = subprocess.run([sys.executable, "-m", "logitlab.cli", "train", "--resume", str(out)],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "logitlab.cli", "train", "--resume", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     final = load_model(out / "model.safetensors")
     assert final.n_iter_ == 1500 and len(final.history_) == 1500
@@ -174,19 +221,36 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
 def test_augment_shift_trains_on_copies_and_tests_on_originals(tmp_path, course):
     train, test, _, _ = course
     out = tmp_path / "run"
-    r = run("train", "--data", train, "--test", test, "--model", "logistic",
-            "--augment-shift", "1", "--epochs", "5", "--out", out)
+    r = run(
+        "train",
+        "--data",
+        train,
+        "--test",
+        test,
+        "--model",
+        "logistic",
+        "--augment-shift",
+        "1",
+        "--epochs",
+        "5",
+        "--out",
+        out,
+    )
     assert r.exit_code == 0, r.output + r.stderr
-    assert "training logistic on 80 (and 640 shifted copies), testing on 30" in \
-        " ".join(r.output.split())
+    assert "training logistic on 80 (and 640 shifted copies), testing on 30" in " ".join(
+        r.output.split()
+    )
     settings = json.loads((out / "settings.json").read_text())
     assert settings["augment_shift"] == 1
     metrics = json.loads((out / "metrics.json").read_text())
     # evaluating the saved model on the test file gives the run's own figures
     r = run("evaluate", out, "--data", test, "--json")
     assert json.loads(r.output)["accuracy"] == pytest.approx(metrics["accuracy"])
-    _one_line_error(run("train", "--data", "iris", "--augment-shift", "1", "--out",
-                        tmp_path / "r2"), "--augment-shift", "images")
+    _one_line_error(
+        run("train", "--data", "iris", "--augment-shift", "1", "--out", tmp_path / "r2"),
+        "--augment-shift",
+        "images",
+    )
 
 
 torch = None
@@ -202,7 +266,7 @@ def _shapes_folder(root, n=60, size=16):
     from logitlab.data import make_shapes
 
     X, y, names = make_shapes(n, size=size, random_state=3)
-    for k, name in enumerate(names):
+    for name in names:
         (root / name).mkdir(parents=True)
     for i, (x, label) in enumerate(zip(X, y)):
         pixels = np.rint(x.reshape(size, size, 3) * 255).astype(np.uint8)
@@ -222,9 +286,29 @@ def test_stream_trains_from_disk_without_loading_the_folder(tmp_path, monkeypatc
 
     monkeypatch.setattr(ImageFiles, "__array__", refuse)
     out = tmp_path / "run"
-    r = run("train", "--data", folder, "--size", "16", "--stream", "--engine", "torch",
-            "--standardize", "--model", "softmax", "--solver", "adam", "--lr", "0.01",
-            "--batch-size", "16", "--epochs", "40", "--out", out)
+    r = run(
+        "train",
+        "--data",
+        folder,
+        "--size",
+        "16",
+        "--stream",
+        "--engine",
+        "torch",
+        "--standardize",
+        "--model",
+        "softmax",
+        "--solver",
+        "adam",
+        "--lr",
+        "0.01",
+        "--batch-size",
+        "16",
+        "--epochs",
+        "40",
+        "--out",
+        out,
+    )
     assert r.exit_code == 0, r.output + r.stderr
     assert "streamed from disk" in " ".join(r.output.split())
     metrics = json.loads((out / "metrics.json").read_text())
@@ -240,7 +324,8 @@ def test_stream_trains_from_disk_without_loading_the_folder(tmp_path, monkeypatc
     n_train = whole["n_samples"] - n_test
     assert (n_train, n_test) == (48, 12)
     assert whole["accuracy"] == pytest.approx(
-        (metrics["train_accuracy"] * n_train + metrics["accuracy"] * n_test) / 60, abs=1e-12)
+        (metrics["train_accuracy"] * n_train + metrics["accuracy"] * n_test) / 60, abs=1e-12
+    )
 
 
 def test_streamed_standardisation_matches_scikit_learn(tmp_path):
@@ -269,15 +354,48 @@ def test_stream_errors(tmp_path, course):
     folder = tmp_path / "photos"
     _shapes_folder(folder, n=12, size=8)
     out = tmp_path / "run"
-    _one_line_error(run("train", "--data", train, "--stream", "--engine", "torch",
-                        "--batch-size", "8", "--out", out), "--stream", "image folders")
-    _one_line_error(run("train", "--data", folder, "--stream", "--batch-size", "8",
-                        "--out", out), "--engine torch")
-    _one_line_error(run("train", "--data", folder, "--stream", "--engine", "torch",
-                        "--out", out), "--batch-size")
-    _one_line_error(run("train", "--data", folder, "--stream", "--engine", "torch",
-                        "--batch-size", "8", "--augment-shift", "1", "--out", out),
-                    "--augment-shift", "--stream")
+    _one_line_error(
+        run(
+            "train",
+            "--data",
+            train,
+            "--stream",
+            "--engine",
+            "torch",
+            "--batch-size",
+            "8",
+            "--out",
+            out,
+        ),
+        "--stream",
+        "image folders",
+    )
+    _one_line_error(
+        run("train", "--data", folder, "--stream", "--batch-size", "8", "--out", out),
+        "--engine torch",
+    )
+    _one_line_error(
+        run("train", "--data", folder, "--stream", "--engine", "torch", "--out", out),
+        "--batch-size",
+    )
+    _one_line_error(
+        run(
+            "train",
+            "--data",
+            folder,
+            "--stream",
+            "--engine",
+            "torch",
+            "--batch-size",
+            "8",
+            "--augment-shift",
+            "1",
+            "--out",
+            out,
+        ),
+        "--augment-shift",
+        "--stream",
+    )
 
 
 @needs_torch
@@ -286,7 +404,22 @@ def test_stream_names_a_corrupt_image_found_while_training(tmp_path, workers):
     folder = tmp_path / "photos"
     names = _shapes_folder(folder, n=12, size=8)
     (folder / names[0] / "zz_broken.png").write_bytes(b"\x89PNG not really")
-    r = run("train", "--data", folder, "--size", "8", "--stream", "--engine", "torch",
-            "--workers", workers, "--batch-size", "4", "--epochs", "2",
-            "--out", tmp_path / "run")
+    r = run(
+        "train",
+        "--data",
+        folder,
+        "--size",
+        "8",
+        "--stream",
+        "--engine",
+        "torch",
+        "--workers",
+        workers,
+        "--batch-size",
+        "4",
+        "--epochs",
+        "2",
+        "--out",
+        tmp_path / "run",
+    )
     _one_line_error(r, "zz_broken.png")

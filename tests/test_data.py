@@ -56,7 +56,7 @@ def test_shift_augment_moves_every_image_by_every_shift():
     k = 0
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
-            block = out[k * m:(k + 1) * m].reshape(m, H, W, C)
+            block = out[k * m : (k + 1) * m].reshape(m, H, W, C)
             for i in range(H):
                 for j in range(W):
                     # edge pixels repeat: the source index is clipped into the image
@@ -65,9 +65,10 @@ def test_shift_augment_moves_every_image_by_every_shift():
             k += 1
     # the unshifted copy is the middle block
     middle = (2 * r + 1) ** 2 // 2
-    np.testing.assert_array_equal(out[middle * m:(middle + 1) * m], imgs.reshape(m, -1))
-    np.testing.assert_array_equal(shift_augment(imgs.reshape(m, -1), (H, W, C), 0),
-                                  imgs.reshape(m, -1))
+    np.testing.assert_array_equal(out[middle * m : (middle + 1) * m], imgs.reshape(m, -1))
+    np.testing.assert_array_equal(
+        shift_augment(imgs.reshape(m, -1), (H, W, C), 0), imgs.reshape(m, -1)
+    )
 
 
 def test_shift_augment_rejects_bad_shapes_and_radii():

@@ -62,9 +62,11 @@ def test_tutorial_runs(name, tmp_path, monkeypatch):
             try:
                 exec(compile(code, filename, "exec"), namespace)
             except Exception as exc:
-                pytest.fail(f"{name}, python block {i} (starting {_first_line(code)!r}) "
-                            f"raised {type(exc).__name__}{_failing_line(exc, filename, code)}"
-                            f": {exc}")
+                pytest.fail(
+                    f"{name}, python block {i} (starting {_first_line(code)!r}) "
+                    f"raised {type(exc).__name__}{_failing_line(exc, filename, code)}"
+                    f": {exc}"
+                )
 
 
 def test_index_links_every_tutorial():

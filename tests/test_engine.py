@@ -27,8 +27,7 @@ def _data(head, n_x=5, m=12, n_out=3, seed=0):
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 def test_gradcheck_depth_3(head, activation, alpha):
     n_out = 1 if head == "binary" else 3
-    net = Network(ModelSpec(n_x=5, hidden=(6, 4), n_out=n_out, head=head,
-                            activation=activation))
+    net = Network(ModelSpec(n_x=5, hidden=(6, 4), n_out=n_out, head=head, activation=activation))
     net.initialize("xavier", np.random.default_rng(1))
     X, Y = _data(head, n_out=n_out)
     err = gradcheck(net, X, Y, alpha=alpha)
@@ -67,7 +66,8 @@ def test_vectorized_step_equals_explicit_loop():
     w0, b0 = rng.standard_normal(n_x) * 0.1, 0.3
 
     w_loop, b_loop, J_loop, dw_loop, db_loop = loop_logistic_step(
-        list(w0), b0, X.tolist(), Y[0].tolist(), lr)
+        list(w0), b0, X.tolist(), Y[0].tolist(), lr
+    )
 
     net = Network(ModelSpec(n_x=n_x, n_out=1, head="binary"))
     net.W[0][:] = w0
@@ -115,8 +115,9 @@ def test_tol_zero_runs_all_iterations_and_tol_stops_early():
     net = Network(ModelSpec(n_x=3, n_out=1, head="binary"))
     assert train(net, X, Y, solver="gd", learning_rate=1.0, max_iter=400, tol=0).n_iter == 400
     net = Network(ModelSpec(n_x=3, n_out=1, head="binary"))
-    res = train(net, X, Y, solver="gd", learning_rate=1.0, max_iter=400, tol=1e-3,
-                n_iter_no_change=3)
+    res = train(
+        net, X, Y, solver="gd", learning_rate=1.0, max_iter=400, tol=1e-3, n_iter_no_change=3
+    )
     assert res.converged and res.n_iter < 400
 
 
@@ -130,8 +131,17 @@ def test_minibatches_cover_every_example_once_per_epoch():
 def test_minibatch_history_is_full_cost_at_each_epoch_start():
     X, Y = _logistic_problem(m=50)
     net = Network(ModelSpec(n_x=3, n_out=1, head="binary"))
-    res = train(net, X, Y, solver="sgd", learning_rate=0.1, max_iter=3, batch_size=16,
-                alpha=0.2, rng=np.random.default_rng(7))
+    res = train(
+        net,
+        X,
+        Y,
+        solver="sgd",
+        learning_rate=0.1,
+        max_iter=3,
+        batch_size=16,
+        alpha=0.2,
+        rng=np.random.default_rng(7),
+    )
     assert len(res.history) == 3
     assert res.history[0] == pytest.approx(np.log(2))
     replay = Network(ModelSpec(n_x=3, n_out=1, head="binary"))
@@ -173,8 +183,16 @@ def test_every_solver_lowers_the_cost(solver):
     net = Network(ModelSpec(n_x=4, hidden=(8,), n_out=2, head="softmax"))
     net.initialize("he", rng)
     lr = {"adam": 0.05, "lbfgs": None}.get(solver, 0.5)
-    res = train(net, X, F.one_hot(y, 2), solver=solver, learning_rate=lr or 0.1,
-                max_iter=150, batch_size=32 if solver == "sgd" else None, rng=rng)
+    res = train(
+        net,
+        X,
+        F.one_hot(y, 2),
+        solver=solver,
+        learning_rate=lr or 0.1,
+        max_iter=150,
+        batch_size=32 if solver == "sgd" else None,
+        rng=rng,
+    )
     final = net.cost(X, F.one_hot(y, 2))
     assert final < 0.6 * res.history[0]
     assert np.mean(np.argmax(net.predict_output(X), axis=0) == y) > 0.85
@@ -199,8 +217,17 @@ def test_early_stopping_keeps_best_validation_parameters():
     Yv = rng.integers(0, 2, (1, 40)).astype(float)
     net = Network(ModelSpec(n_x=30, hidden=(20,), n_out=1, head="binary"))
     net.initialize("he", rng)
-    res = train(net, X, Y, solver="adam", learning_rate=0.01, max_iter=500, X_val=Xv,
-                Y_val=Yv, n_iter_no_change=5)
+    res = train(
+        net,
+        X,
+        Y,
+        solver="adam",
+        learning_rate=0.01,
+        max_iter=500,
+        X_val=Xv,
+        Y_val=Yv,
+        n_iter_no_change=5,
+    )
     assert res.stopped_early and res.n_iter < 500
     best = int(np.argmin(res.validation_history))
     assert res.best_iteration == best + 1
@@ -263,12 +290,16 @@ def test_row_space_lbfgs_is_lbfgs_on_x(monkeypatch, early_stopping):
     from logitlab.numpy_engine import rowspace
 
     X, y = _wide()
-    kw = dict(tol=1e-10, max_iter=3000, early_stopping=early_stopping, random_state=0,
-              n_iter_no_change=1000)
+    kw = dict(
+        tol=1e-10,
+        max_iter=3000,
+        early_stopping=early_stopping,
+        random_state=0,
+        n_iter_no_change=1000,
+    )
     calls = []
     real = rowspace.train_in_row_space
-    monkeypatch.setattr(rowspace, "train_in_row_space",
-                        lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(rowspace, "train_in_row_space", lambda *a: calls.append(1) or real(*a))
     reduced = SoftmaxRegression(**kw).fit(X, y)
     assert calls, "300 features for 40 examples should train in the row space"
     monkeypatch.setattr(rowspace, "MIN_WIDTH_RATIO", 10**9)
@@ -279,8 +310,9 @@ def test_row_space_lbfgs_is_lbfgs_on_x(monkeypatch, early_stopping):
     np.testing.assert_allclose(reduced.coef_, direct.coef_, atol=1e-4)
     np.testing.assert_allclose(reduced.intercept_, direct.intercept_, atol=1e-4)
     if early_stopping:
-        np.testing.assert_allclose(reduced.validation_history_[:10],
-                                   direct.validation_history_[:10], rtol=1e-9)
+        np.testing.assert_allclose(
+            reduced.validation_history_[:10], direct.validation_history_[:10], rtol=1e-9
+        )
 
 
 def test_row_space_falls_back_on_repeated_examples():
@@ -292,8 +324,12 @@ def test_row_space_falls_back_on_repeated_examples():
     y = np.concatenate([y, y[:5]])
     net = Network(ModelSpec(n_x=X.shape[1], n_out=1, head="binary"))
     assert rowspace.applies(net, X.T, "lbfgs")
-    assert rowspace.train_in_row_space(net, X.T, y[None, :].astype(float), None,
-                                       lambda *a: pytest.fail("must not train")) is None
+    assert (
+        rowspace.train_in_row_space(
+            net, X.T, y[None, :].astype(float), None, lambda *a: pytest.fail("must not train")
+        )
+        is None
+    )
     clf = LogisticRegression(tol=1e-8, max_iter=1000).fit(X, y)
     assert clf.score(X, y) == 1.0
 

@@ -19,8 +19,13 @@ from logitlab import (
     SoftmaxRegression,
 )
 
-ALL = [LogisticRegression, SoftmaxRegression, OneVsAllClassifier, MultiLabelClassifier,
-       NeuralNetClassifier]
+ALL = [
+    LogisticRegression,
+    SoftmaxRegression,
+    OneVsAllClassifier,
+    MultiLabelClassifier,
+    NeuralNetClassifier,
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +42,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def multilabel():
-    X, Y = make_multilabel_classification(n_samples=300, n_features=10, n_classes=4,
-                                          random_state=0)
+    X, Y = make_multilabel_classification(n_samples=300, n_features=10, n_classes=4, random_state=0)
     return StandardScaler().fit_transform(X), Y
 
 
@@ -69,13 +73,13 @@ def test_softmax_with_two_classes_equals_logistic_regression(cancer):
     logi = LogisticRegression(alpha=0.5, tol=1e-10, max_iter=5000).fit(X, y)
     np.testing.assert_allclose(soft.predict_proba(X), logi.predict_proba(X), atol=1e-6)
     np.testing.assert_allclose(soft.coef_[1] - soft.coef_[0], logi.coef_[0], atol=1e-4)
-    np.testing.assert_allclose(soft.decision_function(X), logi.decision_function(X),
-                               atol=1e-4)
+    np.testing.assert_allclose(soft.decision_function(X), logi.decision_function(X), atol=1e-4)
 
 
 # ------------------------------------------------------------------------------ accuracy
-@pytest.mark.parametrize("model", [SoftmaxRegression(), OneVsAllClassifier()],
-                         ids=["softmax", "one-vs-all"])
+@pytest.mark.parametrize(
+    "model", [SoftmaxRegression(), OneVsAllClassifier()], ids=["softmax", "one-vs-all"]
+)
 def test_digits_accuracy_at_least_95_percent(digits, model):
     X, y = digits
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
@@ -87,8 +91,13 @@ def test_neural_net_learns_nonlinear_boundary():
     X = rng.uniform(-1, 1, (400, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(int)  # XOR quadrants: no line separates them
     linear = LogisticRegression().fit(X, y).score(X, y)
-    net = NeuralNetClassifier(hidden_layer_sizes=(16,), solver="lbfgs", alpha=1e-3,
-                              max_iter=500, random_state=0).fit(X, y).score(X, y)
+    net = (
+        NeuralNetClassifier(
+            hidden_layer_sizes=(16,), solver="lbfgs", alpha=1e-3, max_iter=500, random_state=0
+        )
+        .fit(X, y)
+        .score(X, y)
+    )
     assert linear < 0.7 and net > 0.95
 
 
@@ -144,8 +153,11 @@ def test_multilabel_inputs_the_sklearn_checks_cannot_give(multilabel):
     X, Y = multilabel
     ref = MultiLabelClassifier().fit(X, Y).predict_proba(X)
     for Xv in (X.astype(np.float32), np.asfortranarray(X), X.tolist()):
-        np.testing.assert_allclose(MultiLabelClassifier().fit(Xv, Y.tolist())
-                                   .predict_proba(np.asarray(Xv, dtype=float)), ref, atol=1e-5)
+        np.testing.assert_allclose(
+            MultiLabelClassifier().fit(Xv, Y.tolist()).predict_proba(np.asarray(Xv, dtype=float)),
+            ref,
+            atol=1e-5,
+        )
     Xi = (X * 10).astype(np.int64)
     assert MultiLabelClassifier().fit(Xi, Y).predict(Xi).shape == Y.shape
     one = MultiLabelClassifier().fit(X[:, :1], Y)
@@ -156,14 +168,14 @@ def test_multilabel_inputs_the_sklearn_checks_cannot_give(multilabel):
 
 
 # ------------------------------------------------------------------------- neural network
-@pytest.mark.parametrize("kind, head, n_out", [("binary", "binary", 1),
-                                               ("multiclass", "softmax", 3),
-                                               ("multilabel", "multilabel", 4)])
+@pytest.mark.parametrize(
+    "kind, head, n_out",
+    [("binary", "binary", 1), ("multiclass", "softmax", 3), ("multilabel", "multilabel", 4)],
+)
 def test_neural_net_chooses_head_from_y(kind, head, n_out, multilabel):
     X, Y = multilabel
     y = {"binary": Y[:, 0], "multiclass": Y[:, :2].sum(axis=1), "multilabel": Y}[kind]
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), max_iter=50, tol=0,
-                              random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), max_iter=50, tol=0, random_state=0).fit(X, y)
     assert clf.network_.spec.head == head and clf.network_.spec.n_out == n_out
     assert clf.predict(X).shape == np.shape(y)
     assert [c.shape for c in clf.coefs_] == [(10, 8), (8, n_out)]
@@ -172,9 +184,16 @@ def test_neural_net_chooses_head_from_y(kind, head, n_out, multilabel):
 def test_signs_network_spec():
     X = np.random.default_rng(0).random((40, 12288))
     y = np.arange(40) % 6
-    clf = NeuralNetClassifier(hidden_layer_sizes=(25, 12), solver="adam", learning_rate=1e-4,
-                              batch_size=32, init="xavier", max_iter=2, tol=0,
-                              random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(
+        hidden_layer_sizes=(25, 12),
+        solver="adam",
+        learning_rate=1e-4,
+        batch_size=32,
+        init="xavier",
+        max_iter=2,
+        tol=0,
+        random_state=0,
+    ).fit(X, y)
     assert clf.network_.spec.layer_sizes == (12288, 25, 12, 6)
     assert clf.network_.spec.activations == ("relu", "relu", "softmax")
 
@@ -183,8 +202,9 @@ def test_signs_network_spec():
 @pytest.mark.parametrize("solver, batch", [("gd", None), ("adam", 20), ("lbfgs", None)])
 def test_history_rule(cancer, solver, batch):
     X, y = cancer
-    clf = LogisticRegression(solver=solver, batch_size=batch, max_iter=30, tol=0, alpha=1.0,
-                             learning_rate=0.1).fit(X, y)
+    clf = LogisticRegression(
+        solver=solver, batch_size=batch, max_iter=30, tol=0, alpha=1.0, learning_rate=0.1
+    ).fit(X, y)
     assert len(clf.history_) == clf.n_iter_
     assert clf.history_[0] == pytest.approx(np.log(2))  # zero weights: σ(0) = 1/2
     assert clf.history_[-1] < clf.history_[0]
@@ -203,8 +223,9 @@ def test_float32_and_random_state(cancer):
 
 def test_early_stopping_attributes(digits):
     X, y = digits
-    clf = NeuralNetClassifier(early_stopping=True, n_iter_no_change=5, max_iter=300,
-                              random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(
+        early_stopping=True, n_iter_no_change=5, max_iter=300, random_state=0
+    ).fit(X, y)
     assert len(clf.validation_history_) == clf.n_iter_ < 300
     assert NeuralNetClassifier(max_iter=5, tol=0).fit(X, y).validation_history_ is None
 
@@ -263,8 +284,9 @@ def test_bad_input_gives_clear_errors(cls, multilabel):
         est.predict(X[:, 1:])
 
 
-@pytest.mark.parametrize("cls", [LogisticRegression, SoftmaxRegression, OneVsAllClassifier,
-                                 NeuralNetClassifier])
+@pytest.mark.parametrize(
+    "cls", [LogisticRegression, SoftmaxRegression, OneVsAllClassifier, NeuralNetClassifier]
+)
 def test_single_class_is_refused(cls):
     X = np.random.default_rng(0).standard_normal((10, 3))
     with pytest.raises(ValueError, match="only one class"):

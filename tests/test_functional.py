@@ -24,8 +24,9 @@ def test_softmax_worked_example():
 
 
 def test_hardmax_of_worked_example():
-    np.testing.assert_array_equal(F.hardmax(np.array([[5.0], [2.0], [-1.0], [3.0]])).ravel(),
-                                  [1, 0, 0, 0])
+    np.testing.assert_array_equal(
+        F.hardmax(np.array([[5.0], [2.0], [-1.0], [3.0]])).ravel(), [1, 0, 0, 0]
+    )
 
 
 def test_categorical_cross_entropy_uses_natural_log():
@@ -67,20 +68,24 @@ def test_extreme_inputs_give_no_warning_nan_or_inf():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(F.sigmoid(np.array([-1000.0, 1000.0])), [0.0, 1.0])
         np.testing.assert_array_equal(F.softmax(np.array([[1000.0], [0.0]])).ravel(), [1, 0])
-        np.testing.assert_allclose(F.softmax(np.array([[-1000.0], [-1000.0]])).ravel(),
-                                   [0.5, 0.5])
+        np.testing.assert_allclose(F.softmax(np.array([[-1000.0], [-1000.0]])).ravel(), [0.5, 0.5])
         assert F.logsumexp(np.array([1000.0, 1000.0])) == pytest.approx(1000 + np.log(2))
         assert np.isfinite(F.log_sigmoid(np.array([-1000.0, 1000.0]))).all()
         # a probability of exactly 0 or 1 in a loss
         for A in ([[0.0]], [[1.0]]):
             for Y in ([[0]], [[1]]):
                 assert np.isfinite(F.binary_cross_entropy(np.array(A), np.array(Y)))
-        assert np.isfinite(F.categorical_cross_entropy(np.array([[1.0], [0.0]]),
-                                                       np.array([[0], [1]])))
+        assert np.isfinite(
+            F.categorical_cross_entropy(np.array([[1.0], [0.0]]), np.array([[0], [1]]))
+        )
         # the logit forms are exact far into the tails
         assert F.binary_cross_entropy_with_logits(np.array([[1000.0]]), np.array([[0]])) == 1000
-        assert F.categorical_cross_entropy_with_logits(
-            np.array([[1000.0], [0.0]]), np.array([[0], [1]])) == 1000
+        assert (
+            F.categorical_cross_entropy_with_logits(
+                np.array([[1000.0], [0.0]]), np.array([[0], [1]])
+            )
+            == 1000
+        )
 
 
 def test_float32_is_kept():
@@ -103,20 +108,30 @@ def test_softmax_columns_are_distributions(Z):
 def test_sigmoid_symmetry_and_log(z):
     np.testing.assert_allclose(F.sigmoid(z) + F.sigmoid(-z), 1.0)
     inside = np.abs(z) < 700  # where σ(z) is a normal float, ln σ(z) can be compared
-    np.testing.assert_allclose(F.log_sigmoid(z[inside]), np.log(F.sigmoid(z[inside])),
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        F.log_sigmoid(z[inside]), np.log(F.sigmoid(z[inside])), rtol=1e-9, atol=1e-12
+    )
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, (3, 4), elements=moderate),
-       arrays(np.int8, (3, 4), elements=st.integers(0, 1)))
+@given(
+    arrays(np.float64, (3, 4), elements=moderate),
+    arrays(np.int8, (3, 4), elements=st.integers(0, 1)),
+)
 def test_logit_losses_equal_probability_losses(Z, Y):
-    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(Z, Y),
-                               F.binary_cross_entropy(F.sigmoid(Z), Y), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(Z, Y),
+        F.binary_cross_entropy(F.sigmoid(Z), Y),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     onehot = np.eye(3)[:, np.argmax(Y, axis=0)]
-    np.testing.assert_allclose(F.categorical_cross_entropy_with_logits(Z, onehot),
-                               F.categorical_cross_entropy(F.softmax(Z), onehot),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        F.categorical_cross_entropy_with_logits(Z, onehot),
+        F.categorical_cross_entropy(F.softmax(Z), onehot),
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 def test_softmax_with_two_classes_is_logistic_regression():
@@ -150,10 +165,16 @@ def test_output_gradient_is_a_minus_y():
     z = rng.standard_normal((4, 1))
     y = np.array([[0], [1], [0], [0]])
     eps = 1e-6
-    for loss, act in ((F.categorical_cross_entropy_with_logits, F.softmax),
-                      (F.binary_cross_entropy_with_logits, F.sigmoid)):
-        num = np.array([[(loss(z + eps * e, y) - loss(z - eps * e, y)) / (2 * eps)]
-                        for e in np.eye(4)[:, :, None]]).reshape(4, 1)
+    for loss, act in (
+        (F.categorical_cross_entropy_with_logits, F.softmax),
+        (F.binary_cross_entropy_with_logits, F.sigmoid),
+    ):
+        num = np.array(
+            [
+                [(loss(z + eps * e, y) - loss(z - eps * e, y)) / (2 * eps)]
+                for e in np.eye(4)[:, :, None]
+            ]
+        ).reshape(4, 1)
         np.testing.assert_allclose(num, act(z) - y, atol=1e-8)
 
 

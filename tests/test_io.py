@@ -47,8 +47,7 @@ def _fit(est, X, y):
 
 def _binary():
     X, y = _blobs(2)
-    return _fit(LogisticRegression(alpha=0.5, solver="gd", learning_rate=0.1, max_iter=30),
-                X, y), X
+    return _fit(LogisticRegression(alpha=0.5, solver="gd", learning_rate=0.1, max_iter=30), X, y), X
 
 
 def _softmax():
@@ -66,23 +65,30 @@ def _multilabel():
 def _neural_net():
     X, y = _blobs(3, m=120)
     labels = np.array(["cat", "dog", "bird"])[y]
-    est = NeuralNetClassifier((6, 5), activation="tanh", solver="adam", max_iter=40,
-                              learning_rate=0.01, dtype="float32", early_stopping=True,
-                              random_state=np.random.RandomState(3))
+    est = NeuralNetClassifier(
+        (6, 5),
+        activation="tanh",
+        solver="adam",
+        max_iter=40,
+        learning_rate=0.01,
+        dtype="float32",
+        early_stopping=True,
+        random_state=np.random.RandomState(3),
+    )
     return _fit(est, X, labels), X.astype(np.float32)
 
 
 def _one_vs_all():
     X, y = _blobs(3)
-    est = OneVsAllClassifier(LogisticRegression(alpha=0.3, solver="gd", max_iter=25,
-                                                learning_rate=0.2))
+    est = OneVsAllClassifier(
+        LogisticRegression(alpha=0.3, solver="gd", max_iter=25, learning_rate=0.2)
+    )
     return _fit(est, X, y), X
 
 
 def _one_vs_all_nets():
     X, y = _blobs(3, seed=1)
-    est = OneVsAllClassifier(NeuralNetClassifier((3,), solver="lbfgs", max_iter=30,
-                                                  random_state=0))
+    est = OneVsAllClassifier(NeuralNetClassifier((3,), solver="lbfgs", max_iter=30, random_state=0))
     return _fit(est, X, y * 2.0), X  # float class labels
 
 
@@ -188,18 +194,24 @@ def test_one_vs_all_stores_each_sub_model(tmp_path):
     save_model(est, path)
     with safetensors.safe_open(path, framework="np") as f:
         keys = set(f.keys())
-    assert keys == {f"model.estimators.{i}.{t}" for i in range(3)
-                    for t in ("theta", "history")}
+    assert keys == {f"model.estimators.{i}.{t}" for i in range(3) for t in ("theta", "history")}
     loaded = load_model(path)
     assert isinstance(loaded.estimator, LogisticRegression)
     assert loaded.estimator.alpha == 0.3
     assert [h.tolist() for h in loaded.history_] == [h.tolist() for h in est.history_]
 
 
-@pytest.mark.parametrize("labels", [
-    np.array([3, 7]), np.array([False, True]), np.array([-1.0, 3.0]),
-    np.array(["no", "yes"], dtype=object), np.array([-1, 1], dtype=np.int8),
-], ids=["int", "bool", "float", "object-str", "int8"])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, 7]),
+        np.array([False, True]),
+        np.array([-1.0, 3.0]),
+        np.array(["no", "yes"], dtype=object),
+        np.array([-1, 1], dtype=np.int8),
+    ],
+    ids=["int", "bool", "float", "object-str", "int8"],
+)
 def test_class_labels_come_back_with_their_type(labels, tmp_path):
     X, y = _blobs(2)
     est = _fit(LogisticRegression(), X, labels[y])
@@ -268,8 +280,9 @@ def test_preprocessing_round_trip(tmp_path):
     assert {"preprocessing.mean", "preprocessing.scale", "preprocessing.counts"} <= keys
 
 
-@pytest.mark.parametrize("bad", [{"f": object()}, {"a": np.array([object()])},
-                                 {3: np.zeros(2)}, {"d": {"__tuple__": 1}}])
+@pytest.mark.parametrize(
+    "bad", [{"f": object()}, {"a": np.array([object()])}, {3: np.zeros(2)}, {"d": {"__tuple__": 1}}]
+)
 def test_preprocessing_that_cannot_be_stored_is_refused(bad, tmp_path):
     est, _ = _binary()
     with pytest.raises(ValueError, match="preprocessing"):
@@ -293,7 +306,7 @@ def test_failed_save_keeps_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
 
     def interrupted(tensors, filename, metadata=None):
         with open(filename, "wb") as f:  # half a file, then the "crash"
-            f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"")
+            f.write(b'\x10\x00\x00\x00\x00\x00\x00\x00{"')
         raise KeyboardInterrupt
 
     monkeypatch.setattr(st_numpy, "save_file", interrupted)
@@ -325,6 +338,7 @@ def test_unfitted_estimators_are_refused(tmp_path):
 
 def test_non_logitlab_estimators_are_refused(tmp_path):
     from sklearn.linear_model import LogisticRegression as SkLR
+
     X, y = _blobs(2)
     with pytest.raises(ValueError, match="not one of the logitlab estimators"):
         save_model(SkLR().fit(X, y), tmp_path / "m.safetensors")
@@ -413,8 +427,9 @@ def test_edited_metadata_fails_the_checksum(model_file, tmp_path):
 
     bad = _rewrite(path, tmp_path / "bad.safetensors", meta=relabel, fix_checksum=False)
     assert "altered: checksum mismatch" in _load_error(bad)
-    bad = _rewrite(path, tmp_path / "bad.safetensors",
-                   meta=lambda m: m.pop("checksum"), fix_checksum=False)
+    bad = _rewrite(
+        path, tmp_path / "bad.safetensors", meta=lambda m: m.pop("checksum"), fix_checksum=False
+    )
     assert "no checksum" in _load_error(bad)
 
 
@@ -456,11 +471,14 @@ def test_unknown_constructor_parameter_is_named(model_file, tmp_path):
     assert "warp_drive" in msg and "incompatible version" in msg
 
 
-@pytest.mark.parametrize("edit, problem", [
-    (lambda r: r.update({"class": "os.system"}), "unknown estimator class"),
-    (lambda r: r.pop("spec"), "lacks the entry 'spec'"),
-    (lambda r: r["classes"].update({"dtype": "|V8"}), "invalid model description"),
-])
+@pytest.mark.parametrize(
+    "edit, problem",
+    [
+        (lambda r: r.update({"class": "os.system"}), "unknown estimator class"),
+        (lambda r: r.pop("spec"), "lacks the entry 'spec'"),
+        (lambda r: r["classes"].update({"dtype": "|V8"}), "invalid model description"),
+    ],
+)
 def test_inconsistent_descriptions_are_refused(model_file, tmp_path, edit, problem):
     path, _, _ = model_file
 
@@ -474,11 +492,11 @@ def test_inconsistent_descriptions_are_refused(model_file, tmp_path, edit, probl
 
 def test_extra_and_missing_tensors_are_refused(model_file, tmp_path):
     path, _, _ = model_file
-    bad = _rewrite(path, tmp_path / "extra.safetensors",
-                   tensors=lambda d: d.update(sneaky=np.zeros(3)))
+    bad = _rewrite(
+        path, tmp_path / "extra.safetensors", tensors=lambda d: d.update(sneaky=np.zeros(3))
+    )
     assert "unexpected tensors ['sneaky']" in _load_error(bad)
-    bad = _rewrite(path, tmp_path / "missing.safetensors",
-                   tensors=lambda d: d.pop("model.history"))
+    bad = _rewrite(path, tmp_path / "missing.safetensors", tensors=lambda d: d.pop("model.history"))
     assert "'model.history' is missing" in _load_error(bad)
 
 
@@ -517,8 +535,9 @@ def test_models_move_between_engines(tmp_path, trained_on, loaded_into):
     pytest.importorskip("torch", reason="the torch engine needs PyTorch")
     X = _softmax()[1]
     y = np.random.default_rng(0).integers(0, 3, X.shape[0])
-    est = NeuralNetClassifier(hidden_layer_sizes=(6,), max_iter=20, tol=0, random_state=0,
-                              engine=trained_on, device="cpu").fit(X, y)
+    est = NeuralNetClassifier(
+        hidden_layer_sizes=(6,), max_iter=20, tol=0, random_state=0, engine=trained_on, device="cpu"
+    ).fit(X, y)
     save_model(est, tmp_path / "m.safetensors")
     loaded = load_model(tmp_path / "m.safetensors", engine=loaded_into)
     assert loaded.engine == loaded_into

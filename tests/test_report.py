@@ -77,17 +77,19 @@ def check_single_label(m, y_true, y_pred, labels, proba=None):
     assert m["accuracy"] == accuracy_score(y_true, y_pred)
     for average in ("macro", "weighted"):
         p, r, f, _ = sklearn_prf(y_true, y_pred, labels=labels, average=average)
-        assert (m[f"precision_{average}"], m[f"recall_{average}"], m[f"f1_{average}"]) \
-            == (p, r, f)
+        assert (m[f"precision_{average}"], m[f"recall_{average}"], m[f"f1_{average}"]) == (p, r, f)
     p, r, f, s = sklearn_prf(y_true, y_pred, labels=labels, average=None)
-    assert m["per_class"] == {"precision": list(p), "recall": list(r), "f1": list(f),
-                              "support": list(s)}
+    assert m["per_class"] == {
+        "precision": list(p),
+        "recall": list(r),
+        "f1": list(f),
+        "support": list(s),
+    }
     assert m["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
     if proba is None:
         assert "log_loss" not in m
     else:
-        assert m["log_loss"] == pytest.approx(log_loss(y_true, proba, labels=labels),
-                                              rel=1e-12)
+        assert m["log_loss"] == pytest.approx(log_loss(y_true, proba, labels=labels), rel=1e-12)
     assert json.loads(json.dumps(m)) == m
 
 
@@ -154,8 +156,9 @@ def test_multiclass_class_names_out_of_sorted_order():
 def test_index_coded_targets_with_display_names():
     y_true = np.array([0, 1, 2, 2, 1, 0])
     y_pred = np.array([0, 2, 2, 2, 1, 1])
-    m = compute_metrics("multiclass", y_true, y_pred, class_names=["setosa", "versicolor",
-                                                                   "virginica"])
+    m = compute_metrics(
+        "multiclass", y_true, y_pred, class_names=["setosa", "versicolor", "virginica"]
+    )
     assert m["class_names"] == ["setosa", "versicolor", "virginica"]
     check_single_label(m, y_true, y_pred, [0, 1, 2])
     # integer classes never seen in y still count when proba has their column
@@ -181,11 +184,14 @@ def test_multilabel_metrics_match_sklearn():
     assert m["subset_accuracy"] == accuracy_score(Y, Y_pred)
     for average in ("micro", "macro"):
         p, r, f, _ = sklearn_prf(Y, Y_pred, average=average)
-        assert (m[f"precision_{average}"], m[f"recall_{average}"], m[f"f1_{average}"]) \
-            == (p, r, f)
+        assert (m[f"precision_{average}"], m[f"recall_{average}"], m[f"f1_{average}"]) == (p, r, f)
     p, r, f, s = sklearn_prf(Y, Y_pred, average=None)
-    assert m["per_label"] == {"precision": list(p), "recall": list(r), "f1": list(f),
-                              "support": list(s)}
+    assert m["per_label"] == {
+        "precision": list(p),
+        "recall": list(r),
+        "f1": list(f),
+        "support": list(s),
+    }
     expected = np.mean([log_loss(Y[:, j], P[:, j], labels=[0, 1]) for j in range(4)])
     assert m["log_loss"] == pytest.approx(expected, rel=1e-12)
     # the mean binary cross-entropy, written out, as a cross-check of the averaging
@@ -229,13 +235,25 @@ def test_binary_plots_on_moons(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.random((len(y), 8 * 8 * 3))
     written = plots_strict(
-        tmp_path, task="binary", history=clf.history_, y_true=y, y_pred=y_pred,
-        proba=clf.predict_proba(X), class_names=clf.classes_, X2d=X, y2d=y,
-        predict_fn=clf.predict, images=images, image_shape=(8, 8, 3))
-    assert written == {"learning_curve": "learning_curve.png",
-                       "confusion_matrix": "confusion_matrix.png",
-                       "decision_boundary": "decision_boundary.png",
-                       "misclassified": "misclassified.png"}
+        tmp_path,
+        task="binary",
+        history=clf.history_,
+        y_true=y,
+        y_pred=y_pred,
+        proba=clf.predict_proba(X),
+        class_names=clf.classes_,
+        X2d=X,
+        y2d=y,
+        predict_fn=clf.predict,
+        images=images,
+        image_shape=(8, 8, 3),
+    )
+    assert written == {
+        "learning_curve": "learning_curve.png",
+        "confusion_matrix": "confusion_matrix.png",
+        "decision_boundary": "decision_boundary.png",
+        "misclassified": "misclassified.png",
+    }
     for file in written.values():
         assert_png(tmp_path / file)
     assert ink(tmp_path / "misclassified.png") > 0.15  # the images are drawn
@@ -245,11 +263,11 @@ def test_binary_plots_on_moons(tmp_path):
 
 def test_decision_boundary_of_a_network_on_moons(tmp_path):
     X, y = moons()
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), max_iter=2000,
-                              random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), max_iter=2000, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.85
-    written = plots_strict(tmp_path, task="binary", X2d=X, y2d=y, predict_fn=clf.predict,
-                           class_names=clf.classes_)
+    written = plots_strict(
+        tmp_path, task="binary", X2d=X, y2d=y, predict_fn=clf.predict, class_names=clf.classes_
+    )
     assert written == {"decision_boundary": "decision_boundary.png"}
     assert_png(tmp_path / "decision_boundary.png")
     assert_no_temporaries(tmp_path)
@@ -262,8 +280,9 @@ def test_decision_boundary_shows_both_regions(tmp_path):
     def predict(Z):
         return np.where(Z[:, 0] < 0.5, "left", "right")
 
-    written = plots_strict(tmp_path, task="binary", X2d=X, y2d=y, predict_fn=predict,
-                           class_names=["left", "right"])
+    written = plots_strict(
+        tmp_path, task="binary", X2d=X, y2d=y, predict_fn=predict, class_names=["left", "right"]
+    )
     assert written == {"decision_boundary": "decision_boundary.png"}
     with Image.open(tmp_path / "decision_boundary.png") as im:
         rgb = np.asarray(im.convert("RGB"), dtype=int)
@@ -272,17 +291,28 @@ def test_decision_boundary_shows_both_regions(tmp_path):
     left, right = row[int(0.20 * PNG_SIZE[0])], row[int(0.85 * PNG_SIZE[0])]
     assert np.abs(left - right).sum() > 60, (left, right)
     # one class everywhere (constant prediction) still draws
-    written = plots_strict(tmp_path / "constant", task="binary", X2d=X, y2d=y,
-                           predict_fn=lambda Z: np.full(len(Z), "left"))
+    written = plots_strict(
+        tmp_path / "constant",
+        task="binary",
+        X2d=X,
+        y2d=y,
+        predict_fn=lambda Z: np.full(len(Z), "left"),
+    )
     assert_png(tmp_path / "constant" / written["decision_boundary"])
 
 
 def test_multiclass_plots_with_index_predictions(tmp_path):
     X, yi = make_blobs(150, centers=3, cluster_std=2.5, random_state=0)
     names = np.array(["red", "green", "blue"])
-    clf = NeuralNetClassifier(hidden_layer_sizes=(6,), max_iter=300, early_stopping=True,
-                              solver="adam", learning_rate=0.01, tol=0,
-                              random_state=0).fit(X, names[yi])
+    clf = NeuralNetClassifier(
+        hidden_layer_sizes=(6,),
+        max_iter=300,
+        early_stopping=True,
+        solver="adam",
+        learning_rate=0.01,
+        tol=0,
+        random_state=0,
+    ).fit(X, names[yi])
     y_pred = clf.predict(X)
     images = np.random.default_rng(1).integers(0, 256, (150, 10 * 10), dtype=np.uint8)
     classes = list(clf.classes_)
@@ -291,12 +321,26 @@ def test_multiclass_plots_with_index_predictions(tmp_path):
         return np.searchsorted(clf.classes_, clf.predict(Z))
 
     written = plots_strict(
-        tmp_path, task="multiclass", history=clf.history_,
+        tmp_path,
+        task="multiclass",
+        history=clf.history_,
         validation_history=clf.validation_history_,
-        y_true=names[yi], y_pred=y_pred, class_names=classes, X2d=X, y2d=names[yi],
-        predict_fn=predict_index, images=images, image_shape=(10, 10, 1), max_images=5)
-    assert set(written) == {"learning_curve", "confusion_matrix", "decision_boundary",
-                            "misclassified"}
+        y_true=names[yi],
+        y_pred=y_pred,
+        class_names=classes,
+        X2d=X,
+        y2d=names[yi],
+        predict_fn=predict_index,
+        images=images,
+        image_shape=(10, 10, 1),
+        max_images=5,
+    )
+    assert set(written) == {
+        "learning_curve",
+        "confusion_matrix",
+        "decision_boundary",
+        "misclassified",
+    }
     for file in written.values():
         assert_png(tmp_path / file)
     assert ink(tmp_path / "misclassified.png") > 0.15  # uint8 grey images are drawn
@@ -312,11 +356,20 @@ def test_multilabel_plots(tmp_path):
     assert (Y_pred != Y).any()
     history = np.geomspace(10, 1e-3, 50)  # spans four decades: log scale
     written = plots_strict(
-        tmp_path, task="multilabel", history=history, y_true=Y, y_pred=Y_pred,
-        proba=clf.predict_proba(X), class_names=["east", "north", "far"], X2d=X, y2d=Y,
-        predict_fn=clf.predict, images=rng.random((120, 6 * 5)), image_shape=(6, 5))
-    assert set(written) == {"learning_curve", "per_label", "decision_boundary",
-                            "misclassified"}
+        tmp_path,
+        task="multilabel",
+        history=history,
+        y_true=Y,
+        y_pred=Y_pred,
+        proba=clf.predict_proba(X),
+        class_names=["east", "north", "far"],
+        X2d=X,
+        y2d=Y,
+        predict_fn=clf.predict,
+        images=rng.random((120, 6 * 5)),
+        image_shape=(6, 5),
+    )
+    assert set(written) == {"learning_curve", "per_label", "decision_boundary", "misclassified"}
     for file in written.values():
         assert_png(tmp_path / file)
     assert ink(tmp_path / "misclassified.png") > 0.15
@@ -342,8 +395,9 @@ def test_misclassified_only_when_there_are_mistakes(tmp_path):
     assert written == {"confusion_matrix": "confusion_matrix.png"}
     assert not (tmp_path / "perfect" / "misclassified.png").exists()
     Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
-    written = plots_strict(tmp_path / "ml", task="multilabel", y_true=Y, y_pred=Y,
-                           images=images, image_shape=(3, 3, 3))
+    written = plots_strict(
+        tmp_path / "ml", task="multilabel", y_true=Y, y_pred=Y, images=images, image_shape=(3, 3, 3)
+    )
     assert written == {"per_label": "per_label.png"}
     assert os.listdir(tmp_path / "ml") == ["per_label.png"]
     # one mistake: the grid appears
@@ -373,8 +427,21 @@ def test_plot_write_is_atomic(tmp_path, monkeypatch):
 class PageParser(HTMLParser):
     """Collects tags and img attributes; checks that elements nest properly."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-            "source", "track", "wbr"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -421,19 +488,38 @@ def run_dir(tmp_path_factory):
     """A complete binary run: metrics, four plots and the report."""
     folder = tmp_path_factory.mktemp("run")
     X, y = moons(seed=1)
-    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), max_iter=2000,
-                              random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), max_iter=2000, random_state=0).fit(X, y)
     y_pred, proba = clf.predict(X), clf.predict_proba(X)
     metrics = compute_metrics("binary", y, y_pred, proba, class_names=clf.classes_)
     images = np.random.default_rng(2).random((len(y), 12 * 12 * 3))
-    plots = plots_strict(folder, task="binary", history=clf.history_, y_true=y,
-                         y_pred=y_pred, class_names=clf.classes_, X2d=X, y2d=y,
-                         predict_fn=clf.predict, images=images, image_shape=(12, 12, 3),
-                         max_images=9)
-    settings = {"model": "NeuralNetClassifier", "hidden_layer_sizes": (4,),
-                "note": EVIL, "data": 'moons "noisy" & <small>'}
-    report = write_report(folder, title=f"Moons {EVIL}", settings=settings,
-                          metrics=metrics, plots=plots, history=clf.history_)
+    plots = plots_strict(
+        folder,
+        task="binary",
+        history=clf.history_,
+        y_true=y,
+        y_pred=y_pred,
+        class_names=clf.classes_,
+        X2d=X,
+        y2d=y,
+        predict_fn=clf.predict,
+        images=images,
+        image_shape=(12, 12, 3),
+        max_images=9,
+    )
+    settings = {
+        "model": "NeuralNetClassifier",
+        "hidden_layer_sizes": (4,),
+        "note": EVIL,
+        "data": 'moons "noisy" & <small>',
+    }
+    report = write_report(
+        folder,
+        title=f"Moons {EVIL}",
+        settings=settings,
+        metrics=metrics,
+        plots=plots,
+        history=clf.history_,
+    )
     return folder, report, metrics, plots, settings
 
 
@@ -482,8 +568,7 @@ def test_report_multilabel_headline_and_escaped_names(tmp_path):
     Y_pred = np.array([[1, 0], [0, 0], [1, 1], [1, 0]])
     names = ["<b>bold</b>", "plain"]
     metrics = compute_metrics("multilabel", Y, Y_pred, class_names=names)
-    plots = plots_strict(tmp_path, task="multilabel", y_true=Y, y_pred=Y_pred,
-                         class_names=names)
+    plots = plots_strict(tmp_path, task="multilabel", y_true=Y, y_pred=Y_pred, class_names=names)
     report = write_report(tmp_path, title="ML", settings={}, metrics=metrics, plots=plots)
     page = report.read_text(encoding="utf-8")
     parse_page(page)
@@ -510,10 +595,18 @@ def test_report_write_is_atomic(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------- chromium
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync",
-                  "--enable-logging=stderr", "--v=0"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 # Injected only into a test copy of the page (the report itself has no script): after
 # the load event, every <img> has either decoded or failed; report each one's size.
@@ -543,8 +636,12 @@ def find_chromium():
 
 
 def start_chromium(chromium, profile, *args):
-    return subprocess.Popen([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process):
@@ -560,9 +657,9 @@ def finish(process):
 def start_image_check(chromium, page, profile):
     """Load a copy of ``page`` with IMG_CHECK injected, beside it (same relative paths)."""
     probe = page.with_name("_imgcheck.html")
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>",
-                                                              IMG_CHECK + "</body>"),
-                     encoding="utf-8")
+    probe.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", IMG_CHECK + "</body>"), encoding="utf-8"
+    )
     return start_chromium(chromium, profile, "--dump-dom", probe.as_uri())
 
 
@@ -580,8 +677,9 @@ def image_sizes(process):
 def test_report_renders_in_chromium(run_dir, tmp_path):
     chromium = find_chromium()
     if chromium is None:
-        pytest.skip("Chromium not installed: report rendering not checked "
-                    "(apt-get install chromium)")
+        pytest.skip(
+            "Chromium not installed: report rendering not checked (apt-get install chromium)"
+        )
     folder, report, _, plots, _ = run_dir
     site, broken = tmp_path / "site", tmp_path / "broken"
     shutil.copytree(folder, site)
@@ -589,8 +687,13 @@ def test_report_renders_in_chromium(run_dir, tmp_path):
     (broken / "confusion_matrix.png").unlink()  # the negative control
     shot = tmp_path / "shot.png"
     # three independent browsers, run side by side
-    render = start_chromium(chromium, tmp_path / "profile1", f"--screenshot={shot}",
-                            "--window-size=1200,2000", (site / "report.html").as_uri())
+    render = start_chromium(
+        chromium,
+        tmp_path / "profile1",
+        f"--screenshot={shot}",
+        "--window-size=1200,2000",
+        (site / "report.html").as_uri(),
+    )
     check = start_image_check(chromium, site / "report.html", tmp_path / "profile2")
     control = start_image_check(chromium, broken / "report.html", tmp_path / "profile3")
 
@@ -609,6 +712,5 @@ def test_report_renders_in_chromium(run_dir, tmp_path):
     # 3. negative control: with a PNG missing, the same check sees the broken image
     loaded = image_sizes(control)
     assert loaded["confusion_matrix.png"] == (0, 0)
-    assert all(size == PNG_SIZE for src, size in loaded.items()
-               if src != "confusion_matrix.png")
+    assert all(size == PNG_SIZE for src, size in loaded.items() if src != "confusion_matrix.png")
     assert len(loaded) == len(plots)

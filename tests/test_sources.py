@@ -11,16 +11,19 @@ from sklearn.preprocessing import StandardScaler
 from logitlab import LogisticRegression, SoftmaxRegression
 from logitlab.data import DataError, LoadedData, align, builtin_names, load_source, split
 
-
 # --------------------------------------------------------------------------- built-ins
 
-@pytest.mark.parametrize("name, task, shape, n_classes", [
-    ("digits", "multiclass", (1797, 64), 10),
-    ("breast_cancer", "binary", (569, 30), 2),
-    ("iris", "multiclass", (150, 4), 3),
-    ("moons", "binary", (500, 2), 2),
-    ("blobs", "multiclass", (500, 2), 3),
-])
+
+@pytest.mark.parametrize(
+    "name, task, shape, n_classes",
+    [
+        ("digits", "multiclass", (1797, 64), 10),
+        ("breast_cancer", "binary", (569, 30), 2),
+        ("iris", "multiclass", (150, 4), 3),
+        ("moons", "binary", (500, 2), 2),
+        ("blobs", "multiclass", (500, 2), 3),
+    ],
+)
 def test_builtin_tables(name, task, shape, n_classes):
     data = load_source(name)
     assert isinstance(data, LoadedData)
@@ -37,12 +40,15 @@ def test_builtin_tables(name, task, shape, n_classes):
         assert data.image_shape is None
 
 
-@pytest.mark.parametrize("name, task, y_shape", [
-    ("shapes", "multiclass", (600,)),
-    ("shapes-multiclass", "multiclass", (600,)),
-    ("shapes-binary", "binary", (600,)),
-    ("shapes:multilabel", "multilabel", (600, 3)),
-])
+@pytest.mark.parametrize(
+    "name, task, y_shape",
+    [
+        ("shapes", "multiclass", (600,)),
+        ("shapes-multiclass", "multiclass", (600,)),
+        ("shapes-binary", "binary", (600,)),
+        ("shapes:multilabel", "multilabel", (600, 3)),
+    ],
+)
 def test_builtin_shapes_variants(name, task, y_shape):
     data = load_source(name, size=12)
     assert data.task == task and data.y.shape == y_shape
@@ -68,8 +74,17 @@ def test_builtin_shapes_default_size_and_grayscale():
 
 def test_builtin_names_lists_every_builtin_and_they_all_load():
     names = builtin_names()
-    assert {"digits", "breast_cancer", "iris", "moons", "blobs", "shapes",
-            "shapes-binary", "shapes-multiclass", "shapes-multilabel"} <= set(names)
+    assert {
+        "digits",
+        "breast_cancer",
+        "iris",
+        "moons",
+        "blobs",
+        "shapes",
+        "shapes-binary",
+        "shapes-multiclass",
+        "shapes-multilabel",
+    } <= set(names)
     assert all(isinstance(v, str) and v for v in names.values())
     for name in names:
         load_source(name, size=8)
@@ -106,6 +121,7 @@ def test_shapes_multiclass_is_learnable_by_softmax_regression():
 
 
 # --------------------------------------------------------------------------- HDF5
+
 
 def _course_files(tmp_path, m_train=10, m_test=4):
     rng = np.random.default_rng(0)
@@ -186,14 +202,17 @@ def test_hdf5_corrupt_file_named(tmp_path):
 
 # --------------------------------------------------------------------------- CSV
 
+
 def _write(path, text):
     path.write_text(text)
     return path
 
 
 def test_csv_string_labels_default_last_column(tmp_path):
-    file = _write(tmp_path / "pets.csv",
-                  "weight,height,animal\n4,25,cat\n30,60,dog\n3.5,23,cat\n9,30,rabbit\n")
+    file = _write(
+        tmp_path / "pets.csv",
+        "weight,height,animal\n4,25,cat\n30,60,dog\n3.5,23,cat\n9,30,rabbit\n",
+    )
     data = load_source(file)
     assert data.task == "multiclass" and data.class_names == ["cat", "dog", "rabbit"]
     np.testing.assert_array_equal(data.y, [0, 1, 0, 2])
@@ -230,7 +249,9 @@ def test_csv_multilabel_last_n_and_names(tmp_path):
 
 def test_csv_errors_name_column_value_and_row(tmp_path):
     file = _write(tmp_path / "d.csv", "a,b,y\n1,2,0\n3,oops,1\n")
-    with pytest.raises(DataError, match=r"column 'b' is not numeric: value 'oops' in row 2 \(line 3\)"):
+    with pytest.raises(
+        DataError, match=r"column 'b' is not numeric: value 'oops' in row 2 \(line 3\)"
+    ):
         load_source(file)
     file = _write(tmp_path / "n.csv", "a,b,y\n1,2,0\n3,4,1\n5,nan,1\n")
     with pytest.raises(DataError, match=r"column 'b' holds nan in row 3"):
@@ -242,7 +263,9 @@ def test_csv_errors_name_column_value_and_row(tmp_path):
     with pytest.raises(DataError, match="header row"):
         load_source(file)
     file = _write(tmp_path / "u.csv", "a,b,y\n1,2,0\n3,4,1\n")
-    with pytest.raises(DataError, match=r"no label column\(s\) 'target', 'z'; available columns: a, b, y"):
+    with pytest.raises(
+        DataError, match=r"no label column\(s\) 'target', 'z'; available columns: a, b, y"
+    ):
         load_source(file, labels="target,z")
     with pytest.raises(DataError, match=r"every example is of class '0'"):
         load_source(_write(tmp_path / "one.csv", "a,y\n1,0\n2,0\n"))
@@ -296,8 +319,10 @@ def test_arff_mulan_labels_detected_and_equal_to_csv(tmp_path):
 
 
 def test_arff_nominal_class(tmp_path):
-    text = ("@relation pets\n@attribute w numeric\n@attribute h numeric\n"
-            "@attribute animal {cat,dog,rabbit}\n@data\n4,25,cat\n30,60,dog\n9,30,rabbit\n3,20,cat\n")
+    text = (
+        "@relation pets\n@attribute w numeric\n@attribute h numeric\n"
+        "@attribute animal {cat,dog,rabbit}\n@data\n4,25,cat\n30,60,dog\n9,30,rabbit\n3,20,cat\n"
+    )
     data = load_source(_write(tmp_path / "pets.arff", text))
     assert data.task == "multiclass" and data.class_names == ["cat", "dog", "rabbit"]
     np.testing.assert_array_equal(data.y, [0, 1, 2, 0])
@@ -313,8 +338,9 @@ def test_arff_missing_feature_value_is_named(tmp_path):
 
 
 def test_arff_errors_name_the_file(tmp_path):
-    bad = _write(tmp_path / "bad.arff",
-                 "@relation r\n@attribute a numeric\n@attribute c {x,y}\n@data\n1,z\n")
+    bad = _write(
+        tmp_path / "bad.arff", "@relation r\n@attribute a numeric\n@attribute c {x,y}\n@data\n1,z\n"
+    )
     with pytest.raises(DataError, match=r"cannot parse ARFF file .*bad.arff.*z value not in"):
         load_source(bad)
     sparse = _write(tmp_path / "sparse.arff", _ARFF.split("@data")[0] + "@data\n{0 1.5,3 1}\n")
@@ -325,6 +351,7 @@ def test_arff_errors_name_the_file(tmp_path):
 
 
 # --------------------------------------------------------------------------- NPZ
+
 
 def test_npz_default_and_custom_keys(tmp_path):
     X = np.random.default_rng(0).random((6, 3))
@@ -347,6 +374,7 @@ def test_npz_default_and_custom_keys(tmp_path):
 
 # --------------------------------------------------------------------------- images
 
+
 def _image_folder(root, classes=("cat", "dog", "other"), n=3):
     for k, name in enumerate(classes):
         (root / name).mkdir(parents=True)
@@ -364,7 +392,9 @@ def test_image_folder_and_positive(tmp_path):
     binary = load_source(root, size=4, positive="dog")
     assert binary.task == "binary" and binary.class_names == ["not dog", "dog"]
     np.testing.assert_array_equal(binary.y, [0, 0, 0, 1, 1, 1, 0, 0, 0])
-    with pytest.raises(DataError, match=r"positive='bird' is not one of the classes: cat, dog, other"):
+    with pytest.raises(
+        DataError, match=r"positive='bird' is not one of the classes: cat, dog, other"
+    ):
         load_source(root, positive="bird")
     gray = load_source(root, size=4, color="grayscale")
     assert gray.X.shape == (9, 16) and gray.image_shape == (4, 4, 1)
@@ -376,11 +406,14 @@ def test_image_folder_with_manifest(tmp_path):
     for i in range(4):
         Image.new("RGB", (6, 6), (60 * i, 0, 0)).save(root / f"p{i}.png")
     (root / "labels.csv").write_text(
-        "file,labels\np0.png,cat;dog\np1.png,dog\np2.png,\np3.png,baby chick;cat\n")
+        "file,labels\np0.png,cat;dog\np1.png,dog\np2.png,\np3.png,baby chick;cat\n"
+    )
     data = load_source(root, size=3, manifest="labels.csv")
     assert data.task == "multilabel" and data.class_names == ["baby chick", "cat", "dog"]
     np.testing.assert_array_equal(data.y, [[0, 1, 1], [0, 0, 1], [0, 0, 0], [1, 1, 0]])
-    assert data.X.shape == (4, 27) and [f[-6:] for f in data.files] == [f"p{i}.png" for i in range(4)]
+    assert data.X.shape == (4, 27) and [f[-6:] for f in data.files] == [
+        f"p{i}.png" for i in range(4)
+    ]
     (root / "bad.csv").write_text("file,labels\np0.png,cat\nmissing.png,dog\n")
     with pytest.raises(DataError, match=r"line 3: image file .*missing.png.* does not exist"):
         load_source(root, manifest=root / "bad.csv")
@@ -412,7 +445,9 @@ def test_image_folder_errors(tmp_path):
 def test_missing_path_and_unsupported_extension(tmp_path):
     with pytest.raises(DataError, match=r"does not exist"):
         load_source(tmp_path / "nothing.csv")
-    with pytest.raises(DataError, match=r"'digitz' does not exist \(and is not a built-in data set: digits"):
+    with pytest.raises(
+        DataError, match=r"'digitz' does not exist \(and is not a built-in data set: digits"
+    ):
         load_source("digitz")
     (tmp_path / "data.xlsx").write_bytes(b"PK")
     with pytest.raises(DataError, match=r"data.xlsx.*unsupported data source"):
@@ -422,6 +457,7 @@ def test_missing_path_and_unsupported_extension(tmp_path):
 
 
 # --------------------------------------------------------------------------- split
+
 
 def test_split_stratified_keeps_metadata(tmp_path):
     root = _image_folder(tmp_path / "photos", n=5)
@@ -448,7 +484,9 @@ def test_split_with_a_test_source(tmp_path):
     assert test.class_names == ["cat", "dog", "fish"] and test.task == "multiclass"
     np.testing.assert_array_equal(test.y, [2, 0])
     wide = _write(tmp_path / "wide.csv", "a,b,c,y\n1,2,3,cat\n")
-    with pytest.raises(DataError, match=r"wide.csv' has 3 features but training data .*train.csv' has 2"):
+    with pytest.raises(
+        DataError, match=r"wide.csv' has 3 features but training data .*train.csv' has 2"
+    ):
         split(load_source(train_csv), test=wide)
     unknown = _write(tmp_path / "unknown.csv", "a,b,y\n1,2,bird\n")
     with pytest.raises(DataError, match="'bird' unknown to"):
@@ -468,6 +506,7 @@ def test_align_reorders_multilabel_columns():
 
 
 # --------------------------------------------------------------------------- real data
+
 
 def test_yeast_arff_and_csv_agree(shared_data):
     folder = shared_data / "yeast"

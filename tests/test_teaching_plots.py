@@ -106,8 +106,9 @@ def test_activations_other_z_and_bad_z(tmp_path):
 
 # ----------------------------------------------------------------- loss landscape
 @pytest.mark.parametrize("source", ["breast_cancer", "moons"])
-def test_loss_landscape_squared_error_nonconvex_cross_entropy_convex(tmp_path, source,
-                                                                     cancer, moons):
+def test_loss_landscape_squared_error_nonconvex_cross_entropy_convex(
+    tmp_path, source, cancer, moons
+):
     X = np.vstack([cancer[0], cancer[2]]) if source == "breast_cancer" else moons[0]
     y = np.concatenate([cancer[1], cancer[3]]) if source == "breast_cancer" else moons[1]
     path, info = strict(plot_loss_landscape, tmp_path / "landscape.png", X, y)
@@ -122,8 +123,10 @@ def test_loss_landscape_squared_error_nonconvex_cross_entropy_convex(tmp_path, s
     d2_se, d2_ce = np.diff(se, 2), np.diff(ce, 2)
     assert d2_se.min() < -1e-4
     assert d2_ce.min() >= -1e-9
-    assert info["min_second_difference"] == {"squared_error": d2_se.min(),
-                                             "cross_entropy": d2_ce.min()}
+    assert info["min_second_difference"] == {
+        "squared_error": d2_se.min(),
+        "cross_entropy": d2_ce.min(),
+    }
     # θ* is far better than θ = 0 under both losses
     one = np.flatnonzero(np.isclose(t, 1))[0]
     assert ce[one] < ce[zero] and se[one] < se[zero]
@@ -147,8 +150,9 @@ def test_loss_landscape_rejects_non_binary_y(tmp_path):
 # --------------------------------------------------------------------- boundaries
 def test_boundaries_network_beats_linear_on_moons(tmp_path, moons):
     X, y, X_test, y_test = moons
-    path, info = strict(plot_boundaries, tmp_path / "boundaries.png", X, y,
-                        X_test=X_test, y_test=y_test)
+    path, info = strict(
+        plot_boundaries, tmp_path / "boundaries.png", X, y, X_test=X_test, y_test=y_test
+    )
     assert_png(path, "boundaries")
     acc = info["accuracy"]
     assert info["on"] == "test"
@@ -161,8 +165,7 @@ def test_boundaries_network_beats_linear_on_moons(tmp_path, moons):
 
 def test_boundaries_multiclass_uses_softmax_regression(tmp_path):
     data = load_source("blobs")
-    path, info = plot_boundaries(tmp_path / "blobs.png", data.X[:200], data.y[:200],
-                                 hidden=(8,))
+    path, info = plot_boundaries(tmp_path / "blobs.png", data.X[:200], data.y[:200], hidden=(8,))
     assert_png(path, "boundaries")
     assert info["on"] == "train"
     assert set(info["accuracy"]) == {"softmax_regression", "one_vs_all", "neural_network"}
@@ -199,11 +202,11 @@ def test_larger_stable_learning_rate_ends_at_lower_cost(tmp_path, cancer):
 
 
 def test_learning_rates_multilabel_reports_hamming_loss(tmp_path):
-    X, Y = make_multilabel_classification(n_samples=160, n_features=5, n_classes=3,
-                                          random_state=0)
+    X, Y = make_multilabel_classification(n_samples=160, n_features=5, n_classes=3, random_state=0)
     X = StandardScaler().fit_transform(X)
-    path, info = plot_learning_rates(tmp_path / "ml.png", X[:120], Y[:120], X[120:],
-                                     Y[120:], (0.1, 0.01), max_iter=200)
+    path, info = plot_learning_rates(
+        tmp_path / "ml.png", X[:120], Y[:120], X[120:], Y[120:], (0.1, 0.01), max_iter=200
+    )
     assert_png(path, "learning_rates")
     assert info["model"] == "multilabel" and info["metric"] == "hamming_loss"
     assert info["rates"][0.1]["final_cost"] < info["rates"][0.01]["final_cost"]

@@ -22,8 +22,8 @@ from logitlab.torch_engine.data import (  # noqa: E402
     set_epoch,
 )
 
-
 # ----------------------------------------------------------------------------- helpers
+
 
 def _course_h5(path, m=20, *, seed=0, y=None, **x_options):
     """An HDF5 file in the notes' format: train_set_x (m, 8, 8, 3) uint8, train_set_y
@@ -96,6 +96,7 @@ def _images(root, classes=("cat", "dog", "emu"), n=3, seed=0):
 
 # ----------------------------------------------------------------------------- ArrayDataset
 
+
 def test_array_dataset_items_lengths_and_dtypes():
     X = np.arange(15, dtype=np.float32).reshape(5, 3)
     ds = ArrayDataset(X, [0, 2, 1, 1, 0])
@@ -144,6 +145,7 @@ def test_array_dataset_errors():
 
 
 # ----------------------------------------------------------------------------- make_loader
+
 
 def test_loader_covers_every_index_once_per_epoch():
     n = 23
@@ -201,8 +203,7 @@ def test_distributed_sampler_and_set_epoch(tmp_path):
         pytest.skip("torch.distributed is not available in this build")
     if dist.is_initialized():
         pytest.skip("a process group is already initialized")
-    dist.init_process_group("gloo", init_method=(tmp_path / "pg").as_uri(),
-                            rank=0, world_size=1)
+    dist.init_process_group("gloo", init_method=(tmp_path / "pg").as_uri(), rank=0, world_size=1)
     try:
         ds = _id_dataset(17)
         loader = make_loader(ds, 4, seed=5)  # distributed=None: on, a group is up
@@ -217,14 +218,14 @@ def test_distributed_sampler_and_set_epoch(tmp_path):
         again = make_loader(ds, 4, seed=5)
         set_epoch(again, 1)
         assert _order(again) == orders[1]
-        assert not isinstance(make_loader(ds, 4, distributed=False).sampler,
-                              DistributedSampler)
+        assert not isinstance(make_loader(ds, 4, distributed=False).sampler, DistributedSampler)
     finally:
         dist.destroy_process_group()
     assert not set_epoch(make_loader(ds, 4), 0)
 
 
 # ----------------------------------------------------------------------------- HDF5Dataset
+
 
 def test_hdf5_items_match_h5py(tmp_path):
     file = _course_h5(tmp_path / "train.h5")
@@ -281,10 +282,10 @@ def test_hdf5_with_two_workers_each_opening_its_own_handle(tmp_path):
     # shuffled with workers: the same batches as in one process, for the same seed
     plain = HDF5Dataset(file, "train_set_x", "train_set_y")
     ids = {row.tobytes(): i for i, row in enumerate(X)}
-    with_workers = [ids[r.numpy().tobytes()]
-                    for b, _ in make_loader(plain, 5, seed=2, num_workers=2) for r in b]
-    in_process = [ids[r.numpy().tobytes()]
-                  for b, _ in make_loader(plain, 5, seed=2) for r in b]
+    with_workers = [
+        ids[r.numpy().tobytes()] for b, _ in make_loader(plain, 5, seed=2, num_workers=2) for r in b
+    ]
+    in_process = [ids[r.numpy().tobytes()] for b, _ in make_loader(plain, 5, seed=2) for r in b]
     assert with_workers == in_process and sorted(in_process) == list(range(24))
     assert with_workers != list(range(24))
 
@@ -315,8 +316,11 @@ def test_hdf5_errors_name_file_and_key(tmp_path):
         HDF5Dataset(tmp_path / "grouped.h5", "images")
 
     _course_h5(tmp_path / "short_y.h5", y=np.zeros(19, dtype=np.int64))
-    with pytest.raises(ValueError, match=r"short_y.h5.*'train_set_x'.*'train_set_y'.*"
-                                         r"20 examples but y holds 19"):
+    with pytest.raises(
+        ValueError,
+        match=r"short_y.h5.*'train_set_x'.*'train_set_y'.*"
+        r"20 examples but y holds 19",
+    ):
         HDF5Dataset(tmp_path / "short_y.h5", "train_set_x", "train_set_y")
     with pytest.raises(ValueError, match="numeric"):
         HDF5Dataset(file, "list_classes")
@@ -348,6 +352,7 @@ def test_hdf5_errors_name_file_and_key(tmp_path):
 
 
 # ----------------------------------------------------------------------------- images
+
 
 def test_image_folder_dataset_equals_load_image_folder(tmp_path):
     root = _images(tmp_path / "images")

@@ -21,13 +21,24 @@ WORKER = Path(__file__).with_name("_ddp_train.py")
 
 
 def _torchrun(tmp_path, solver, seed):
-    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo",
-               MASTER_ADDR="127.0.0.1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo", MASTER_ADDR="127.0.0.1")
     out = tmp_path / f"{solver}-{seed}"
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         str(WORKER), str(out), solver, str(seed)],
-        env=env, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(WORKER),
+            str(out),
+            solver,
+            str(seed),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [np.load(f"{out}.rank{r}.npz") for r in (0, 1)]
@@ -43,8 +54,7 @@ def test_two_processes_equal_one_with_the_same_global_batch(tmp_path, solver):
     np.testing.assert_array_equal(ranks[0]["theta"], ranks[1]["theta"])
     # and the NumPy engine, in one process, agrees too
     numpy_fit = fit(solver, 0, {"engine": "numpy"})
-    np.testing.assert_allclose(ranks[0]["theta"], numpy_fit.network_.theta, rtol=1e-6,
-                               atol=1e-9)
+    np.testing.assert_allclose(ranks[0]["theta"], numpy_fit.network_.theta, rtol=1e-6, atol=1e-9)
 
 
 def test_ranks_agree_without_a_random_state(tmp_path):

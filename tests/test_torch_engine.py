@@ -25,8 +25,9 @@ def data():
     X, y = load_digits(return_X_y=True)
     X = X[:300] / 16.0
     y = y[:300]
-    Xm, Ym = make_multilabel_classification(n_samples=300, n_features=20, n_classes=4,
-                                            random_state=0)
+    Xm, Ym = make_multilabel_classification(
+        n_samples=300, n_features=20, n_classes=4, random_state=0
+    )
     return {
         "binary": (X, (y >= 5).astype(int)),
         "softmax": (X, y),
@@ -48,12 +49,12 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("task, cls, kw", CASES,
-                         ids=[f"{c.__name__}-{t}" for t, c, _ in CASES])
+@pytest.mark.parametrize("task, cls, kw", CASES, ids=[f"{c.__name__}-{t}" for t, c, _ in CASES])
 def test_full_batch_gd_matches_numpy_engine(data, task, cls, kw):
     X, y = data[task]
-    a, b = _pair(cls, solver="gd", learning_rate=0.5, max_iter=40, tol=0, alpha=0.1,
-                 random_state=0, **kw)
+    a, b = _pair(
+        cls, solver="gd", learning_rate=0.5, max_iter=40, tol=0, alpha=0.1, random_state=0, **kw
+    )
     a.fit(X, y)
     b.fit(X, y)
     np.testing.assert_allclose(b.history_, a.history_, rtol=1e-8)
@@ -66,9 +67,17 @@ def test_full_batch_gd_matches_numpy_engine(data, task, cls, kw):
 @pytest.mark.parametrize("task", ["softmax", "multilabel"])
 def test_minibatch_solvers_match_numpy_engine(data, task, solver):
     X, y = data[task]
-    a, b = _pair(NeuralNetClassifier, hidden_layer_sizes=(10,), solver=solver,
-                 learning_rate=0.01 if solver == "adam" else 0.1, batch_size=32,
-                 max_iter=8, tol=0, alpha=0.01, random_state=3)
+    a, b = _pair(
+        NeuralNetClassifier,
+        hidden_layer_sizes=(10,),
+        solver=solver,
+        learning_rate=0.01 if solver == "adam" else 0.1,
+        batch_size=32,
+        max_iter=8,
+        tol=0,
+        alpha=0.01,
+        random_state=3,
+    )
     a.fit(X, y)
     b.fit(X, y)
     np.testing.assert_allclose(b.history_, a.history_, rtol=1e-6)
@@ -77,8 +86,15 @@ def test_minibatch_solvers_match_numpy_engine(data, task, solver):
 
 def test_early_stopping_and_tol_match(data):
     X, y = data["softmax"]
-    a, b = _pair(NeuralNetClassifier, solver="adam", batch_size=50, early_stopping=True,
-                 n_iter_no_change=3, max_iter=200, random_state=1)
+    a, b = _pair(
+        NeuralNetClassifier,
+        solver="adam",
+        batch_size=50,
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_iter=200,
+        random_state=1,
+    )
     a.fit(X, y)
     b.fit(X, y)
     assert a.n_iter_ == b.n_iter_ < 200
@@ -94,8 +110,9 @@ def test_lbfgs_and_float32_on_torch(data):
     assert clf.history_[0] == pytest.approx(np.log(10))
     assert clf.n_iter_ < 2000
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-4)
-    f32 = NeuralNetClassifier(engine="torch", device="cpu", dtype="float32", max_iter=30,
-                              tol=0, random_state=0).fit(X, y)
+    f32 = NeuralNetClassifier(
+        engine="torch", device="cpu", dtype="float32", max_iter=30, tol=0, random_state=0
+    ).fit(X, y)
     assert f32.network_.theta.dtype == np.float32 and f32.score(X, y) > 0.8
 
 
@@ -130,8 +147,9 @@ def test_engine_torch_without_torch_says_how_to_install():
         "    print(e)\n"
         "print(LogisticRegression().fit([[0.], [1.]], [0, 1]).predict([[1.]]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert "pip install 'logitlab[torch]'" in out
     assert out.strip().endswith("[1]")  # the NumPy engine still works
 
@@ -139,8 +157,15 @@ def test_engine_torch_without_torch_says_how_to_install():
 @CUDA
 def test_cuda_matches_cpu(data):
     X, y = data["softmax"]
-    kw = dict(hidden_layer_sizes=(10,), solver="adam", batch_size=32, max_iter=5, tol=0,
-              random_state=0, engine="torch")
+    kw = dict(
+        hidden_layer_sizes=(10,),
+        solver="adam",
+        batch_size=32,
+        max_iter=5,
+        tol=0,
+        random_state=0,
+        engine="torch",
+    )
     gpu = NeuralNetClassifier(device="cuda", **kw).fit(X, y)
     cpu = NeuralNetClassifier(device="cpu", **kw).fit(X, y)
     np.testing.assert_allclose(gpu.network_.theta, cpu.network_.theta, rtol=1e-6, atol=1e-9)
@@ -169,9 +194,17 @@ def test_fit_dataset_from_an_image_folder(tmp_path):
 
     root = _color_folder(tmp_path)
     ds = ImageFolderDataset(root, size=8)
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), solver="adam", learning_rate=0.05,
-                              batch_size=4, max_iter=25, tol=0, random_state=0,
-                              engine="torch", device="cpu").fit_dataset(ds)
+    clf = NeuralNetClassifier(
+        hidden_layer_sizes=(8,),
+        solver="adam",
+        learning_rate=0.05,
+        batch_size=4,
+        max_iter=25,
+        tol=0,
+        random_state=0,
+        engine="torch",
+        device="cpu",
+    ).fit_dataset(ds)
     assert list(clf.classes_) == ["blue", "green", "red"]
     assert clf.n_features_in_ == 8 * 8 * 3 and len(clf.history_) == 25
     assert clf.history_[-1] < 0.5 * clf.history_[0]
@@ -193,9 +226,15 @@ def test_fit_dataset_from_hdf5_with_workers(tmp_path):
         f["train_set_y"] = y
         f["list_classes"] = [b"non-cat", b"cat"]
     ds = HDF5Dataset(path, "train_set_x", "train_set_y")
-    clf = LogisticRegression(solver="sgd", learning_rate=0.5, batch_size=16, max_iter=15,
-                             tol=0, engine="torch", device="cpu").fit_dataset(ds,
-                                                                              num_workers=2)
+    clf = LogisticRegression(
+        solver="sgd",
+        learning_rate=0.5,
+        batch_size=16,
+        max_iter=15,
+        tol=0,
+        engine="torch",
+        device="cpu",
+    ).fit_dataset(ds, num_workers=2)
     assert clf.network_.spec.head == "binary" and list(clf.classes_) == [0, 1]
     assert clf.history_[-1] < clf.history_[0]
     X = x.reshape(64, -1) / 255.0
@@ -211,6 +250,8 @@ def test_fit_dataset_errors():
     with pytest.raises(ValueError, match="set batch_size"):
         NeuralNetClassifier(engine="torch").fit_dataset(ds)
     with pytest.raises(ValueError, match="labels in memory"):
-        NeuralNetClassifier(engine="torch", batch_size=2).fit_dataset(ArrayDataset(np.zeros((4, 2))))
+        NeuralNetClassifier(engine="torch", batch_size=2).fit_dataset(
+            ArrayDataset(np.zeros((4, 2)))
+        )
     with pytest.raises(ValueError, match="lbfgs"):
         NeuralNetClassifier(engine="torch", batch_size=2, solver="lbfgs").fit_dataset(ds)

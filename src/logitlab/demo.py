@@ -26,31 +26,42 @@ from .estimators import (
 
 def _datasets(random_state=0):
     X, y = load_breast_cancer(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y,
-                                          random_state=random_state)
+    Xtr, Xte, ytr, yte = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=random_state
+    )
     scaler = StandardScaler().fit(Xtr)
     yield "breast cancer (binary)", scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
     X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X / 16.0, y, test_size=0.25, stratify=y,
-                                          random_state=random_state)
+    Xtr, Xte, ytr, yte = train_test_split(
+        X / 16.0, y, test_size=0.25, stratify=y, random_state=random_state
+    )
     yield "digits (10 classes)", Xtr, Xte, ytr, yte
-    X, Y = make_multilabel_classification(n_samples=1000, n_features=20, n_classes=5,
-                                          random_state=random_state)
+    X, Y = make_multilabel_classification(
+        n_samples=1000, n_features=20, n_classes=5, random_state=random_state
+    )
     Xtr, Xte, Ytr, Yte = train_test_split(X, Y, test_size=0.25, random_state=random_state)
     scaler = StandardScaler().fit(Xtr)
     yield "generated (5 labels)", scaler.transform(Xtr), scaler.transform(Xte), Ytr, Yte
 
 
 def _models(task, random_state=0):
-    net = NeuralNetClassifier(hidden_layer_sizes=(25, 12), solver="adam", learning_rate=0.01,
-                              batch_size=64, max_iter=500, early_stopping=True,
-                              random_state=random_state)
+    net = NeuralNetClassifier(
+        hidden_layer_sizes=(25, 12),
+        solver="adam",
+        learning_rate=0.01,
+        batch_size=64,
+        max_iter=500,
+        early_stopping=True,
+        random_state=random_state,
+    )
     if task.startswith("breast"):
         return [("logistic regression", LogisticRegression()), ("network 25-12", net)]
     if task.startswith("digits"):
-        return [("softmax regression", SoftmaxRegression()),
-                ("one-vs-all (10 logistic)", OneVsAllClassifier()),
-                ("network 25-12", net)]
+        return [
+            ("softmax regression", SoftmaxRegression()),
+            ("one-vs-all (10 logistic)", OneVsAllClassifier()),
+            ("network 25-12", net),
+        ]
     return [("multi-label sigmoids", MultiLabelClassifier()), ("network 25-12", net)]
 
 
@@ -75,7 +86,7 @@ def format_table(rows):
     head = ("data", "model", "test metric", "value", "fit time")
     body = [(d, m, k, f"{v:.3f}", f"{s * 1000:.0f} ms") for d, m, k, v, s in rows]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*head), line.format(*("-" * w for w in widths))]
     out += [line.format(*r) for r in body]
     return "\n".join(out)
@@ -93,8 +104,9 @@ def _best_time(fn, repeat, min_total=0.2):
     while elapsed < min_total / max(repeat, 1) and number < 10**6:
         number *= 10
         elapsed = timer.timeit(number)
-    return min([elapsed / number] + [timer.timeit(number) / number
-                                     for _ in range(max(repeat - 1, 0))])
+    return min(
+        [elapsed / number] + [timer.timeit(number) / number for _ in range(max(repeat - 1, 0))]
+    )
 
 
 def vectorization(n=1_000_000, n_x=1000, m=500, repeat=3, seed=0):
@@ -125,12 +137,16 @@ def vectorization(n=1_000_000, n_x=1000, m=500, repeat=3, seed=0):
     u, v = rng.random(n), rng.random(n)
     ul, vl = u.tolist(), v.tolist()  # a list is what a plain Python loop is fastest on
     loop_c, vec_c = loop_dot(ul, vl), float(np.dot(u, v))
-    dot = {"n": n, "loop_seconds": _best_time(lambda: loop_dot(ul, vl), repeat, 0),
-           "vectorized_seconds": _best_time(lambda: np.dot(u, v), repeat),
-           "loop_value": loop_c, "vectorized_value": vec_c,
-           "max_difference": abs(loop_c - vec_c)}
+    dot = {
+        "n": n,
+        "loop_seconds": _best_time(lambda: loop_dot(ul, vl), repeat, 0),
+        "vectorized_seconds": _best_time(lambda: np.dot(u, v), repeat),
+        "loop_value": loop_c,
+        "vectorized_value": vec_c,
+        "max_difference": abs(loop_c - vec_c),
+    }
 
-    X = rng.standard_normal((n_x, m))            # the notes' layout: (n_x, m)
+    X = rng.standard_normal((n_x, m))  # the notes' layout: (n_x, m)
     Y = (rng.random(m) < 0.5).astype(np.float64)
     w, b, lr = rng.standard_normal(n_x) * 0.01, 0.1, 0.01
     Xl, Yl, wl = X.tolist(), Y.tolist(), w.tolist()
@@ -145,11 +161,13 @@ def vectorization(n=1_000_000, n_x=1000, m=500, repeat=3, seed=0):
     w_loop, b_loop, *_ = loop_logistic_step(wl, b, Xl, Yl, lr)
     vectorized_step()
     diff = float(np.max(np.abs(net.theta - np.concatenate([w_loop, [b_loop]]))))
-    step = {"n_x": n_x, "m": m,
-            "loop_seconds": _best_time(lambda: loop_logistic_step(wl, b, Xl, Yl, lr),
-                                       repeat, 0),
-            "vectorized_seconds": _best_time(vectorized_step, repeat),
-            "max_difference": diff}
+    step = {
+        "n_x": n_x,
+        "m": m,
+        "loop_seconds": _best_time(lambda: loop_logistic_step(wl, b, Xl, Yl, lr), repeat, 0),
+        "vectorized_seconds": _best_time(vectorized_step, repeat),
+        "max_difference": diff,
+    }
     for r in (dot, step):
         r["ratio"] = r["loop_seconds"] / r["vectorized_seconds"]
     return {"dot": dot, "step": step}

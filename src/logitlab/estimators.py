@@ -106,11 +106,10 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
 
 
 def _fill_doc(cls):
-    defaults = {name: p.default for name, p in
-                inspect.signature(cls.__init__).parameters.items()}
-    cls.__doc__ = cls.__doc__.replace(
-        "{shared_params}", _SHARED_PARAMS_DOC % defaults
-    ).replace("{shared_attrs}", _SHARED_ATTRS_DOC)
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+    cls.__doc__ = cls.__doc__.replace("{shared_params}", _SHARED_PARAMS_DOC % defaults).replace(
+        "{shared_attrs}", _SHARED_ATTRS_DOC
+    )
     return cls
 
 
@@ -216,8 +215,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
     # ---------------------------------------------------------------------- fit
     def _validate_fit(self, X, y):
         multi = self._head in (None, "multilabel")
-        return validate_data(self, X, y, dtype=self.dtype, multi_output=multi,
-                             y_numeric=False)
+        return validate_data(self, X, y, dtype=self.dtype, multi_output=multi, y_numeric=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, callback=None):
@@ -252,8 +250,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             # under torchrun every rank must initialise, split and shuffle alike
             seed = engine.shared_seed(seed, self.device)
         rng = np.random.default_rng(seed)
-        spec = ModelSpec(n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head,
-                         activation=self._activation())
+        spec = ModelSpec(
+            n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head, activation=self._activation()
+        )
         net = Network(spec, dtype=self.dtype)
         old = getattr(self, "network_", None) if self.warm_start else None
         if old is not None and old.spec == spec and old.dtype == net.dtype:
@@ -274,18 +273,36 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             strat = y_strat
             if strat is not None and np.min(np.bincount(strat)) < 2:
                 strat = None
-            tr, va = train_test_split(idx, test_size=self.validation_fraction,
-                                      stratify=strat, random_state=int(rng.integers(2**31)))
+            tr, va = train_test_split(
+                idx,
+                test_size=self.validation_fraction,
+                stratify=strat,
+                random_state=int(rng.integers(2**31)),
+            )
             XT, X_val = X[tr].T, X[va].T
             Y, Y_val = Y[:, tr], Y[:, va]
         result = engine.train(
-            net, XT, Y, solver=self.solver, learning_rate=self.learning_rate,
-            max_iter=self.max_iter, batch_size=self.batch_size, tol=self.tol,
-            alpha=self.alpha, n_iter_no_change=self.n_iter_no_change, X_val=X_val,
-            Y_val=Y_val, rng=rng, momentum=self.momentum, beta_1=self.beta_1,
-            beta_2=self.beta_2, epsilon=self.epsilon, verbose=self.verbose,
-            callback=None if callback is None else (
-                lambda it, J, model: callback(it, J, _snapshot(model, net))),
+            net,
+            XT,
+            Y,
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            tol=self.tol,
+            alpha=self.alpha,
+            n_iter_no_change=self.n_iter_no_change,
+            X_val=X_val,
+            Y_val=Y_val,
+            rng=rng,
+            momentum=self.momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            verbose=self.verbose,
+            callback=None
+            if callback is None
+            else (lambda it, J, model: callback(it, J, _snapshot(model, net))),
             **kwargs,
         )
         return self._finish(net, result)
@@ -303,6 +320,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"cost settled within tol={self.tol}; raise max_iter, or check the "
                 "learning rate and feature scaling",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         return result
 
@@ -330,14 +348,17 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         if self.batch_size is None:
             raise ValueError("fit_dataset reads mini-batches: set batch_size (e.g. 32)")
         if self.early_stopping:
-            raise ValueError("early_stopping needs a validation set in memory; with "
-                             "fit_dataset, hold one out and use fit, or set max_iter")
+            raise ValueError(
+                "early_stopping needs a validation set in memory; with "
+                "fit_dataset, hold one out and use fit, or set max_iter"
+            )
         labels = getattr(dataset, "targets", None)
         if labels is None:
             labels = getattr(dataset, "y", None)
         if labels is None:
-            raise ValueError("fit_dataset needs the dataset's labels in memory, as "
-                             "`.targets` or `.y`")
+            raise ValueError(
+                "fit_dataset needs the dataset's labels in memory, as `.targets` or `.y`"
+            )
         labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
         Y, head, _ = self._encode_y(labels)
         values = self.classes_
@@ -348,14 +369,28 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = int(n_x)
         engine, rng, net = self._start(self.n_features_in_, Y.shape[0], head)
         result = engine.train_dataset(
-            net, dataset, class_values=values, batch_size=self.batch_size,
-            solver=self.solver, learning_rate=self.learning_rate, max_iter=self.max_iter,
-            tol=self.tol, alpha=self.alpha, n_iter_no_change=self.n_iter_no_change,
-            seed=int(rng.integers(2**31)), num_workers=num_workers, momentum=self.momentum,
-            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-            verbose=self.verbose, device=self.device, autocast=self.autocast,
-            callback=None if callback is None else (
-                lambda it, J, model: callback(it, J, _snapshot(model, net))),
+            net,
+            dataset,
+            class_values=values,
+            batch_size=self.batch_size,
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            alpha=self.alpha,
+            n_iter_no_change=self.n_iter_no_change,
+            seed=int(rng.integers(2**31)),
+            num_workers=num_workers,
+            momentum=self.momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            verbose=self.verbose,
+            device=self.device,
+            autocast=self.autocast,
+            callback=None
+            if callback is None
+            else (lambda it, J, model: callback(it, J, _snapshot(model, net))),
         )
         self._finish(net, result)
         return self
@@ -416,8 +451,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
     def _thresholds(self, n_labels):
         t = np.asarray(getattr(self, "threshold", 0.5), dtype=float)
         if t.ndim and t.shape != (n_labels,):
-            raise ValueError(f"threshold must be a scalar or have one value per label "
-                             f"({n_labels}), got shape {t.shape}")
+            raise ValueError(
+                f"threshold must be a scalar or have one value per label "
+                f"({n_labels}), got shape {t.shape}"
+            )
         return t
 
     def __sklearn_tags__(self):
@@ -512,11 +549,31 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
 
     _head = "binary"
 
-    def __init__(self, *, solver="lbfgs", learning_rate=0.01, max_iter=100, batch_size=None,
-                 tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
-                 verbose=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 engine="numpy", device="auto", autocast=False, warm_start=False):
+    def __init__(
+        self,
+        *,
+        solver="lbfgs",
+        learning_rate=0.01,
+        max_iter=100,
+        batch_size=None,
+        tol=1e-4,
+        alpha=1.0,
+        init="auto",
+        random_state=None,
+        dtype="float64",
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        engine="numpy",
+        device="auto",
+        autocast=False,
+        warm_start=False,
+    ):
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -555,11 +612,31 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
 
     _head = "softmax"
 
-    def __init__(self, *, solver="lbfgs", learning_rate=0.01, max_iter=100, batch_size=None,
-                 tol=1e-4, alpha=1.0, init="auto", random_state=None, dtype="float64",
-                 verbose=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 engine="numpy", device="auto", autocast=False, warm_start=False):
+    def __init__(
+        self,
+        *,
+        solver="lbfgs",
+        learning_rate=0.01,
+        max_iter=100,
+        batch_size=None,
+        tol=1e-4,
+        alpha=1.0,
+        init="auto",
+        random_state=None,
+        dtype="float64",
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        engine="numpy",
+        device="auto",
+        autocast=False,
+        warm_start=False,
+    ):
         _store_params(self, locals())
 
 
@@ -602,11 +679,32 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
 
-    def __init__(self, *, threshold=0.5, solver="lbfgs", learning_rate=0.01, max_iter=100,
-                 batch_size=None, tol=1e-4, alpha=1.0, init="auto", random_state=None,
-                 dtype="float64", verbose=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 engine="numpy", device="auto", autocast=False, warm_start=False):
+    def __init__(
+        self,
+        *,
+        threshold=0.5,
+        solver="lbfgs",
+        learning_rate=0.01,
+        max_iter=100,
+        batch_size=None,
+        tol=1e-4,
+        alpha=1.0,
+        init="auto",
+        random_state=None,
+        dtype="float64",
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        engine="numpy",
+        device="auto",
+        autocast=False,
+        warm_start=False,
+    ):
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -665,12 +763,34 @@ class NeuralNetClassifier(_NetworkClassifier):
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
 
-    def __init__(self, hidden_layer_sizes=(25, 12), activation="relu", *, threshold=0.5,
-                 solver="adam", learning_rate=0.01, max_iter=200, batch_size=None, tol=1e-4,
-                 alpha=1e-4, init="auto", random_state=None, dtype="float64", verbose=0,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, engine="numpy",
-                 device="auto", autocast=False, warm_start=False):
+    def __init__(
+        self,
+        hidden_layer_sizes=(25, 12),
+        activation="relu",
+        *,
+        threshold=0.5,
+        solver="adam",
+        learning_rate=0.01,
+        max_iter=200,
+        batch_size=None,
+        tol=1e-4,
+        alpha=1e-4,
+        init="auto",
+        random_state=None,
+        dtype="float64",
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        engine="numpy",
+        device="auto",
+        autocast=False,
+        warm_start=False,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         _store_params(self, locals())
@@ -769,8 +889,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
             )
         base = LogisticRegression() if self.estimator is None else self.estimator
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64))
-            for c in self.classes_
+            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64)) for c in self.classes_
         )
         self.n_iter_ = np.array([getattr(e, "n_iter_", 0) for e in self.estimators_])
         self.history_ = [getattr(e, "history_", None) for e in self.estimators_]

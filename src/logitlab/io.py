@@ -78,14 +78,32 @@ FORMAT_VERSION = 1
 #: The classes a model file may name; nothing else is ever instantiated on load.
 _CLASSES = {
     cls.__name__: cls
-    for cls in (LogisticRegression, SoftmaxRegression, MultiLabelClassifier,
-                NeuralNetClassifier, OneVsAllClassifier)
+    for cls in (
+        LogisticRegression,
+        SoftmaxRegression,
+        MultiLabelClassifier,
+        NeuralNetClassifier,
+        OneVsAllClassifier,
+    )
 }
 _ENGINES = ("numpy", "torch")
 
 # NumPy dtypes that safetensors stores (by numpy's dtype name)
-_TENSOR_DTYPES = {"bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
-                  "uint64", "float16", "float32", "float64", "complex64"}
+_TENSOR_DTYPES = {
+    "bool",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+}
 _NETWORK_DTYPES = ("float32", "float64")
 _CLASS_KINDS = "biufUO"  # dtype kinds allowed for classes_
 _ARRAY_KINDS = "biufU"  # dtype kinds of arrays stored inside JSON values
@@ -136,8 +154,7 @@ def _encode_value(value):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _ARRAY_KINDS:
             raise _NotJSON(f"an array of dtype {value.dtype}")
-        return {_NDARRAY: value.tolist(), "dtype": value.dtype.str,
-                "shape": list(value.shape)}
+        return {_NDARRAY: value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, tuple):
         return {_TUPLE: [_encode_value(v) for v in value]}
     if isinstance(value, list):
@@ -188,8 +205,10 @@ def _encode_classes(classes, name):
     if kind == "O":
         if all(isinstance(v, str) for v in arr):
             values = [str(v) for v in arr]
-        elif all(isinstance(v, (Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
-                 for v in arr):
+        elif all(
+            isinstance(v, (Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+            for v in arr
+        ):
             values = [int(v) for v in arr]
         else:
             raise ValueError(
@@ -232,7 +251,8 @@ def _encode_params(estimator, name):
     out, dropped = {}, []
     for key, value in estimator.get_params(deep=False).items():
         if key == "random_state" and isinstance(
-                value, (np.random.RandomState, np.random.Generator)):
+            value, (np.random.RandomState, np.random.Generator)
+        ):
             value = None  # a generator's state is not a parameter worth keeping
         if hasattr(value, "get_params") and hasattr(value, "fit"):
             out[key] = {_ESTIMATOR: _encode_template(value, f"{name}.{key}")}
@@ -245,7 +265,8 @@ def _encode_params(estimator, name):
         warnings.warn(
             f"{name}: constructor parameter(s) {dropped} cannot be stored as JSON and were "
             "not saved; the loaded estimator will have their default values",
-            UserWarning, stacklevel=4,
+            UserWarning,
+            stacklevel=4,
         )
     return out
 
@@ -267,8 +288,7 @@ def _check_class(estimator, name):
 
 def _little_endian(arr):
     arr = np.asarray(arr)
-    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and
-                                      np.little_endian is False):
+    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and np.little_endian is False):
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     # not np.ascontiguousarray: it turns 0-d arrays into 1-d ones
     return arr if arr.flags.c_contiguous else arr.copy(order="C")
@@ -283,13 +303,15 @@ def _encode_estimator(estimator, prefix, tensors, name):
         "params": _encode_params(estimator, name),
         "classes": _encode_classes(estimator.classes_, name),
         "n_features_in": int(estimator.n_features_in_),
-        "feature_names_in": (None if getattr(estimator, "feature_names_in_", None) is None
-                             else [str(f) for f in estimator.feature_names_in_]),
+        "feature_names_in": (
+            None
+            if getattr(estimator, "feature_names_in_", None) is None
+            else [str(f) for f in estimator.feature_names_in_]
+        ),
     }
     if isinstance(estimator, OneVsAllClassifier):
         record["estimators"] = [
-            _encode_estimator(sub, f"{prefix}estimators.{i}.", tensors,
-                              f"{name}.estimators_[{i}]")
+            _encode_estimator(sub, f"{prefix}estimators.{i}.", tensors, f"{name}.estimators_[{i}]")
             for i, sub in enumerate(estimator.estimators_)
         ]
         return record
@@ -299,11 +321,15 @@ def _encode_estimator(estimator, prefix, tensors, name):
     theta = np.asarray(net.theta)
     dtype = np.dtype(net.dtype)
     if dtype.name not in _NETWORK_DTYPES or theta.dtype != dtype:
-        raise ValueError(f"cannot save {name}: network parameters of dtype {theta.dtype} "
-                         f"(network dtype {dtype}); expected float32 or float64")
+        raise ValueError(
+            f"cannot save {name}: network parameters of dtype {theta.dtype} "
+            f"(network dtype {dtype}); expected float32 or float64"
+        )
     if theta.shape != (net.spec.n_params,):
-        raise ValueError(f"cannot save {name}: its parameter vector has shape "
-                         f"{theta.shape}, its spec needs ({net.spec.n_params},)")
+        raise ValueError(
+            f"cannot save {name}: its parameter vector has shape "
+            f"{theta.shape}, its spec needs ({net.spec.n_params},)"
+        )
     record.update(spec=net.spec.to_dict(), dtype=dtype.name, n_iter=int(estimator.n_iter_))
     tensors[prefix + "theta"] = _little_endian(theta)
     tensors[prefix + "history"] = _little_endian(estimator.history_)
@@ -318,8 +344,7 @@ def _encode_preprocessing(preprocessing, tensors):
     if preprocessing is None:
         preprocessing = {}
     if not isinstance(preprocessing, dict):
-        raise TypeError(f"preprocessing must be a dict or None, got "
-                        f"{type(preprocessing).__name__}")
+        raise TypeError(f"preprocessing must be a dict or None, got {type(preprocessing).__name__}")
     arrays, values = [], {}
     for key, value in preprocessing.items():
         if not isinstance(key, str):
@@ -364,8 +389,7 @@ def _checksum(tensors, metadata):
 def _atomic_save(tensors, metadata, path):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save model to {path!r}: folder {folder!r} "
-                                "does not exist")
+        raise FileNotFoundError(f"cannot save model to {path!r}: folder {folder!r} does not exist")
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot save model to {path!r}: it is a directory")
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
@@ -483,7 +507,7 @@ def _decode_params(cls, params, path, name):
         raise ModelFileError(
             path,
             f"{name}: parameter(s) {unknown} are not parameters of {cls.__name__} in this "
-            f"logitlab ({__version__}); the file was written by an incompatible version"
+            f"logitlab ({__version__}); the file was written by an incompatible version",
         )
     out = {}
     for key, value in params.items():
@@ -501,8 +525,9 @@ def _lookup_class(record, path, name):
     cls_name = record.get("class") if isinstance(record, dict) else None
     if cls_name not in _CLASSES:
         raise ModelFileError(
-            path, f"{name}: unknown estimator class {cls_name!r} (this logitlab reads "
-            f"{', '.join(_CLASSES)})"
+            path,
+            f"{name}: unknown estimator class {cls_name!r} (this logitlab reads "
+            f"{', '.join(_CLASSES)})",
         )
     return _CLASSES[cls_name]
 
@@ -526,11 +551,13 @@ def _decode_estimator(record, prefix, tensors, expected, path, name):
     if cls is OneVsAllClassifier:
         subs = record["estimators"]
         if not isinstance(subs, list) or len(subs) != est.classes_.size:
-            raise ModelFileError(path, f"{name}: expected one sub-model per class "
-                                 f"({est.classes_.size})")
+            raise ModelFileError(
+                path, f"{name}: expected one sub-model per class ({est.classes_.size})"
+            )
         est.estimators_ = [
-            _decode_estimator(sub, f"{prefix}estimators.{i}.", tensors, expected, path,
-                              f"{name}.estimators_[{i}]")
+            _decode_estimator(
+                sub, f"{prefix}estimators.{i}.", tensors, expected, path, f"{name}.estimators_[{i}]"
+            )
             for i, sub in enumerate(subs)
         ]
         est.n_iter_ = np.array([getattr(e, "n_iter_", 0) for e in est.estimators_])
@@ -553,24 +580,30 @@ def _decode_estimator(record, prefix, tensors, expected, path, name):
     if dtype not in _NETWORK_DTYPES:
         raise ModelFileError(path, f"{name}: unsupported network dtype {dtype!r}")
     if spec.n_x != est.n_features_in_:
-        raise ModelFileError(path, f"{name}: the spec has {spec.n_x} inputs but "
-                             f"n_features_in is {est.n_features_in_}")
+        raise ModelFileError(
+            path,
+            f"{name}: the spec has {spec.n_x} inputs but n_features_in is {est.n_features_in_}",
+        )
     theta = tensor("theta")
     if theta.dtype != np.dtype(dtype):
-        raise ModelFileError(path, f"{name}: the parameter vector has dtype {theta.dtype}, "
-                             f"the network dtype is {dtype}")
+        raise ModelFileError(
+            path,
+            f"{name}: the parameter vector has dtype {theta.dtype}, the network dtype is {dtype}",
+        )
     if theta.shape != (spec.n_params,):
         raise ModelFileError(
-            path, f"{name}: the parameter vector has shape {theta.shape} but the spec "
-            f"(layer sizes {spec.layer_sizes}) needs {spec.n_params} parameters"
+            path,
+            f"{name}: the parameter vector has shape {theta.shape} but the spec "
+            f"(layer sizes {spec.layer_sizes}) needs {spec.n_params} parameters",
         )
     net = Network(spec, dtype=dtype)
     net.set_params(theta)
     est.network_ = net
     est.n_iter_ = int(record["n_iter"])
     est.history_ = np.array(tensor("history"))
-    est.validation_history_ = (np.array(tensor("validation_history"))
-                               if record["validation_history"] else None)
+    est.validation_history_ = (
+        np.array(tensor("validation_history")) if record["validation_history"] else None
+    )
     return est
 
 
@@ -585,15 +618,22 @@ def _open(path):
             metadata = f.metadata()
             if metadata is None or metadata.get("format") != FORMAT_NAME:
                 raise ModelFileError(
-                    path, f"not a logitlab model file: its safetensors metadata has no "
-                    f"'format': {FORMAT_NAME!r} entry"
+                    path,
+                    f"not a logitlab model file: its safetensors metadata has no "
+                    f"'format': {FORMAT_NAME!r} entry",
                 )
             _check_version(metadata, path)
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except ModelFileError:
         raise
-    except (safetensors.SafetensorError, OSError, ValueError, TypeError,
-            OverflowError, MemoryError) as e:
+    except (
+        safetensors.SafetensorError,
+        OSError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        MemoryError,
+    ) as e:
         raise ModelFileError(
             path, f"not a valid safetensors file (truncated or corrupt?): {e}"
         ) from None
@@ -611,7 +651,7 @@ def _check_version(metadata, path):
             path,
             f"written by logitlab {metadata.get('logitlab_version', '(unknown)')} with "
             f"format version {raw}; this is logitlab {__version__} which reads version "
-            f"{FORMAT_VERSION}"
+            f"{FORMAT_VERSION}",
         )
 
 
@@ -696,15 +736,17 @@ def read_model_file(path, *, engine=None):
         raise ModelFileError(path, "the metadata has no checksum")
     if _checksum(tensors, metadata) != metadata["checksum"]:
         raise ModelFileError(
-            path, "the file was altered: checksum mismatch (its tensors or metadata are "
-            "not the bytes save_model wrote)"
+            path,
+            "the file was altered: checksum mismatch (its tensors or metadata are "
+            "not the bytes save_model wrote)",
         )
     try:
         record = json.loads(metadata["model"])
         pre_record = json.loads(metadata.get("preprocessing", '{"arrays": [], "values": {}}'))
         expected = set()
-        estimator = _decode_estimator(record, _MODEL_PREFIX, tensors, expected, path,
-                                      metadata.get("estimator", "model"))
+        estimator = _decode_estimator(
+            record, _MODEL_PREFIX, tensors, expected, path, metadata.get("estimator", "model")
+        )
         preprocessing = {}
         for key in pre_record["arrays"]:
             full = _PRE_PREFIX + key

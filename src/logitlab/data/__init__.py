@@ -6,8 +6,13 @@ HDF5, CSV, ARFF or ``.npz``) into a `LoadedData`; `split` makes train and test s
 >>> from logitlab.data import load_image_folder, load_source
 """
 
-from .images import (IMAGE_EXTENSIONS, ImageFiles, list_image_folder, load_image_folder,
-                     shift_augment)
+from .images import (
+    IMAGE_EXTENSIONS,
+    ImageFiles,
+    list_image_folder,
+    load_image_folder,
+    shift_augment,
+)
 from .sources import DataError, LoadedData, align, builtin_names, load_source, split
 from .synthetic import make_shapes
 

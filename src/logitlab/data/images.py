@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["IMAGE_EXTENSIONS", "ImageFiles", "list_image_folder", "load_image_folder",
-           "shift_augment"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageFiles",
+    "list_image_folder",
+    "load_image_folder",
+    "shift_augment",
+]
 
 #: File name extensions read as images (compared case-insensitively).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -179,8 +184,7 @@ def _check_size_color(size, color):
 def _class_names(root, classes):
     if classes is None:
         with os.scandir(root) as entries:
-            names = sorted(e.name for e in entries
-                           if e.is_dir() and not e.name.startswith("."))
+            names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
         if not names:
             raise ValueError(
                 f"image folder {str(root)!r} has no sub-folders: put the images of each "
@@ -206,7 +210,8 @@ def _image_names(folder):
     """Names of the image files in ``folder``, sorted."""
     with os.scandir(folder) as entries:
         return sorted(
-            e.name for e in entries
+            e.name
+            for e in entries
             if not e.name.startswith(".")
             and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS
             and e.is_file()
@@ -347,7 +352,8 @@ def shift_augment(X, image_shape, radius):
     X_aug : ndarray of shape ((2 * radius + 1) ** 2 * m, H * W * C)
         Block ``k`` (rows ``k * m`` to ``(k + 1) * m``) holds every image moved by the
         ``k``-th shift, ``(dy, dx)`` in row-major order from ``(-radius, -radius)``
-        (up and left) to ``(radius, radius)``, so labels follow with ``np.tile(y, (2 * radius + 1) ** 2)``
+        (up and left) to ``(radius, radius)``, so labels follow with
+        ``np.tile(y, (2 * radius + 1) ** 2)``
         (``np.tile(y, (n, 1))`` for a label matrix).
 
     Examples
@@ -369,8 +375,10 @@ def shift_augment(X, image_shape, radius):
     X = np.asarray(X)
     H, W, C = (int(v) for v in image_shape)
     if X.ndim != 2 or X.shape[1] != H * W * C:
-        raise ValueError(f"X of shape {X.shape} does not hold unrolled {H}x{W}x{C} images "
-                         f"(expected (m, {H * W * C}))")
+        raise ValueError(
+            f"X of shape {X.shape} does not hold unrolled {H}x{W}x{C} images "
+            f"(expected (m, {H * W * C}))"
+        )
     if not isinstance(radius, Integral) or radius < 0:
         raise ValueError(f"radius must be a non-negative integer, got {radius!r}")
     if radius == 0:
@@ -383,7 +391,8 @@ def shift_augment(X, image_shape, radius):
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
             # content at (i, j) comes from (i - dy, j - dx): the image moves by (dy, dx)
-            out[k * m:(k + 1) * m] = padded[:, r - dy:r - dy + H,
-                                            r - dx:r - dx + W, :].reshape(m, -1)
+            out[k * m : (k + 1) * m] = padded[
+                :, r - dy : r - dy + H, r - dx : r - dx + W, :
+            ].reshape(m, -1)
             k += 1
     return out

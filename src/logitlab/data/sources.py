@@ -31,8 +31,7 @@ __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "
 TASKS = ("binary", "multiclass", "multilabel")
 
 _HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
-_SUPPORTED = ("a folder of images, .h5/.hdf5 (HDF5), .csv, .arff, .npz, "
-              "or a built-in name")
+_SUPPORTED = "a folder of images, .h5/.hdf5 (HDF5), .csv, .arff, .npz, or a built-in name"
 
 
 class DataError(ValueError):
@@ -120,13 +119,22 @@ class LoadedData:
             index = np.flatnonzero(index)
         files = None if self.files is None else [self.files[i] for i in index]
         X = self.X.take(index) if isinstance(self.X, ImageFiles) else self.X[index]
-        return replace(self, X=X, y=self.y[index], files=files,
-                       class_names=list(self.class_names),
-                       options=dict(self.options))
+        return replace(
+            self,
+            X=X,
+            y=self.y[index],
+            files=files,
+            class_names=list(self.class_names),
+            options=dict(self.options),
+        )
 
     def __repr__(self):
-        parts = [f"source={self.source!r}", f"task={self.task!r}",
-                 f"n_samples={self.n_samples}", f"n_features={self.n_features}"]
+        parts = [
+            f"source={self.source!r}",
+            f"task={self.task!r}",
+            f"n_samples={self.n_samples}",
+            f"n_features={self.n_features}",
+        ]
         if self.image_shape is not None:
             parts.append(f"image_shape={self.image_shape!r}")
         parts.append(f"class_names={self.class_names!r}")
@@ -136,21 +144,19 @@ class LoadedData:
 # --------------------------------------------------------------------------- built-ins
 
 _BUILTINS = {
-    "digits": "8x8 grayscale pictures of handwritten digits 0-9 (1797, scikit-learn), "
-              "multi-class",
+    "digits": "8x8 grayscale pictures of handwritten digits 0-9 (1797, scikit-learn), multi-class",
     "breast_cancer": "Wisconsin breast cancer: 30 features of cell nuclei, malignant vs "
-                     "benign (569, scikit-learn), binary",
-    "iris": "Fisher's iris flowers: 4 measurements, 3 species (150, scikit-learn), "
-            "multi-class",
+    "benign (569, scikit-learn), binary",
+    "iris": "Fisher's iris flowers: 4 measurements, 3 species (150, scikit-learn), multi-class",
     "moons": "two interleaving half-moons in 2-D (500 points, noise 0.2), binary",
     "blobs": "three Gaussian blobs in 2-D (500 points), multi-class",
     "shapes": "generated 64x64 RGB pictures of one circle, square or triangle (600): "
-              "which shape? multi-class (same as shapes-multiclass)",
+    "which shape? multi-class (same as shapes-multiclass)",
     "shapes-binary": "generated pictures with 1-3 shapes (600): is there a circle? binary",
     "shapes-multiclass": "generated pictures of one shape (600): circle, square or "
-                         "triangle? multi-class",
+    "triangle? multi-class",
     "shapes-multilabel": "generated pictures with 1-3 shapes (600): which of circle, "
-                         "square, triangle are present? multi-label",
+    "square, triangle are present? multi-label",
 }
 _ALIASES = {"breast-cancer": "breast_cancer", "cancer": "breast_cancer"}
 
@@ -195,13 +201,21 @@ def _load_builtin(key, opts):
     rs = opts["random_state"]
     if key == "digits":
         bunch = datasets.load_digits()
-        return dict(X=bunch.data / 16.0, y=bunch.target,
-                    class_names=[str(c) for c in bunch.target_names],
-                    feature_names=list(bunch.feature_names), image_shape=(8, 8, 1))
+        return dict(
+            X=bunch.data / 16.0,
+            y=bunch.target,
+            class_names=[str(c) for c in bunch.target_names],
+            feature_names=list(bunch.feature_names),
+            image_shape=(8, 8, 1),
+        )
     if key in ("breast_cancer", "iris"):
         bunch = datasets.load_breast_cancer() if key == "breast_cancer" else datasets.load_iris()
-        return dict(X=bunch.data, y=bunch.target, class_names=[str(c) for c in bunch.target_names],
-                    feature_names=list(bunch.feature_names))
+        return dict(
+            X=bunch.data,
+            y=bunch.target,
+            class_names=[str(c) for c in bunch.target_names],
+            feature_names=list(bunch.feature_names),
+        )
     if key == "moons":
         X, y = datasets.make_moons(500, noise=0.2, random_state=rs)
         return dict(X=X, y=y, class_names=["0", "1"], feature_names=["x1", "x2"])
@@ -216,12 +230,32 @@ def _load_builtin(key, opts):
 
 # --------------------------------------------------------------------------- entry point
 
-_OPTION_NAMES = ("size", "color", "positive", "labels", "x_key", "y_key", "manifest",
-                 "random_state", "lazy")
+_OPTION_NAMES = (
+    "size",
+    "color",
+    "positive",
+    "labels",
+    "x_key",
+    "y_key",
+    "manifest",
+    "random_state",
+    "lazy",
+)
 
 
-def load_source(src, *, size=64, color="rgb", positive=None, labels=None, x_key=None,
-                y_key=None, manifest=None, random_state=0, lazy=False):
+def load_source(
+    src,
+    *,
+    size=64,
+    color="rgb",
+    positive=None,
+    labels=None,
+    x_key=None,
+    y_key=None,
+    manifest=None,
+    random_state=0,
+    lazy=False,
+):
     """Load a data set from a built-in name, an image folder or a data file.
 
     Parameters
@@ -308,7 +342,8 @@ def load_source(src, *, size=64, color="rgb", positive=None, labels=None, x_key=
     >>> from logitlab.data import load_source
     >>> load_source("digits")
     LoadedData(source='digits', task='multiclass', n_samples=1797, n_features=64,
-               image_shape=(8, 8, 1), class_names=['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+               image_shape=(8, 8, 1),
+               class_names=['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
     >>> data = load_source("digits", positive="3")
     >>> data.task, data.class_names, int(data.y.sum())
     ('binary', ['not 3', '3'], 183)
@@ -327,8 +362,17 @@ def load_source(src, *, size=64, color="rgb", positive=None, labels=None, x_key=
     (array([[ 4.1, 25. ], [30. , 60. ], [ 3.5, 23. ]]), array([0, 1, 0]),
      ['cat', 'dog'], ['weight', 'height'])
     """
-    opts = dict(size=size, color=color, positive=positive, labels=labels, x_key=x_key,
-                y_key=y_key, manifest=manifest, random_state=random_state, lazy=bool(lazy))
+    opts = dict(
+        size=size,
+        color=color,
+        positive=positive,
+        labels=labels,
+        x_key=x_key,
+        y_key=y_key,
+        manifest=manifest,
+        random_state=random_state,
+        lazy=bool(lazy),
+    )
     return _load(src, opts)
 
 
@@ -371,8 +415,9 @@ def _load(src, opts, *, single_class_ok=False):
             _reject(opts, ("x_key", "y_key", "manifest"), f"ARFF file {source!r}")
             parts = _load_arff(path, opts)
         else:
-            what = ("an image" if suffix in IMAGE_EXTENSIONS
-                    else f"a {suffix or 'extension-less'} file")
+            what = (
+                "an image" if suffix in IMAGE_EXTENSIONS else f"a {suffix or 'extension-less'} file"
+            )
             raise DataError(f"{source!r} is {what}: unsupported data source; use {_SUPPORTED}")
     return _finish(parts, source, opts, single_class_ok=single_class_ok)
 
@@ -389,8 +434,7 @@ def _finish(parts, source, opts, *, single_class_ok):
     if not isinstance(X, ImageFiles):  # lazy images are checked as they are read
         X = np.ascontiguousarray(X, dtype=np.float64)
         if X.ndim != 2:
-            raise DataError(f"{source}: features must be 2-D after unrolling, got shape "
-                            f"{X.shape}")
+            raise DataError(f"{source}: features must be 2-D after unrolling, got shape {X.shape}")
     y = np.asarray(parts["y"])
     class_names = [str(c) for c in parts["class_names"]]
     feature_names = parts.get("feature_names")
@@ -404,8 +448,10 @@ def _finish(parts, source, opts, *, single_class_ok):
     positive = opts.get("positive")
     if y.ndim == 2:
         if positive is not None:
-            raise DataError(f"{source}: positive={positive!r} applies to single-label data, "
-                            f"but this is multi-label ({', '.join(class_names)})")
+            raise DataError(
+                f"{source}: positive={positive!r} applies to single-label data, "
+                f"but this is multi-label ({', '.join(class_names)})"
+            )
         task = "multilabel"
         y = y.astype(np.intp)
     else:
@@ -413,26 +459,36 @@ def _finish(parts, source, opts, *, single_class_ok):
         if positive is not None:
             name = str(positive)
             if name not in class_names:
-                raise DataError(f"{source}: positive={name!r} is not one of the classes: "
-                                f"{', '.join(class_names)}")
+                raise DataError(
+                    f"{source}: positive={name!r} is not one of the classes: "
+                    f"{', '.join(class_names)}"
+                )
             y = (y == class_names.index(name)).astype(np.intp)
             class_names = [f"not {name}", name]
         n_classes = len(np.unique(y))
         if n_classes < 2 and not single_class_ok:
             only = class_names[int(y[0])] if class_names else str(y[0])
-            raise DataError(f"{source}: every example is of class {only!r}; "
-                            "a classifier needs at least two classes")
+            raise DataError(
+                f"{source}: every example is of class {only!r}; "
+                "a classifier needs at least two classes"
+            )
         two = n_classes == 2 or (n_classes < 2 and len(class_names) == 2)
         task = "binary" if two else "multiclass"
 
     options = {k: opts.get(k) for k in _OPTION_NAMES}
     if parts.get("manifest") is not None:
         options["manifest"] = parts["manifest"]
-    return LoadedData(X=X, y=y, task=task, class_names=class_names,
-                      feature_names=(None if feature_names is None
-                                     else [str(f) for f in feature_names]),
-                      image_shape=parts.get("image_shape"), source=source,
-                      files=parts.get("files"), options=options)
+    return LoadedData(
+        X=X,
+        y=y,
+        task=task,
+        class_names=class_names,
+        feature_names=(None if feature_names is None else [str(f) for f in feature_names]),
+        image_shape=parts.get("image_shape"),
+        source=source,
+        files=parts.get("files"),
+        options=options,
+    )
 
 
 def _check_finite(X, feature_names, source):
@@ -440,8 +496,10 @@ def _check_finite(X, feature_names, source):
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])
         name = feature_names[col] if feature_names is not None else f"feature {col}"
-        raise DataError(f"{source}: column {name!r} holds {X[row, col]} in row {row + 1}; "
-                        f"features must be finite numbers ({int(bad.sum())} such values in all)")
+        raise DataError(
+            f"{source}: column {name!r} holds {X[row, col]} in row {row + 1}; "
+            f"features must be finite numbers ({int(bad.sum())} such values in all)"
+        )
 
 
 # --------------------------------------------------------------------------- labels
@@ -474,8 +532,10 @@ def _encode(values, where):
         bad = ~np.isfinite(values) | (values != np.round(values))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{where}: label {values[i].item()!r} in row {i + 1} is not an integer "
-                            "or a name; class labels must be integers or names")
+            raise DataError(
+                f"{where}: label {values[i].item()!r} in row {i + 1} is not an integer "
+                "or a name; class labels must be integers or names"
+            )
         values = values.astype(np.int64)
     if values.dtype.kind not in "iu":
         raise DataError(f"{where}: labels of type {values.dtype} are not supported")
@@ -497,16 +557,20 @@ def _indicators(column, name, where):
             except ValueError:
                 f = math.nan
             if f not in (0.0, 1.0):
-                raise DataError(f"{where}: label column {name!r} holds {v!r} in row {i + 1}; "
-                                "multi-label columns must hold 0 or 1")
+                raise DataError(
+                    f"{where}: label column {name!r} holds {v!r} in row {i + 1}; "
+                    "multi-label columns must hold 0 or 1"
+                )
             out[i] = int(f)
         return out
     bad = ~np.isin(column, (0, 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: label column {name!r} holds {column[i].item()!r} "
-                        f"in row {i + 1}; "
-                        "multi-label columns must hold 0 or 1")
+        raise DataError(
+            f"{where}: label column {name!r} holds {column[i].item()!r} "
+            f"in row {i + 1}; "
+            "multi-label columns must hold 0 or 1"
+        )
     return column.astype(np.intp)
 
 
@@ -519,28 +583,36 @@ def _select_columns(labels, names, where):
         if m:
             k = int(m.group(1))
             if not 1 <= k < n:
-                raise DataError(f"{where}: labels={labels!r}: need 1 <= N < {n} "
-                                f"(the number of columns) to leave feature columns")
+                raise DataError(
+                    f"{where}: labels={labels!r}: need 1 <= N < {n} "
+                    f"(the number of columns) to leave feature columns"
+                )
             return list(range(n - k, n))
         wanted = [s.strip() for s in spec.split(",")]
     else:
         try:
             wanted = [str(s) for s in labels]
         except TypeError:
-            raise DataError(f"{where}: labels must be a column name, names separated by "
-                            f"commas, a list of names or 'last:N', got {labels!r}") from None
+            raise DataError(
+                f"{where}: labels must be a column name, names separated by "
+                f"commas, a list of names or 'last:N', got {labels!r}"
+            ) from None
     if not wanted or any(w == "" for w in wanted):
         raise DataError(f"{where}: labels={labels!r} holds an empty column name")
     unknown = [w for w in wanted if w not in names]
     if unknown:
-        raise DataError(f"{where}: no label column(s) {', '.join(map(repr, unknown))}; "
-                        f"available columns: {_listing(names)}")
+        raise DataError(
+            f"{where}: no label column(s) {', '.join(map(repr, unknown))}; "
+            f"available columns: {_listing(names)}"
+        )
     if len(set(wanted)) != len(wanted):
         raise DataError(f"{where}: labels={labels!r} names a column twice")
     ambiguous = [w for w in wanted if names.count(w) > 1]
     if ambiguous:
-        raise DataError(f"{where}: column name(s) {', '.join(map(repr, ambiguous))} appear "
-                        "more than once in the header")
+        raise DataError(
+            f"{where}: column name(s) {', '.join(map(repr, ambiguous))} appear "
+            "more than once in the header"
+        )
     idx = [names.index(w) for w in wanted]
     if len(idx) == n:
         raise DataError(f"{where}: labels={labels!r} takes every column; no features left")
@@ -550,8 +622,11 @@ def _select_columns(labels, names, where):
 def _listing(names, limit=30):
     if len(names) <= limit:
         return ", ".join(names)
-    return ", ".join(names[:limit - 5]) + f", ... ({len(names) - limit + 5} more), " \
+    return (
+        ", ".join(names[: limit - 5])
+        + f", ... ({len(names) - limit + 5} more), "
         + ", ".join(names[-5:])
+    )
 
 
 def _labels_from_columns(columns, names, where):
@@ -563,6 +638,7 @@ def _labels_from_columns(columns, names, where):
 
 
 # --------------------------------------------------------------------------- images
+
 
 def _read_images(files, opts):
     X = ImageFiles(files, opts["size"], opts["color"])
@@ -583,8 +659,13 @@ def _load_images(path, opts):
         except (OSError, ValueError) as exc:
             raise DataError(str(exc)) from None
         X = _read_images(files, opts)
-        return dict(X=X, y=y, class_names=class_names, image_shape=image_shape,
-                    files=[str(f) for f in files])
+        return dict(
+            X=X,
+            y=y,
+            class_names=class_names,
+            image_shape=image_shape,
+            files=[str(f) for f in files],
+        )
 
     manifest = _find_manifest(path, opts["manifest"])
     files, label_sets = _read_manifest(path, manifest)
@@ -596,8 +677,14 @@ def _load_images(path, opts):
     for i, labs in enumerate(label_sets):
         Y[i, [col[lab] for lab in labs]] = 1
     X = _read_images(files, opts)
-    return dict(X=X, y=Y, class_names=class_names, image_shape=image_shape,
-                files=[str(f) for f in files], manifest=str(manifest))
+    return dict(
+        X=X,
+        y=Y,
+        class_names=class_names,
+        image_shape=image_shape,
+        files=[str(f) for f in files],
+        manifest=str(manifest),
+    )
 
 
 def _find_manifest(folder, manifest):
@@ -606,8 +693,10 @@ def _find_manifest(folder, manifest):
     for c in candidates:
         if c.is_file():
             return c
-    raise DataError(f"manifest {os.fspath(manifest)!r} does not exist (looked for "
-                    f"{' and '.join(repr(str(c)) for c in candidates)})")
+    raise DataError(
+        f"manifest {os.fspath(manifest)!r} does not exist (looked for "
+        f"{' and '.join(repr(str(c)) for c in candidates)})"
+    )
 
 
 def _read_manifest(folder, manifest):
@@ -620,8 +709,10 @@ def _read_manifest(folder, manifest):
     header = next(reader, None)
     lowered = [h.strip().lower() for h in header] if header else []
     if "file" not in lowered or "labels" not in lowered:
-        raise DataError(f"{where}: the header must be 'file,labels', got "
-                        f"{','.join(header) if header else 'an empty file'!r}")
+        raise DataError(
+            f"{where}: the header must be 'file,labels', got "
+            f"{','.join(header) if header else 'an empty file'!r}"
+        )
     fi, li = lowered.index("file"), lowered.index("labels")
     files, label_sets = [], []
     for row in reader:
@@ -644,6 +735,7 @@ def _read_manifest(folder, manifest):
 
 # --------------------------------------------------------------------------- arrays
 
+
 def _from_arrays(x, y, names, where, x_key, y_key):
     """Features and labels read from HDF5 or .npz -> reader parts."""
     if x.dtype.kind not in "biuf":
@@ -655,8 +747,10 @@ def _from_arrays(x, y, names, where, x_key, y_key):
     if y.ndim == 2 and 1 in y.shape and y.size == m:
         y = y.reshape(-1)  # the course's (1, m) labels, or (m, 1)
     if y.ndim not in (1, 2) or y.shape[0] != m:
-        raise DataError(f"{where}: {x_key!r} holds {m} examples but {y_key!r} has shape "
-                        f"{y.shape}; expected ({m},), (1, {m}) or ({m}, n_labels)")
+        raise DataError(
+            f"{where}: {x_key!r} holds {m} examples but {y_key!r} has shape "
+            f"{y.shape}; expected ({m},), (1, {m}) or ({m}, n_labels)"
+        )
     image_shape = None
     if x.ndim == 4:
         image_shape = tuple(int(s) for s in x.shape[1:])
@@ -670,8 +764,9 @@ def _from_arrays(x, y, names, where, x_key, y_key):
         names = np.asarray(names).reshape(-1)
         label_names = [n.decode() if isinstance(n, bytes) else str(n) for n in names.tolist()]
     if y.ndim == 2:
-        Y = np.column_stack([_indicators(y[:, j], f"{y_key}[:, {j}]", where)
-                             for j in range(y.shape[1])])
+        Y = np.column_stack(
+            [_indicators(y[:, j], f"{y_key}[:, {j}]", where) for j in range(y.shape[1])]
+        )
         if label_names is None or len(label_names) != y.shape[1]:
             label_names = [f"label{j}" for j in range(y.shape[1])]
         return dict(X=X, y=Y, class_names=label_names, image_shape=image_shape)
@@ -680,11 +775,12 @@ def _from_arrays(x, y, names, where, x_key, y_key):
         bad = (codes != np.round(codes)) | (codes < 0) | (codes >= len(label_names))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{where}: label {y[i].item()!r} (row {i + 1} of {y_key!r}) is not a "
-                            f"class index for the {len(label_names)} class names "
-                            f"{', '.join(label_names)}")
-        return dict(X=X, y=codes.astype(np.intp), class_names=label_names,
-                    image_shape=image_shape)
+            raise DataError(
+                f"{where}: label {y[i].item()!r} (row {i + 1} of {y_key!r}) is not a "
+                f"class index for the {len(label_names)} class names "
+                f"{', '.join(label_names)}"
+            )
+        return dict(X=X, y=codes.astype(np.intp), class_names=label_names, image_shape=image_shape)
     codes, class_names = _encode(y, f"{where}: labels {y_key!r}")
     return dict(X=X, y=codes, class_names=class_names, image_shape=image_shape)
 
@@ -699,10 +795,12 @@ def _default_keys(keys, x_key, y_key, where):
         else:
             x_key = next((k for k in ("X", "x") if k in keys), None)
         if x_key is None:
-            raise DataError(f"{where}: no features found: the file holds "
-                            f"{_listing(sorted(keys)) or 'no datasets'}; expected "
-                            "train_set_x/train_set_y, test_set_x/test_set_y or X/y "
-                            "(or pass x_key and y_key)")
+            raise DataError(
+                f"{where}: no features found: the file holds "
+                f"{_listing(sorted(keys)) or 'no datasets'}; expected "
+                "train_set_x/train_set_y, test_set_x/test_set_y or X/y "
+                "(or pass x_key and y_key)"
+            )
     if y_key is None:
         if x_key.endswith("_x"):
             y_key = x_key[:-2] + "_y"
@@ -711,12 +809,16 @@ def _default_keys(keys, x_key, y_key, where):
         elif x_key in ("X", "x"):
             y_key = next((k for k in ("y", "Y") if k in keys), "y")
         else:
-            raise DataError(f"{where}: pass y_key, the labels for x_key={x_key!r}; the file "
-                            f"holds {_listing(sorted(keys))}")
+            raise DataError(
+                f"{where}: pass y_key, the labels for x_key={x_key!r}; the file "
+                f"holds {_listing(sorted(keys))}"
+            )
     for k, what in ((x_key, "x_key"), (y_key, "y_key")):
         if k not in keys:
-            raise DataError(f"{where}: no dataset {k!r} ({what}); the file holds "
-                            f"{_listing(sorted(keys)) or 'nothing'}")
+            raise DataError(
+                f"{where}: no dataset {k!r} ({what}); the file holds "
+                f"{_listing(sorted(keys)) or 'nothing'}"
+            )
     return x_key, y_key
 
 
@@ -757,6 +859,7 @@ def _load_npz(path, opts):
 
 # --------------------------------------------------------------------------- CSV
 
+
 def _load_csv(path, opts):
     where = f"CSV file {str(path)!r}"
     try:
@@ -778,22 +881,27 @@ def _load_csv(path, opts):
             header = [c.strip() for c in row]
             continue
         if len(row) != len(header):
-            raise DataError(f"{where}: line {reader.line_num} has {len(row)} fields but the "
-                            f"header has {len(header)}")
+            raise DataError(
+                f"{where}: line {reader.line_num} has {len(row)} fields but the "
+                f"header has {len(header)}"
+            )
         rows.append(row)
         lines.append(reader.line_num)
     if header is None:
         raise DataError(f"{where} is empty")
     if all(_is_number(c) for c in header):
-        raise DataError(f"{where}: the first line {first.strip()[:60]!r} looks like data; "
-                        "a header row naming the columns is required")
+        raise DataError(
+            f"{where}: the first line {first.strip()[:60]!r} looks like data; "
+            "a header row naming the columns is required"
+        )
     if not rows:
         raise DataError(f"{where}: no data rows below the header")
     if len(header) < 2:
         raise DataError(f"{where}: a single column {header[0]!r}; need features and labels")
 
-    label_idx = _select_columns(opts["labels"] if opts.get("labels") is not None else "last:1",
-                                header, where)
+    label_idx = _select_columns(
+        opts["labels"] if opts.get("labels") is not None else "last:1", header, where
+    )
     feat_idx = [j for j in range(len(header)) if j not in set(label_idx)]
     cells = [[row[j] for j in feat_idx] for row in rows]
     try:
@@ -830,8 +938,10 @@ def _check_finite_csv(X, names, lines, where):
     bad = ~np.isfinite(X)
     if bad.any():
         r, c = (int(v) for v in np.argwhere(bad)[0])
-        raise DataError(f"{where}: column {names[c]!r} holds {X[r, c]} in row {r + 1} "
-                        f"(line {lines[r]}); features must be finite numbers")
+        raise DataError(
+            f"{where}: column {names[c]!r} holds {X[r, c]} in row {r + 1} "
+            f"(line {lines[r]}); features must be finite numbers"
+        )
 
 
 def _is_number(s):
@@ -857,8 +967,10 @@ def _load_arff(path, opts):
         raise DataError(f"cannot read {where}: {exc}") from None
     relation, sparse = _arff_header_facts(text)
     if sparse:
-        raise DataError(f"{where}: sparse ARFF data ({{index value, ...}} rows) is not "
-                        "supported; save it in dense form")
+        raise DataError(
+            f"{where}: sparse ARFF data ({{index value, ...}} rows) is not "
+            "supported; save it in dense form"
+        )
     try:
         data, meta = arff.loadarff(io.StringIO(text))
     except Exception as exc:  # scipy raises ValueError, ParseArffError, NotImplementedError ...
@@ -886,9 +998,11 @@ def _load_arff(path, opts):
             continue
         values = nominal_values(names[j]) if types[j] == "nominal" else None
         if values is None or not all(_is_number(v) for v in values):
-            raise DataError(f"{where}: attribute {names[j]!r} is {types[j]}"
-                            f"{' {' + ','.join(values) + '}' if values else ''}; feature "
-                            "attributes must be numeric (or name it as a label with labels=)")
+            raise DataError(
+                f"{where}: attribute {names[j]!r} is {types[j]}"
+                f"{' {' + ','.join(values) + '}' if values else ''}; feature "
+                "attributes must be numeric (or name it as a label with labels=)"
+            )
         for i, v in enumerate(column.tolist()):  # numeric nominal values, e.g. {0,1}
             v = v.decode() if isinstance(v, bytes) else str(v)
             X[i, c] = float(v) if v != "?" else math.nan
@@ -896,8 +1010,9 @@ def _load_arff(path, opts):
     for j, col in zip(label_idx, columns):
         if col.dtype.kind == "S" and (col == b"?").any():
             i = int(np.flatnonzero(col == b"?")[0])
-            raise DataError(f"{where}: label attribute {names[j]!r} is missing ('?') "
-                            f"in row {i + 1}")
+            raise DataError(
+                f"{where}: label attribute {names[j]!r} is missing ('?') in row {i + 1}"
+            )
     y, class_names = _labels_from_columns(columns, [names[j] for j in label_idx], where)
     return dict(X=X, y=y, class_names=class_names, feature_names=[names[j] for j in feat_idx])
 
@@ -912,7 +1027,7 @@ def _arff_header_facts(text):
         low = s.lower()
         if not in_data:
             if low.startswith("@relation"):
-                relation = s[len("@relation"):].strip()
+                relation = s[len("@relation") :].strip()
             elif low.startswith("@data"):
                 in_data = True
             continue
@@ -942,6 +1057,7 @@ def _arff_label_columns(names, types, nominal_values, relation, where):
 
 
 # --------------------------------------------------------------------------- split
+
 
 def align(data, like):
     """Re-express ``data``'s labels in the classes of ``like`` (e.g. a test set's in the
@@ -979,28 +1095,37 @@ def align(data, like):
     array([2, 0])
     """
     if data.n_features != like.n_features:
-        raise DataError(f"{data.source!r} has {data.n_features} features but {like.source!r} "
-                        f"has {like.n_features}; they must match")
+        raise DataError(
+            f"{data.source!r} has {data.n_features} features but {like.source!r} "
+            f"has {like.n_features}; they must match"
+        )
     if (data.task == "multilabel") != (like.task == "multilabel"):
         kinds = {True: "multi-label", False: "single-label"}
-        raise DataError(f"{data.source!r} is {kinds[data.task == 'multilabel']} but "
-                        f"{like.source!r} is {kinds[like.task == 'multilabel']}")
+        raise DataError(
+            f"{data.source!r} is {kinds[data.task == 'multilabel']} but "
+            f"{like.source!r} is {kinds[like.task == 'multilabel']}"
+        )
     if like.task == "multilabel":
         extra = [n for n in data.class_names if n not in like.class_names]
         if extra:
-            raise DataError(f"{data.source!r} holds label(s) {', '.join(map(repr, extra))} "
-                            f"unknown to {like.source!r} (labels: {', '.join(like.class_names)})")
+            raise DataError(
+                f"{data.source!r} holds label(s) {', '.join(map(repr, extra))} "
+                f"unknown to {like.source!r} (labels: {', '.join(like.class_names)})"
+            )
         y = np.zeros((data.n_samples, len(like.class_names)), dtype=np.intp)
         for j, name in enumerate(like.class_names):
             if name in data.class_names:  # a label no example of data has stays 0
                 y[:, j] = data.y[:, data.class_names.index(name)]
     else:
         present = np.unique(data.y)
-        unknown = [data.class_names[k] for k in present
-                   if data.class_names[k] not in like.class_names]
+        unknown = [
+            data.class_names[k] for k in present if data.class_names[k] not in like.class_names
+        ]
         if unknown:
-            raise DataError(f"{data.source!r} holds class(es) {', '.join(map(repr, unknown))} "
-                            f"unknown to {like.source!r} (classes: {', '.join(like.class_names)})")
+            raise DataError(
+                f"{data.source!r} holds class(es) {', '.join(map(repr, unknown))} "
+                f"unknown to {like.source!r} (classes: {', '.join(like.class_names)})"
+            )
         lookup = np.full(len(data.class_names), -1, dtype=np.intp)
         for k in present:
             lookup[k] = like.class_names.index(data.class_names[k])
@@ -1064,11 +1189,13 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
         index = np.arange(data.n_samples)
         stratify = data.y if data.task != "multilabel" else None
         try:
-            train_idx, test_idx = train_test_split(index, test_size=test_size,
-                                                   random_state=random_state, stratify=stratify)
+            train_idx, test_idx = train_test_split(
+                index, test_size=test_size, random_state=random_state, stratify=stratify
+            )
         except ValueError as exc:
-            raise DataError(f"cannot split {data.source!r} (test_size={test_size!r}): "
-                            f"{exc}") from None
+            raise DataError(
+                f"cannot split {data.source!r} (test_size={test_size!r}): {exc}"
+            ) from None
         return data.subset(np.sort(train_idx)), data.subset(np.sort(test_idx))
 
     if not isinstance(test, LoadedData):
@@ -1081,15 +1208,19 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
             if folder.is_dir():
                 candidate = folder / Path(opts["manifest"]).name
                 if not candidate.is_file():
-                    raise DataError(f"test folder {os.fspath(test)!r} has no manifest "
-                                    f"{Path(opts['manifest']).name!r} like the training "
-                                    "folder's; pass manifest= for it")
+                    raise DataError(
+                        f"test folder {os.fspath(test)!r} has no manifest "
+                        f"{Path(opts['manifest']).name!r} like the training "
+                        "folder's; pass manifest= for it"
+                    )
                 opts["manifest"] = str(candidate)
             else:
                 opts["manifest"] = None
         opts.update(options)
         test = _load(test, opts, single_class_ok=True)
     if test.n_features != data.n_features:
-        raise DataError(f"test data {test.source!r} has {test.n_features} features but "
-                        f"training data {data.source!r} has {data.n_features}; they must match")
+        raise DataError(
+            f"test data {test.source!r} has {test.n_features} features but "
+            f"training data {data.source!r} has {data.n_features}; they must match"
+        )
     return data, align(test, data)

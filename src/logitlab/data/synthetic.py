@@ -28,12 +28,12 @@ SHAPE_TASKS = ("binary", "multiclass", "multilabel")
 # triangles), with a wide spread, so that colour statistics (what a linear model on raw
 # pixels can see) carry part of the answer and the outline the rest.
 _HUE = {0: 0.0, 1: 1 / 3, 2: 2 / 3}
-_HUE_SPREAD = 0.12          # standard deviation of the hue around the kind's own, in turns
+_HUE_SPREAD = 0.12  # standard deviation of the hue around the kind's own, in turns
 # Circumradius per unit of "size" for each kind, chosen so that the three kinds cover
 # the same area for the same size (area = π·s² for all three).
 _CIRCUMRADIUS = {0: 1.0, 1: math.sqrt(math.pi / 2), 2: math.sqrt(4 * math.pi / (3 * math.sqrt(3)))}
-_SUPERSAMPLE = 4            # drawn at 4× the size, then downsampled: anti-aliased edges
-_NOISE = 0.03               # standard deviation of the pixel noise, on the [0, 1] scale
+_SUPERSAMPLE = 4  # drawn at 4× the size, then downsampled: anti-aliased edges
+_NOISE = 0.03  # standard deviation of the pixel noise, on the [0, 1] scale
 
 
 def make_shapes(n_samples=600, *, task="multiclass", size=64, color="rgb", random_state=0):
@@ -158,16 +158,21 @@ def _picture(rng, kinds, size, mode):
             s *= 0.97  # crowded: try a little smaller
         placed.append((cx, cy, r))
         angle = rng.uniform(0, 2 * math.pi)
-        fill = _rgb(_HUE[kind] + rng.normal(0.0, _HUE_SPREAD),
-                    rng.uniform(0.5, 1.0), rng.uniform(0.55, 1.0))
+        fill = _rgb(
+            _HUE[kind] + rng.normal(0.0, _HUE_SPREAD), rng.uniform(0.5, 1.0), rng.uniform(0.55, 1.0)
+        )
         if kind == 0:
             box = [(cx - r) * big, (cy - r) * big, (cx + r) * big, (cy + r) * big]
             draw.ellipse(box, fill=fill)
         else:
             corners = 4 if kind == 1 else 3
-            points = [((cx + r * math.cos(angle + 2 * math.pi * j / corners)) * big,
-                       (cy + r * math.sin(angle + 2 * math.pi * j / corners)) * big)
-                      for j in range(corners)]
+            points = [
+                (
+                    (cx + r * math.cos(angle + 2 * math.pi * j / corners)) * big,
+                    (cy + r * math.sin(angle + 2 * math.pi * j / corners)) * big,
+                )
+                for j in range(corners)
+            ]
             draw.polygon(points, fill=fill)
     img = img.resize((size, size), Image.Resampling.BOX)
     if mode != "RGB":

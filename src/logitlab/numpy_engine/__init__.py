@@ -6,5 +6,14 @@ from .network import INITS, Network
 from .reference import loop_dot, loop_logistic_step
 from .solvers import SOLVERS, TrainResult, train
 
-__all__ = ["Dense", "INITS", "Network", "SOLVERS", "TrainResult", "gradcheck",
-           "loop_dot", "loop_logistic_step", "train"]
+__all__ = [
+    "Dense",
+    "INITS",
+    "Network",
+    "SOLVERS",
+    "TrainResult",
+    "gradcheck",
+    "loop_dot",
+    "loop_logistic_step",
+    "train",
+]

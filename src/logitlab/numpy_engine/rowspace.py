@@ -62,10 +62,12 @@ def train_in_row_space(net, X, Y, X_val, train_reduced):
     R_val = None
     if X_val is not None:
         # Qᵀ·X_val = L⁻¹·(Xᵀ·X_val)
-        R_val = solve_triangular(L, X64.T @ X_val.astype(np.float64, copy=False),
-                                 lower=True, check_finite=False).astype(net.dtype)
-    spec = ModelSpec(n_x=R.shape[0], n_out=net.spec.n_out, head=net.spec.head,
-                     activation=net.spec.activation)
+        R_val = solve_triangular(
+            L, X64.T @ X_val.astype(np.float64, copy=False), lower=True, check_finite=False
+        ).astype(net.dtype)
+    spec = ModelSpec(
+        n_x=R.shape[0], n_out=net.spec.n_out, head=net.spec.head, activation=net.spec.activation
+    )
     reduced = Network(spec, dtype=net.dtype)
     reduced.b[0][:] = net.b[0]
     result = train_reduced(reduced, R, R_val)

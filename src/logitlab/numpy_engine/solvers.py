@@ -11,10 +11,9 @@ per epoch: J over the whole training set with the parameters the epoch starts fr
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
-
-import contextlib
 
 import numpy as np
 from scipy.optimize import minimize
@@ -147,8 +146,9 @@ class Monitor:
       all ``max_iter`` iterations.
     """
 
-    def __init__(self, net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter,
-                 callback):
+    def __init__(
+        self, net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter, callback
+    ):
         self.net, self.result, self.tol = net, result, tol
         self.n_iter_no_change = n_iter_no_change
         self.X_val, self.Y_val = X_val, Y_val
@@ -163,8 +163,7 @@ class Monitor:
         """Called after update ``it`` whose pre-update cost was ``J``; True = stop."""
         if not np.isfinite(J) or not self.net.all_finite():
             raise FloatingPointError(
-                f"training diverged at iteration {it}: the cost became {J}; "
-                "lower the learning rate"
+                f"training diverged at iteration {it}: the cost became {J}; lower the learning rate"
             )
         res = self.result
         res.history.append(float(J))
@@ -190,7 +189,11 @@ class Monitor:
             if self.bad >= self.n_iter_no_change:
                 res.converged = stop = True
         if self.verbose and (it % self.every == 0 or stop):
-            extra = f", validation cost {res.validation_history[-1]:.6f}" if self.X_val is not None else ""
+            extra = (
+                f", validation cost {res.validation_history[-1]:.6f}"
+                if self.X_val is not None
+                else ""
+            )
             print(f"iteration {it:5d}: cost {J:.6f}{extra}", file=sys.stderr)
         if self.callback is not None:
             self.callback(it, J, self.net)
@@ -201,9 +204,28 @@ class Monitor:
             self.net.restore(self.best_theta)
 
 
-def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_size=None,
-          tol=0.0, alpha=0.0, n_iter_no_change=10, X_val=None, Y_val=None, rng=None,
-          momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, verbose=0, callback=None):
+def train(
+    net,
+    X,
+    Y,
+    *,
+    solver="gd",
+    learning_rate=0.01,
+    max_iter=100,
+    batch_size=None,
+    tol=0.0,
+    alpha=0.0,
+    n_iter_no_change=10,
+    X_val=None,
+    Y_val=None,
+    rng=None,
+    momentum=0.9,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    verbose=0,
+    callback=None,
+):
     """Train ``net`` in place on X (n_x, m), Y (n_out, m) and return a :class:`TrainResult`.
 
     ``batch_size=None`` uses the whole training set for every update. ``lbfgs`` is
@@ -232,14 +254,31 @@ def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_siz
             return _train(net, X, Y, *args, X_val, Y_val, *rest)
 
 
-def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
-           n_iter_no_change, X_val, Y_val, rng, momentum, beta_1, beta_2, epsilon, verbose,
-           callback):
+def _train(
+    net,
+    X,
+    Y,
+    solver,
+    learning_rate,
+    max_iter,
+    batch_size,
+    tol,
+    alpha,
+    n_iter_no_change,
+    X_val,
+    Y_val,
+    rng,
+    momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    verbose,
+    callback,
+):
     rng = np.random.default_rng(rng)
     m = X.shape[1]
     result = TrainResult()
-    monitor = Monitor(net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter,
-                       callback)
+    monitor = Monitor(net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter, callback)
     if solver == "lbfgs":
         if batch_size is not None and batch_size < m:
             raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
@@ -285,9 +324,17 @@ def _lbfgs(net, X, Y, alpha, max_iter, tol, monitor):
     theta0 = net.theta.astype(np.float64)
     pending.append(fun(theta0)[0])
     res = minimize(
-        fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
-        options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps if tol > 0 else 0.0},
+        fun,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={
+            "maxiter": max_iter,
+            "maxls": 50,
+            "gtol": tol,
+            "ftol": 64 * np.finfo(float).eps if tol > 0 else 0.0,
+        },
     )
     net.theta[:] = res.x
     if tol > 0 and res.status == 0 and not monitor.result.stopped_early:

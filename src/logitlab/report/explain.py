@@ -27,8 +27,15 @@ from .._atomic import atomic_write
 from ..numpy_engine.network import Network
 from ..spec import ModelSpec
 
-__all__ = ["Explanation", "Step", "explain_logistic", "explain_multilabel",
-           "explain_softmax", "render_html", "write_html"]
+__all__ = [
+    "Explanation",
+    "Step",
+    "explain_logistic",
+    "explain_multilabel",
+    "explain_softmax",
+    "render_html",
+    "write_html",
+]
 
 
 @dataclass(frozen=True)
@@ -95,8 +102,7 @@ def _vector(values, name, length=None):
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must be finite numbers, got {fmt(a)}")
     if length is not None and a.size != length:
-        raise ValueError(f"{name} has {a.size} values but x has {length}; give one per "
-                         "feature")
+        raise ValueError(f"{name} has {a.size} values but x has {length}; give one per feature")
     return a
 
 
@@ -142,11 +148,13 @@ def explain_logistic(x=(1.0, 2.0), y=1, w=(0.1, 0.2), b=0.0, learning_rate=0.1):
     y = float(_labels01([y], "y", 1)[0])
     b, lr = float(b), float(learning_rate)
     if not (math.isfinite(b) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"b must be finite and the learning rate positive, got b={b}, "
-                         f"lr={lr}")
+        raise ValueError(f"b must be finite and the learning rate positive, got b={b}, lr={lr}")
     n = x.size
-    e = Explanation("logistic", "Logistic regression: one example, one gradient step",
-                    {"x": x, "y": y, "w": w, "b": b, "learning_rate": lr})
+    e = Explanation(
+        "logistic",
+        "Logistic regression: one example, one gradient step",
+        {"x": x, "y": y, "w": w, "b": b, "learning_rate": lr},
+    )
 
     net = Network(ModelSpec(n_x=n, hidden=(), n_out=1, head="binary"))
     net.set_params(np.concatenate([w, [b]]))
@@ -158,11 +166,19 @@ def explain_logistic(x=(1.0, 2.0), y=1, w=(0.1, 0.2), b=0.0, learning_rate=0.1):
     a = e.add("forward", "a", "σ(z) = 1 / (1 + e^(−z))", float(F.sigmoid(np.array(z))))
     A = np.array([[a]])
     # the loss from z: exact where a rounds to 0 or 1
-    L = e.add("forward", "L", "−[y ln a + (1 − y) ln(1 − a)]",
-              F.binary_cross_entropy_with_logits(np.array([[z]]), Y))
+    L = e.add(
+        "forward",
+        "L",
+        "−[y ln a + (1 − y) ln(1 − a)]",
+        F.binary_cross_entropy_with_logits(np.array([[z]]), Y),
+    )
 
-    da = e.add("backward", "da", "∂L/∂a = −y/a + (1 − y)/(1 − a)",
-               float(F.binary_cross_entropy_backward(A, Y)[0, 0]))
+    da = e.add(
+        "backward",
+        "da",
+        "∂L/∂a = −y/a + (1 − y)/(1 − a)",
+        float(F.binary_cross_entropy_backward(A, Y)[0, 0]),
+    )
     dz_chain = float(F.sigmoid_backward(np.array([[da]]), A)[0, 0])
     net.cost_and_grad(X, Y)  # fills net.dW, net.db: the engine's dw and db
     dz = e.add("backward", "dz", f"da · a(1 − a) = a − y = {fmt(a)} − {fmt(y)}", dz_chain)
@@ -173,17 +189,23 @@ def explain_logistic(x=(1.0, 2.0), y=1, w=(0.1, 0.2), b=0.0, learning_rate=0.1):
     e.steps.append(Step("backward", "dw", "(dw1, …) from back-propagation", dw))
     e.add("backward", "db", "dz", db)
     for j in range(n):
-        e.add("update", f"w{j + 1} new", f"w{j + 1} − α·dw{j + 1} = {fmt(w[j])} − "
-              f"{fmt(lr)}·{_term(dw[j])}", float(w[j] - lr * dw[j]))
+        e.add(
+            "update",
+            f"w{j + 1} new",
+            f"w{j + 1} − α·dw{j + 1} = {fmt(w[j])} − {fmt(lr)}·{_term(dw[j])}",
+            float(w[j] - lr * dw[j]),
+        )
     e.add("update", "b new", f"b − α·db = {fmt(b)} − {fmt(lr)}·{_term(db)}", b - lr * db)
 
     for j in range(n):
         e.nodes.append((f"x{j + 1}", 0, f"x{j + 1}", fmt(x[j]), ""))
         e.nodes.append((f"w{j + 1}", 0, f"w{j + 1}", fmt(w[j]), f"dw{j + 1} = {fmt(dw[j])}"))
     e.nodes.append(("b", 0, "b", fmt(b), f"db = {fmt(db)}"))
-    e.nodes += [("z", 1, "z = wᵀx + b", fmt(z), f"dz = {fmt(dz)}"),
-                ("a", 2, "a = σ(z)", fmt(a), f"da = {fmt(da)}"),
-                ("L", 3, "L(a, y)", fmt(L), f"y = {fmt(y)}")]
+    e.nodes += [
+        ("z", 1, "z = wᵀx + b", fmt(z), f"dz = {fmt(dz)}"),
+        ("a", 2, "a = σ(z)", fmt(a), f"da = {fmt(da)}"),
+        ("L", 3, "L(a, y)", fmt(L), f"y = {fmt(y)}"),
+    ]
     e.edges += [(node[0], "z") for node in e.nodes if node[1] == 0]
     e.edges += [("z", "a"), ("a", "L")]
     return e
@@ -223,8 +245,7 @@ def explain_softmax(z=(5.0, 2.0, -1.0, 3.0), y=0):
         raise ValueError(f"y is the true class's index, got {y!r}") from None
     if k != y or not 0 <= k < C:
         raise ValueError(f"y must be a class index from 0 to {C - 1}, got {y!r}")
-    e = Explanation("softmax", "Softmax regression's output layer: one example",
-                    {"z": z, "y": k})
+    e = Explanation("softmax", "Softmax regression's output layer: one example", {"z": z, "y": k})
     Z = z.reshape(C, 1)
     Y = F.one_hot([k], C)
     shift = 0.0 if z.max() <= 700 else float(z.max())  # e^z overflows past ~709
@@ -235,17 +256,18 @@ def explain_softmax(z=(5.0, 2.0, -1.0, 3.0), y=0):
     e.add("forward", "hard max", "1 at the largest z_i, 0 elsewhere", F.hardmax(Z).ravel())
     e.add("forward", "y", f"one-hot of class {k}", Y.ravel())
     A = a.reshape(C, 1)
-    L = e.add("forward", "L", f"−Σ y_i ln a_i = −ln a_{k}",
-              F.categorical_cross_entropy_with_logits(Z, Y))  # exact, also for a ≈ 1
+    L = e.add(
+        "forward", "L", f"−Σ y_i ln a_i = −ln a_{k}", F.categorical_cross_entropy_with_logits(Z, Y)
+    )  # exact, also for a ≈ 1
     da = F.categorical_cross_entropy_backward(A, Y)
     e.add("backward", "da", "∂L/∂a = −y / a", da.ravel())
-    dz = e.add("backward", "dz", "softmax's Jacobian · da = a − y",
-               F.softmax_backward(da, A).ravel())
+    dz = e.add(
+        "backward", "dz", "softmax's Jacobian · da = a − y", F.softmax_backward(da, A).ravel()
+    )
     for i in range(C):
         e.nodes.append((f"z{i}", 0, f"z{i}", fmt(z[i]), f"dz{i} = {fmt(dz[i])}"))
         e.nodes.append((f"t{i}", 1, f"t{i} = e^z{i}" if shift == 0 else f"t{i}", fmt(t[i]), ""))
-        e.nodes.append((f"a{i}", 2, f"a{i} = t{i}/Σt", fmt(a[i]),
-                        f"da{i} = {fmt(da[i, 0])}"))
+        e.nodes.append((f"a{i}", 2, f"a{i} = t{i}/Σt", fmt(a[i]), f"da{i} = {fmt(da[i, 0])}"))
         e.edges.append((f"z{i}", f"t{i}"))
     e.edges += [(f"t{i}", f"a{j}") for i in range(C) for j in range(C)]
     e.nodes.append(("L", 3, "L = −Σ y ln a", fmt(L), f"y = class {k}"))
@@ -284,25 +306,32 @@ def explain_multilabel(z=None, y=(1, 0, 1), a=None):
     if z is None:
         a_in = _vector((0.6, 0.7, 0.4) if a is None else a, "a")
         if np.any((a_in <= 0) | (a_in >= 1)):
-            raise ValueError(f"probabilities a must lie strictly between 0 and 1, got "
-                             f"{fmt(a_in)}")
+            raise ValueError(f"probabilities a must lie strictly between 0 and 1, got {fmt(a_in)}")
         z = F.logit(a_in)
     z = _vector(z, "z")
     n = z.size
     Y = _labels01(y, "y", n).reshape(n, 1)
-    e = Explanation("multilabel", "Multi-label output: independent sigmoids, one example",
-                    {"z": z, "y": Y.ravel()})
+    e = Explanation(
+        "multilabel",
+        "Multi-label output: independent sigmoids, one example",
+        {"z": z, "y": Y.ravel()},
+    )
     e.add("forward", "z", "the logits, one per label", z)
     A = F.sigmoid(z.reshape(n, 1))
     a = e.add("forward", "a", "σ(z_i), each label on its own", A.ravel())
     e.add("forward", "sum a", "Σ a_i (need not be 1)", float(a.sum()))
     e.add("forward", "y", "the labels the example has", Y.ravel())
     Zc = z.reshape(n, 1)
-    per = np.array([F.binary_cross_entropy_with_logits(Zc[i:i + 1], Y[i:i + 1])
-                    for i in range(n)])
+    per = np.array(
+        [F.binary_cross_entropy_with_logits(Zc[i : i + 1], Y[i : i + 1]) for i in range(n)]
+    )
     e.add("forward", "L_i", "−[y_i ln a_i + (1 − y_i) ln(1 − a_i)]", per)
-    L = e.add("forward", "L", "Σ_i L_i (binary cross-entropy summed over labels)",
-              F.binary_cross_entropy_with_logits(Zc, Y))
+    L = e.add(
+        "forward",
+        "L",
+        "Σ_i L_i (binary cross-entropy summed over labels)",
+        F.binary_cross_entropy_with_logits(Zc, Y),
+    )
     da = F.binary_cross_entropy_backward(A, Y)
     e.add("backward", "da", "−y_i/a_i + (1 − y_i)/(1 − a_i)", da.ravel())
     dz = e.add("backward", "dz", "da · a(1 − a) = a − y", F.sigmoid_backward(da, A).ravel())
@@ -331,29 +360,35 @@ def _svg(e):
     for col, nodes in columns.items():
         top = (height - len(nodes) * (_BOX_H + _ROW_GAP) + _ROW_GAP) / 2
         for r, node in enumerate(nodes):
-            where[node[0]] = (_ROW_GAP + col * (_BOX_W + _COL_GAP),
-                              top + r * (_BOX_H + _ROW_GAP))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
-             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-             f'aria-label="computation graph">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-             '<path d="M 0 0 L 10 5 L 0 10 z" fill="#8a94a6"/></marker></defs>']
+            where[node[0]] = (_ROW_GAP + col * (_BOX_W + _COL_GAP), top + r * (_BOX_H + _ROW_GAP))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+        f'aria-label="computation graph">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#8a94a6"/></marker></defs>',
+    ]
     for src, dst in e.edges:
         (x0, y0), (x1, y1) = where[src], where[dst]
-        parts.append(f'<line x1="{x0 + _BOX_W:.0f}" y1="{y0 + _BOX_H / 2:.0f}" '
-                     f'x2="{x1:.0f}" y2="{y1 + _BOX_H / 2:.0f}" stroke="#8a94a6" '
-                     'stroke-width="1.2" marker-end="url(#arrow)"/>')
+        parts.append(
+            f'<line x1="{x0 + _BOX_W:.0f}" y1="{y0 + _BOX_H / 2:.0f}" '
+            f'x2="{x1:.0f}" y2="{y1 + _BOX_H / 2:.0f}" stroke="#8a94a6" '
+            'stroke-width="1.2" marker-end="url(#arrow)"/>'
+        )
     for node_id, _, label, forward, backward in e.nodes:
         x, y = where[node_id]
-        parts.append(f'<g class="node" id="node-{html.escape(node_id)}">'
-                     f'<rect x="{x:.0f}" y="{y:.0f}" width="{_BOX_W}" height="{_BOX_H}" '
-                     'rx="8" fill="#f4f6fa" stroke="#1f5fbf"/>')
-        for dy, text, cls in ((18, label, "label"), (37, forward, "fwd"),
-                              (55, backward, "bwd")):
+        parts.append(
+            f'<g class="node" id="node-{html.escape(node_id)}">'
+            f'<rect x="{x:.0f}" y="{y:.0f}" width="{_BOX_W}" height="{_BOX_H}" '
+            'rx="8" fill="#f4f6fa" stroke="#1f5fbf"/>'
+        )
+        for dy, text, cls in ((18, label, "label"), (37, forward, "fwd"), (55, backward, "bwd")):
             if text:
-                parts.append(f'<text x="{x + _BOX_W / 2:.0f}" y="{y + dy:.0f}" '
-                             f'class="{cls}" text-anchor="middle">{html.escape(text)}</text>')
+                parts.append(
+                    f'<text x="{x + _BOX_W / 2:.0f}" y="{y + dy:.0f}" '
+                    f'class="{cls}" text-anchor="middle">{html.escape(text)}</text>'
+                )
         parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)
@@ -377,21 +412,25 @@ def render_html(e):
     """The page: the graph and the table of steps."""
     rows = []
     for s in e.steps:
-        rows.append(f"<tr><td>{html.escape(s.section)}</td><td class='code'>"
-                    f"{html.escape(s.name)}</td><td class='code'>{html.escape(s.formula)}"
-                    f"</td><td class='num'>{html.escape(fmt(s.value))}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(s.section)}</td><td class='code'>"
+            f"{html.escape(s.name)}</td><td class='code'>{html.escape(s.formula)}"
+            f"</td><td class='num'>{html.escape(fmt(s.value))}</td></tr>"
+        )
     inputs = ", ".join(f"{k} = {fmt(v)}" for k, v in e.inputs.items())
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(e.title)}</title><style>{_CSS}</style></head><body><main>"
-            f"<h1>{html.escape(e.title)}</h1><p>{html.escape(inputs)}</p>"
-            "<p class='legend'>Each box: its name, its forward value, and "
-            "<span class='bwd'>its derivative from the backward pass</span>.</p>"
-            f"<div class='scroll'>{_svg(e)}</div>"
-            "<table><thead><tr><th>pass</th><th>step</th><th>formula</th><th>value</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            "<p class='legend'>Computed by logitlab's own functions "
-            "(logitlab.functional and the NumPy engine's back-propagation).</p>"
-            "</main></body></html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(e.title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{html.escape(e.title)}</h1><p>{html.escape(inputs)}</p>"
+        "<p class='legend'>Each box: its name, its forward value, and "
+        "<span class='bwd'>its derivative from the backward pass</span>.</p>"
+        f"<div class='scroll'>{_svg(e)}</div>"
+        "<table><thead><tr><th>pass</th><th>step</th><th>formula</th><th>value</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<p class='legend'>Computed by logitlab's own functions "
+        "(logitlab.functional and the NumPy engine's back-propagation).</p>"
+        "</main></body></html>\n"
+    )
 
 
 def write_html(e, path):

@@ -27,19 +27,28 @@ __all__ = ["write_report", "REPORT_FILE"]
 REPORT_FILE = "report.html"
 
 _CAPTIONS = {
-    "learning_curve": ("Learning curve",
-                       "Cost J per iteration (per epoch for mini-batch solvers) on the "
-                       "training data, and on the validation data when it was held out."),
-    "confusion_matrix": ("Confusion matrix",
-                         "Counts of test examples by true class (rows) and predicted "
-                         "class (columns)."),
-    "per_label": ("Per-label precision and recall",
-                  "Precision and recall of each label, on the test data."),
-    "decision_boundary": ("Decision boundary",
-                          "Predicted class over a grid covering the data, with the "
-                          "examples coloured by their true class."),
-    "misclassified": ("Misclassified examples",
-                      "Examples whose prediction is wrong, titled true → predicted."),
+    "learning_curve": (
+        "Learning curve",
+        "Cost J per iteration (per epoch for mini-batch solvers) on the "
+        "training data, and on the validation data when it was held out.",
+    ),
+    "confusion_matrix": (
+        "Confusion matrix",
+        "Counts of test examples by true class (rows) and predicted class (columns).",
+    ),
+    "per_label": (
+        "Per-label precision and recall",
+        "Precision and recall of each label, on the test data.",
+    ),
+    "decision_boundary": (
+        "Decision boundary",
+        "Predicted class over a grid covering the data, with the "
+        "examples coloured by their true class.",
+    ),
+    "misclassified": (
+        "Misclassified examples",
+        "Examples whose prediction is wrong, titled true → predicted.",
+    ),
 }
 
 _SUMMARY_NAMES = {
@@ -122,8 +131,14 @@ def write_report(run_dir, *, title, settings, metrics, plots, history=None):
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    page = render_report(title=title, settings=settings, metrics=metrics, plots=plots,
-                         history=history, run_dir=run_dir)
+    page = render_report(
+        title=title,
+        settings=settings,
+        metrics=metrics,
+        plots=plots,
+        history=history,
+        run_dir=run_dir,
+    )
     return atomic_write(run_dir / REPORT_FILE, page)
 
 
@@ -150,8 +165,13 @@ def render_report(*, title, settings, metrics, plots, history=None, run_dir=None
     if history is not None and len(history):
         parts += _history_section(history)
     parts += _plots_section(plots or {}, run_dir)
-    parts += ["<footer>Self-contained report: the images are the PNG files beside this "
-              "page.</footer>", "</main>", "</body>", "</html>", ""]
+    parts += [
+        "<footer>Self-contained report: the images are the PNG files beside this page.</footer>",
+        "</main>",
+        "</body>",
+        "</html>",
+        "",
+    ]
     return "\n".join(parts)
 
 
@@ -162,24 +182,31 @@ def _metrics_section(metrics):
     out = ['<section id="metrics">', "<h2>Metrics</h2>"]
     if task:
         out.append(f'<p class="meta">Task: {e(task)}</p>')
-    headline = (["hamming_loss", "subset_accuracy", "f1_micro", "log_loss"]
-                if task == "multilabel" else ["accuracy", "f1_macro", "log_loss"])
+    headline = (
+        ["hamming_loss", "subset_accuracy", "f1_micro", "log_loss"]
+        if task == "multilabel"
+        else ["accuracy", "f1_macro", "log_loss"]
+    )
     cards = [k for k in headline if _is_number(metrics.get(k))]
     if cards:
         out.append('<div class="headline">')
         for k in cards:
-            out.append(f'<div class="card" id="headline-{e(k)}"><div class="label">'
-                       f'{e(_SUMMARY_NAMES.get(k, k))}</div><div class="value">'
-                       f'{_fmt(metrics[k])}</div></div>')
+            out.append(
+                f'<div class="card" id="headline-{e(k)}"><div class="label">'
+                f'{e(_SUMMARY_NAMES.get(k, k))}</div><div class="value">'
+                f"{_fmt(metrics[k])}</div></div>"
+            )
         out.append("</div>")
 
     rows = [k for k in _SUMMARY_NAMES if _is_number(metrics.get(k))]
-    rows += [k for k, v in metrics.items()
-             if k not in _SUMMARY_NAMES and _is_number(v)]
+    rows += [k for k, v in metrics.items() if k not in _SUMMARY_NAMES and _is_number(v)]
     rows += [k for k, v in metrics.items() if isinstance(v, str) and k != "task"]
     if rows:
-        out += ['<table class="summary">', "<thead><tr><th>metric</th><th>value</th>"
-                "</tr></thead>", "<tbody>"]
+        out += [
+            '<table class="summary">',
+            "<thead><tr><th>metric</th><th>value</th></tr></thead>",
+            "<tbody>",
+        ]
         for k in rows:
             v = metrics[k]
             cell = f'<td class="num">{_fmt(v)}</td>' if _is_number(v) else f"<td>{e(v)}</td>"
@@ -187,8 +214,9 @@ def _metrics_section(metrics):
         out += ["</tbody>", "</table>"]
 
     for key, names_key, heading, first in (
-            ("per_class", "class_names", "Per class", "class"),
-            ("per_label", "label_names", "Per label", "label")):
+        ("per_class", "class_names", "Per class", "class"),
+        ("per_label", "label_names", "Per label", "label"),
+    ):
         table = metrics.get(key)
         if not isinstance(table, dict) or not table:
             continue
@@ -196,13 +224,19 @@ def _metrics_section(metrics):
         columns += [c for c in table if c not in columns]
         n = max(len(table[c]) for c in columns)
         names = list(metrics.get(names_key) or range(n))
-        out += [f"<h3>{heading}</h3>", '<div class="scroll">',
-                f'<table class="{key.replace("_", "-")}">', "<thead><tr>"
-                f"<th>{first}</th>" + "".join(f"<th>{e(c)}</th>" for c in columns)
-                + "</tr></thead>", "<tbody>"]
+        out += [
+            f"<h3>{heading}</h3>",
+            '<div class="scroll">',
+            f'<table class="{key.replace("_", "-")}">',
+            "<thead><tr>"
+            f"<th>{first}</th>" + "".join(f"<th>{e(c)}</th>" for c in columns) + "</tr></thead>",
+            "<tbody>",
+        ]
         for i in range(n):
-            cells = "".join(f'<td class="num">{_fmt(table[c][i])}</td>'
-                            if i < len(table[c]) else "<td></td>" for c in columns)
+            cells = "".join(
+                f'<td class="num">{_fmt(table[c][i])}</td>' if i < len(table[c]) else "<td></td>"
+                for c in columns
+            )
             name = names[i] if i < len(names) else i
             out.append(f"<tr><th>{e(name)}</th>{cells}</tr>")
         out += ["</tbody>", "</table>", "</div>"]
@@ -210,14 +244,22 @@ def _metrics_section(metrics):
     cm = metrics.get("confusion_matrix")
     if isinstance(cm, list) and cm and len(cm) <= 30:
         names = list(metrics.get("class_names") or range(len(cm)))
-        out += ["<h3>Confusion matrix</h3>",
-                '<p class="meta">Rows: true class; columns: predicted class.</p>',
-                '<div class="scroll">', '<table class="confusion-matrix">',
-                "<thead><tr><th>true \\ predicted</th>"
-                + "".join(f"<th>{e(c)}</th>" for c in names) + "</tr></thead>", "<tbody>"]
+        out += [
+            "<h3>Confusion matrix</h3>",
+            '<p class="meta">Rows: true class; columns: predicted class.</p>',
+            '<div class="scroll">',
+            '<table class="confusion-matrix">',
+            "<thead><tr><th>true \\ predicted</th>"
+            + "".join(f"<th>{e(c)}</th>" for c in names)
+            + "</tr></thead>",
+            "<tbody>",
+        ]
         for name, row in zip(names, cm):
-            out.append(f"<tr><th>{e(name)}</th>"
-                       + "".join(f'<td class="num">{_fmt(v)}</td>' for v in row) + "</tr>")
+            out.append(
+                f"<tr><th>{e(name)}</th>"
+                + "".join(f'<td class="num">{_fmt(v)}</td>' for v in row)
+                + "</tr>"
+            )
         out += ["</tbody>", "</table>", "</div>"]
     out.append("</section>")
     return out
@@ -226,13 +268,19 @@ def _metrics_section(metrics):
 def _history_section(history):
     values = [float(v) for v in history]
     finite = [v for v in values if math.isfinite(v)]
-    out = ['<section id="training">', "<h2>Training</h2>",
-           '<table class="training">', "<tbody>",
-           f'<tr><th>iterations recorded</th><td class="num">{len(values)}</td></tr>']
+    out = [
+        '<section id="training">',
+        "<h2>Training</h2>",
+        '<table class="training">',
+        "<tbody>",
+        f'<tr><th>iterations recorded</th><td class="num">{len(values)}</td></tr>',
+    ]
     if finite:
-        out += [f'<tr><th>initial cost J</th><td class="num">{_fmt(values[0])}</td></tr>',
-                f'<tr><th>final cost J</th><td class="num">{_fmt(values[-1])}</td></tr>',
-                f'<tr><th>lowest cost J</th><td class="num">{_fmt(min(finite))}</td></tr>']
+        out += [
+            f'<tr><th>initial cost J</th><td class="num">{_fmt(values[0])}</td></tr>',
+            f'<tr><th>final cost J</th><td class="num">{_fmt(values[-1])}</td></tr>',
+            f'<tr><th>lowest cost J</th><td class="num">{_fmt(min(finite))}</td></tr>',
+        ]
     out += ["</tbody>", "</table>", "</section>"]
     return out
 
@@ -247,10 +295,12 @@ def _plots_section(plots, run_dir):
         src = quote(Path(file).as_posix(), safe="/")
         size = _png_size(run_dir / file) if run_dir is not None else None
         dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-        out += [f'<figure id="plot-{e(name)}">',
-                f'<img src="{e(src)}" alt="{e(heading)}"{dims}>',
-                f"<figcaption><strong>{e(heading)}.</strong> {e(text)}</figcaption>",
-                "</figure>"]
+        out += [
+            f'<figure id="plot-{e(name)}">',
+            f'<img src="{e(src)}" alt="{e(heading)}"{dims}>',
+            f"<figcaption><strong>{e(heading)}.</strong> {e(text)}</figcaption>",
+            "</figure>",
+        ]
     out += ["</div>", "</section>"]
     return out
 
@@ -260,11 +310,14 @@ def _settings_section(settings):
     out = ['<section id="settings">', "<h2>Settings</h2>"]
     if not settings:
         return out + ["<p>No settings recorded.</p>", "</section>"]
-    out += ['<div class="scroll">', '<table class="settings">',
-            "<thead><tr><th>setting</th><th>value</th></tr></thead>", "<tbody>"]
+    out += [
+        '<div class="scroll">',
+        '<table class="settings">',
+        "<thead><tr><th>setting</th><th>value</th></tr></thead>",
+        "<tbody>",
+    ]
     for key, value in settings.items():
-        out.append(f'<tr><th>{e(key)}</th><td class="code">{e(_setting_text(value))}'
-                   "</td></tr>")
+        out.append(f'<tr><th>{e(key)}</th><td class="code">{e(_setting_text(value))}</td></tr>')
     out += ["</tbody>", "</table>", "</div>", "</section>"]
     return out
 

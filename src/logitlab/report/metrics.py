@@ -93,15 +93,15 @@ def _single_label_metrics(task, y_true, y_pred, proba, class_names):
     y_true = _as_1d(y_true, "y_true")
     y_pred = _as_1d(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred have different lengths: {y_true.shape[0]} "
-                         f"and {y_pred.shape[0]}")
+        raise ValueError(
+            f"y_true and y_pred have different lengths: {y_true.shape[0]} and {y_pred.shape[0]}"
+        )
     if proba is not None:
         proba = np.asarray(proba, dtype=float)
         if proba.ndim == 2 and proba.shape[1] == 1:
             proba = proba[:, 0]
         if proba.shape[0] != y_true.shape[0]:
-            raise ValueError(f"proba has {proba.shape[0]} rows for {y_true.shape[0]} "
-                             f"samples")
+            raise ValueError(f"proba has {proba.shape[0]} rows for {y_true.shape[0]} samples")
     n_columns = None
     if proba is not None:
         n_columns = 2 if proba.ndim == 1 else proba.shape[1]
@@ -109,22 +109,33 @@ def _single_label_metrics(task, y_true, y_pred, proba, class_names):
     if task == "binary" and len(labels) > 2:
         raise ValueError(f"task='binary' but there are {len(labels)} classes: {names}")
 
-    out = {"task": task, "n_samples": int(y_true.shape[0]), "class_names": names,
-           "accuracy": float(accuracy_score(y_true, y_pred))}
+    out = {
+        "task": task,
+        "n_samples": int(y_true.shape[0]),
+        "class_names": names,
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+    }
     for average in ("macro", "weighted"):
         p, r, f, _ = precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average=average, zero_division=0)
+            y_true, y_pred, labels=labels, average=average, zero_division=0
+        )
         out[f"precision_{average}"] = float(p)
         out[f"recall_{average}"] = float(r)
         out[f"f1_{average}"] = float(f)
     p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0)
-    out["per_class"] = {"precision": _floats(p), "recall": _floats(r), "f1": _floats(f),
-                        "support": _ints(s)}
+        y_true, y_pred, labels=labels, average=None, zero_division=0
+    )
+    out["per_class"] = {
+        "precision": _floats(p),
+        "recall": _floats(r),
+        "f1": _floats(f),
+        "support": _ints(s),
+    }
     if proba is not None:
         if proba.ndim == 2 and proba.shape[1] != len(labels):
-            raise ValueError(f"proba has {proba.shape[1]} columns for {len(labels)} "
-                             f"classes {names}")
+            raise ValueError(
+                f"proba has {proba.shape[1]} columns for {len(labels)} classes {names}"
+            )
         # log_loss sorts `labels` and reads proba's columns in that sorted order
         order = np.argsort(labels, kind="stable")
         if proba.ndim == 2:
@@ -157,8 +168,10 @@ def resolve_labels(y_true, y_pred, class_names=None, n_columns=None):
         if _indices_below(seen, len(names)):
             return np.arange(len(names)), [_name(c) for c in names]
         missing = [_name(c) for c in seen[~np.isin(seen, names)]]
-        raise ValueError(f"labels {missing} of y_true/y_pred are neither in class_names "
-                         f"{[_name(c) for c in names]} nor indices into it")
+        raise ValueError(
+            f"labels {missing} of y_true/y_pred are neither in class_names "
+            f"{[_name(c) for c in names]} nor indices into it"
+        )
     if n_columns is not None and n_columns > len(seen) and _indices_below(seen, n_columns):
         labels = np.arange(n_columns)
     else:
@@ -171,23 +184,32 @@ def _multilabel_metrics(y_true, y_pred, proba, class_names):
     Y_true = _as_indicator(y_true, "y_true")
     Y_pred = _as_indicator(y_pred, "y_pred")
     if Y_true.shape != Y_pred.shape:
-        raise ValueError(f"y_true and y_pred have different shapes: {Y_true.shape} and "
-                         f"{Y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred have different shapes: {Y_true.shape} and {Y_pred.shape}"
+        )
     n_labels = Y_true.shape[1]
     names = label_names(n_labels, class_names)
-    out = {"task": "multilabel", "n_samples": int(Y_true.shape[0]), "label_names": names,
-           "hamming_loss": float(hamming_loss(Y_true, Y_pred)),
-           "subset_accuracy": float(accuracy_score(Y_true, Y_pred))}
+    out = {
+        "task": "multilabel",
+        "n_samples": int(Y_true.shape[0]),
+        "label_names": names,
+        "hamming_loss": float(hamming_loss(Y_true, Y_pred)),
+        "subset_accuracy": float(accuracy_score(Y_true, Y_pred)),
+    }
     for average in ("micro", "macro"):
         p, r, f, _ = precision_recall_fscore_support(
-            Y_true, Y_pred, average=average, zero_division=0)
+            Y_true, Y_pred, average=average, zero_division=0
+        )
         out[f"precision_{average}"] = float(p)
         out[f"recall_{average}"] = float(r)
         out[f"f1_{average}"] = float(f)
-    p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None,
-                                                 zero_division=0)
-    out["per_label"] = {"precision": _floats(p), "recall": _floats(r), "f1": _floats(f),
-                        "support": _ints(s)}
+    p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0)
+    out["per_label"] = {
+        "precision": _floats(p),
+        "recall": _floats(r),
+        "f1": _floats(f),
+        "support": _ints(s),
+    }
     if proba is not None:
         P = np.asarray(proba, dtype=float)
         if P.shape != Y_true.shape:
@@ -221,8 +243,10 @@ def _as_1d(y, what):
 def _as_indicator(y, what):
     Y = np.asarray(y)
     if Y.ndim != 2:
-        raise ValueError(f"{what} must be a 0/1 indicator matrix (n_samples, n_labels) "
-                         f"for task='multilabel', got shape {Y.shape}")
+        raise ValueError(
+            f"{what} must be a 0/1 indicator matrix (n_samples, n_labels) "
+            f"for task='multilabel', got shape {Y.shape}"
+        )
     if not np.isin(Y, (0, 1)).all():
         raise ValueError(f"{what} must hold only 0 and 1 for task='multilabel'")
     return Y.astype(np.int64)

@@ -40,9 +40,23 @@ PLOT_FILES = {
 _GRID_POINTS = 150  # decision-boundary grid resolution along each axis
 
 
-def write_plots(run_dir, *, task, history=None, validation_history=None, y_true=None,
-                y_pred=None, proba=None, class_names=None, X2d=None, y2d=None,
-                predict_fn=None, images=None, image_shape=None, max_images=36):
+def write_plots(
+    run_dir,
+    *,
+    task,
+    history=None,
+    validation_history=None,
+    y_true=None,
+    y_pred=None,
+    proba=None,
+    class_names=None,
+    X2d=None,
+    y2d=None,
+    predict_fn=None,
+    images=None,
+    image_shape=None,
+    max_images=36,
+):
     """Write the run's plots as PNG files into ``run_dir``.
 
     Parameters
@@ -95,11 +109,12 @@ def write_plots(run_dir, *, task, history=None, validation_history=None, y_true=
     if have_targets and task == "multilabel":
         save("per_label", _per_label(y_true, y_pred, class_names))
     if X2d is not None and predict_fn is not None:
-        save("decision_boundary",
-             _decision_boundary(task, X2d, y2d, predict_fn, class_names))
+        save("decision_boundary", _decision_boundary(task, X2d, y2d, predict_fn, class_names))
     if images is not None and image_shape is not None and have_targets:
-        save("misclassified", _misclassified(task, images, image_shape, y_true, y_pred,
-                                             class_names, max_images))
+        save(
+            "misclassified",
+            _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_images),
+        )
     return written
 
 
@@ -130,8 +145,14 @@ def _learning_curve(history, validation_history):
         values = np.asarray(values, dtype=float).ravel()
         x = np.arange(len(values))
         ok = np.isfinite(values)
-        ax.plot(x[ok], values[ok], color=color, label=label,
-                marker="o" if ok.sum() < 20 else None, markersize=3)
+        ax.plot(
+            x[ok],
+            values[ok],
+            color=color,
+            label=label,
+            marker="o" if ok.sum() < 20 else None,
+            markersize=3,
+        )
         finite_positive.append(values[ok & (values > 0)])
     finite_positive = np.concatenate(finite_positive)
     if finite_positive.size and finite_positive.max() > 100 * finite_positive.min():
@@ -151,14 +172,17 @@ def _confusion_matrix(y_true, y_pred, class_names):
     n = len(names)
     fig = _new_figure()
     ax = fig.add_subplot()
-    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(int(cm.max()), 1),
-                   interpolation="nearest")
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(int(cm.max()), 1), interpolation="nearest")
     fig.colorbar(im, ax=ax, shrink=0.8)
     ticks = np.arange(n)
     fontsize = 9 if n <= 10 else 7 if n <= 20 else 5
-    ax.set_xticks(ticks, [_short(s) for s in names], fontsize=fontsize,
-                  rotation=45 if n > 4 or max(map(len, names)) > 6 else 0,
-                  ha="right" if n > 4 or max(map(len, names)) > 6 else "center")
+    ax.set_xticks(
+        ticks,
+        [_short(s) for s in names],
+        fontsize=fontsize,
+        rotation=45 if n > 4 or max(map(len, names)) > 6 else 0,
+        ha="right" if n > 4 or max(map(len, names)) > 6 else "center",
+    )
     ax.set_yticks(ticks, [_short(s) for s in names], fontsize=fontsize)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
@@ -167,8 +191,15 @@ def _confusion_matrix(y_true, y_pred, class_names):
         threshold = cm.max() / 2
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=fontsize,
-                        color="white" if cm[i, j] > threshold else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                    color="white" if cm[i, j] > threshold else "black",
+                )
     return fig
 
 
@@ -176,7 +207,8 @@ def _per_label(y_true, y_pred, class_names):
     Y_true, Y_pred = _as_indicator(y_true, "y_true"), _as_indicator(y_pred, "y_pred")
     names = label_names(Y_true.shape[1], class_names)
     precision, recall, _, _ = precision_recall_fscore_support(
-        Y_true, Y_pred, average=None, zero_division=0)
+        Y_true, Y_pred, average=None, zero_division=0
+    )
     x = np.arange(len(names))
     width = 0.4
     fig = _new_figure()
@@ -184,8 +216,13 @@ def _per_label(y_true, y_pred, class_names):
     ax.bar(x - width / 2, precision, width, label="precision", color="C0")
     ax.bar(x + width / 2, recall, width, label="recall", color="C1")
     n = len(names)
-    ax.set_xticks(x, [_short(s) for s in names], fontsize=9 if n <= 12 else 6,
-                  rotation=45 if n > 6 else 0, ha="right" if n > 6 else "center")
+    ax.set_xticks(
+        x,
+        [_short(s) for s in names],
+        fontsize=9 if n <= 12 else 6,
+        rotation=45 if n > 6 else 0,
+        ha="right" if n > 6 else "center",
+    )
     ax.set_ylim(0, 1.1)
     ax.set_xlabel("label")
     ax.set_ylabel("score")
@@ -211,8 +248,9 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
         class_names = None  # classes are the label combinations seen
     grid_pred = _as_1d(grid_pred, "predict_fn output")
     if grid_pred.shape[0] != xx.size:
-        raise ValueError(f"predict_fn returned {grid_pred.shape[0]} predictions for "
-                         f"{xx.size} points")
+        raise ValueError(
+            f"predict_fn returned {grid_pred.shape[0]} predictions for {xx.size} points"
+        )
     if y2d is not None:
         y2d = _as_1d(y2d, "y2d")
         if y2d.shape[0] != X2d.shape[0]:
@@ -234,8 +272,16 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
     ax = fig.add_subplot()
     ax.contourf(xx, yy, Z, levels=np.arange(n + 1) - 0.5, cmap=cmap, norm=norm, alpha=0.35)
     if y2d is not None:
-        ax.scatter(X2d[:, 0], X2d[:, 1], c=y_index, cmap=cmap, norm=norm, s=14,
-                   edgecolors="black", linewidths=0.4)
+        ax.scatter(
+            X2d[:, 0],
+            X2d[:, 1],
+            c=y_index,
+            cmap=cmap,
+            norm=norm,
+            s=14,
+            edgecolors="black",
+            linewidths=0.4,
+        )
     else:
         ax.scatter(X2d[:, 0], X2d[:, 1], c="black", s=8)
     ax.set_xlim(lo[0], hi[0])
@@ -244,8 +290,12 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
     ax.set_ylabel("feature 2")
     ax.set_title("Decision boundary")
     if n <= 12:
-        ax.legend(handles=[Patch(color=cmap(k), label=_short(names[k])) for k in range(n)],
-                  loc="best", fontsize=8, framealpha=0.8)
+        ax.legend(
+            handles=[Patch(color=cmap(k), label=_short(names[k])) for k in range(n)],
+            loc="best",
+            fontsize=8,
+            framealpha=0.8,
+        )
     return fig
 
 
@@ -254,8 +304,10 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
         images = np.asarray(images)  # else an array, or ImageFiles read row by row
     shape = tuple(int(s) for s in image_shape)
     if len(shape) not in (2, 3) or images.ndim != 2 or images.shape[1] != math.prod(shape):
-        raise ValueError(f"images must have shape (n_samples, {math.prod(shape)}) for "
-                         f"image_shape {shape}, got {images.shape}")
+        raise ValueError(
+            f"images must have shape (n_samples, {math.prod(shape)}) for "
+            f"image_shape {shape}, got {images.shape}"
+        )
     if task == "multilabel":
         Y_true, Y_pred = _as_indicator(y_true, "y_true"), _as_indicator(y_pred, "y_pred")
         names = label_names(Y_true.shape[1], class_names)
@@ -272,7 +324,7 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
     if images.shape[0] != len(true_text):
         raise ValueError(f"{images.shape[0]} images for {len(true_text)} labels")
     n_wrong = wrong.size
-    wrong = wrong[:max(int(max_images), 0)]
+    wrong = wrong[: max(int(max_images), 0)]
     if wrong.size == 0:
         return None
 
@@ -280,10 +332,15 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
     ncols = min(k, math.ceil(math.sqrt(k * FIGSIZE[0] / FIGSIZE[1])))
     nrows = math.ceil(k / ncols)
     fig = _new_figure(layout=None)  # a fixed grid: constrained layout is slow on 36 axes
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.88 if nrows > 1 else 0.8,
-                        wspace=0.15, hspace=0.45 if nrows < 5 else 0.6)
-    fig.suptitle(f"Misclassified examples, true → predicted ({k} of {n_wrong} shown)",
-                 fontsize=10)
+    fig.subplots_adjust(
+        left=0.02,
+        right=0.98,
+        bottom=0.02,
+        top=0.88 if nrows > 1 else 0.8,
+        wspace=0.15,
+        hspace=0.45 if nrows < 5 else 0.6,
+    )
+    fig.suptitle(f"Misclassified examples, true → predicted ({k} of {n_wrong} shown)", fontsize=10)
     fontsize = 8 if k <= 9 else 6 if k <= 25 else 5
     for pos, i in enumerate(wrong):
         ax = fig.add_subplot(nrows, ncols, pos + 1)
@@ -300,8 +357,7 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
 def _indexer(labels):
     """A function mapping label values to their positions in ``labels``."""
     lookup = {_key(v): k for k, v in enumerate(labels)}
-    return lambda values: np.array([lookup[_key(v)] for v in np.asarray(values)],
-                                   dtype=np.intp)
+    return lambda values: np.array([lookup[_key(v)] for v in np.asarray(values)], dtype=np.intp)
 
 
 def _class_indices(values, class_names):
@@ -320,8 +376,9 @@ def _label_sets(Y, names, empty="none"):
     Y = np.asarray(Y)
     if Y.ndim == 1:
         Y = Y[:, None]
-    return np.array(["+".join(n for n, on in zip(names, row) if on) or empty for row in Y],
-                    dtype=object)
+    return np.array(
+        ["+".join(n for n, on in zip(names, row) if on) or empty for row in Y], dtype=object
+    )
 
 
 def _plane_grid(points):
@@ -331,8 +388,9 @@ def _plane_grid(points):
     span = hi - lo
     margin = np.where(span > 0, 0.1 * span, 0.5)
     lo, hi = lo - margin, hi + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], _GRID_POINTS),
-                         np.linspace(lo[1], hi[1], _GRID_POINTS))
+    xx, yy = np.meshgrid(
+        np.linspace(lo[0], hi[0], _GRID_POINTS), np.linspace(lo[1], hi[1], _GRID_POINTS)
+    )
     return lo, hi, xx, yy
 
 
@@ -371,4 +429,4 @@ def _displayable(image):
 
 def _short(text, limit=18):
     text = str(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -111,19 +111,39 @@ def plot_activations(path, z=(5, 2, -1, 3)):
     """
     z = np.asarray(z, dtype=float)
     if z.ndim != 1 or z.size == 0 or not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be a non-empty 1-D sequence of finite numbers (the logits "
-                         f"of one example), got {z.tolist()!r}")
+        raise ValueError(
+            f"z must be a non-empty 1-D sequence of finite numbers (the logits "
+            f"of one example), got {z.tolist()!r}"
+        )
     grid = np.linspace(-6.0, 6.0, 481)
     ones = np.ones_like(grid)  # upstream gradient 1: a backward then gives g'(z) itself
     a_sig = F.sigmoid(grid)
     a_tanh = F.tanh(grid)
     curves = [
-        ("sigmoid", r"$\sigma(z)$", a_sig, r"$\sigma'(z) = a(1-a)$",
-         F.sigmoid_backward(ones, a_sig), (-0.05, 1.05)),
-        ("tanh", r"$\tanh(z)$", a_tanh, r"$\tanh'(z) = 1-a^2$",
-         F.tanh_backward(ones, a_tanh), (-1.1, 1.1)),
-        ("ReLU", r"$\max(0, z)$", F.relu(grid), r"$\mathrm{ReLU}'(z)$",
-         F.relu_backward(ones, grid), (-0.3, 6.2)),
+        (
+            "sigmoid",
+            r"$\sigma(z)$",
+            a_sig,
+            r"$\sigma'(z) = a(1-a)$",
+            F.sigmoid_backward(ones, a_sig),
+            (-0.05, 1.05),
+        ),
+        (
+            "tanh",
+            r"$\tanh(z)$",
+            a_tanh,
+            r"$\tanh'(z) = 1-a^2$",
+            F.tanh_backward(ones, a_tanh),
+            (-1.1, 1.1),
+        ),
+        (
+            "ReLU",
+            r"$\max(0, z)$",
+            F.relu(grid),
+            r"$\mathrm{ReLU}'(z)$",
+            F.relu_backward(ones, grid),
+            (-0.3, 6.2),
+        ),
     ]
     sat = np.array([SATURATION, -SATURATION])
     sig_sat = F.sigmoid(sat)
@@ -150,18 +170,26 @@ def plot_activations(path, z=(5, 2, -1, 3)):
     for side in (-1, 1):
         ax.axvspan(side * SATURATION, side * grid[-1], color="0.85", alpha=0.6, zorder=0)
     ax.plot(sat, sig_sat, "o", color="C3", zorder=5)
-    ax.annotate(fr"$\sigma(4.6) \approx {sig_sat[0]:.3f}$" "\n"
-                fr"slope $\approx {slope_sat[0]:.4f}$",
-                xy=(sat[0], sig_sat[0]), xytext=(1.2, 0.62), fontsize=9,
-                arrowprops=dict(arrowstyle="->", color="C3"))
-    ax.annotate(fr"$\sigma(-4.6) \approx {sig_sat[1]:.3f}$" "\n"
-                fr"slope $\approx {slope_sat[1]:.4f}$",
-                xy=(sat[1], sig_sat[1]), xytext=(-3.9, 0.32), fontsize=9,
-                arrowprops=dict(arrowstyle="->", color="C3"))
-    ax.text(5.3, 0.5, "saturated", rotation=90, ha="center", va="center", fontsize=8,
-            color="0.35")
-    ax.text(-5.3, 0.5, "saturated", rotation=90, ha="center", va="center", fontsize=8,
-            color="0.35")
+    ax.annotate(
+        rf"$\sigma(4.6) \approx {sig_sat[0]:.3f}$"
+        "\n"
+        rf"slope $\approx {slope_sat[0]:.4f}$",
+        xy=(sat[0], sig_sat[0]),
+        xytext=(1.2, 0.62),
+        fontsize=9,
+        arrowprops=dict(arrowstyle="->", color="C3"),
+    )
+    ax.annotate(
+        rf"$\sigma(-4.6) \approx {sig_sat[1]:.3f}$"
+        "\n"
+        rf"slope $\approx {slope_sat[1]:.4f}$",
+        xy=(sat[1], sig_sat[1]),
+        xytext=(-3.9, 0.32),
+        fontsize=9,
+        arrowprops=dict(arrowstyle="->", color="C3"),
+    )
+    ax.text(5.3, 0.5, "saturated", rotation=90, ha="center", va="center", fontsize=8, color="0.35")
+    ax.text(-5.3, 0.5, "saturated", rotation=90, ha="center", va="center", fontsize=8, color="0.35")
 
     ax = axes[1, 1]
     x = np.arange(z.size)
@@ -169,8 +197,14 @@ def plot_activations(path, z=(5, 2, -1, 3)):
     bars = ax.bar(x - width / 2, soft, width, color="C0", label="softmax(z)")
     ax.bar(x + width / 2, hard, width, color="C2", label="hardmax(z)")
     for rect, value in zip(bars, soft):
-        ax.text(rect.get_x() + rect.get_width() / 2, value + 0.02, f"{value:.3f}",
-                ha="center", va="bottom", fontsize=8 if z.size <= 8 else 6)
+        ax.text(
+            rect.get_x() + rect.get_width() / 2,
+            value + 0.02,
+            f"{value:.3f}",
+            ha="center",
+            va="bottom",
+            fontsize=8 if z.size <= 8 else 6,
+        )
     ax.set_xticks(x, [f"{v:g}" for v in z], fontsize=9 if z.size <= 12 else 6)
     ax.set_xlabel("z (one unit per bar)")
     ax.set_ylabel("a")
@@ -244,22 +278,28 @@ def plot_loss_landscape(path, X, y, *, random_state=0, alpha=1.0, n_points=121):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
-        raise ValueError(f"plot_loss_landscape needs a binary y of shape (m,), got shape "
-                         f"{y.shape} (multi-label targets have no single logistic cost)")
+        raise ValueError(
+            f"plot_loss_landscape needs a binary y of shape (m,), got shape "
+            f"{y.shape} (multi-label targets have no single logistic cost)"
+        )
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} examples but y has {y.shape[0]} labels")
     classes, y01 = np.unique(y, return_inverse=True)
     if classes.size != 2:
-        raise ValueError(f"plot_loss_landscape needs a binary y (exactly two classes), got "
-                         f"{classes.size} classes: {_preview(classes)}")
+        raise ValueError(
+            f"plot_loss_landscape needs a binary y (exactly two classes), got "
+            f"{classes.size} classes: {_preview(classes)}"
+        )
     if not (isinstance(n_points, Real) and n_points >= 5):
         raise ValueError(f"n_points must be at least 5, got {n_points!r}")
     rng = check_random_state(random_state)
     clf = LogisticRegression(alpha=alpha, random_state=rng.randint(2**31 - 1)).fit(X, y01)
     theta = np.r_[clf.coef_.ravel(), clf.intercept_]
     if not np.any(theta):
-        raise ValueError("the fitted parameters are all 0: X carries no signal about y, "
-                         "so there is no line through θ* to draw")
+        raise ValueError(
+            "the fitted parameters are all 0: X carries no signal about y, "
+            "so there is no line through θ* to draw"
+        )
     X1 = np.column_stack([X, np.ones(X.shape[0])])  # a column of 1s carries b
     z_star = X1 @ theta  # z at θ*; on the line θ = t·θ*, z = t·z_star
 
@@ -289,17 +329,28 @@ def plot_loss_landscape(path, X, y, *, random_state=0, alpha=1.0, n_points=121):
         ax.axvline(0.0, color="0.6", linewidth=0.8)
         k = int(np.argmin(np.abs(t - 1.0)))
         ax.plot(t[k], cost[k], "o", color="black", zorder=5)
-        ax.annotate(r"$\theta^*$", xy=(t[k], cost[k]), xytext=(8, 8),
-                    textcoords="offset points", fontsize=11)
+        ax.annotate(
+            r"$\theta^*$",
+            xy=(t[k], cost[k]),
+            xytext=(8, 8),
+            textcoords="offset points",
+            fontsize=11,
+        )
         ax.set_xlabel(r"t   ($\theta = t\cdot\theta^*$)")
         ax.set_ylabel("cost J")
         ax.set_title(title, fontsize=11)
         ax.grid(True, alpha=0.3)
     k = int(np.argmin(np.abs(t + 2.5)))  # far out on the wrong side: σ(z) saturated
-    axes[0, 0].annotate("plateau: σ saturates,\nthe gradient vanishes", xy=(t[k], se[k]),
-                        xytext=(-12, -60), textcoords="offset points", fontsize=8,
-                        color="0.3", ha="left",
-                        arrowprops=dict(arrowstyle="->", color="0.4"))
+    axes[0, 0].annotate(
+        "plateau: σ saturates,\nthe gradient vanishes",
+        xy=(t[k], se[k]),
+        xytext=(-12, -60),
+        textcoords="offset points",
+        fontsize=8,
+        color="0.3",
+        ha="left",
+        arrowprops=dict(arrowstyle="->", color="0.4"),
+    )
     SS, RR = np.meshgrid(s, r)
     slices = [
         (axes[1, 0], SE, "Reds_r", np.linspace(SE.min(), SE.max(), 16), "squared error"),
@@ -309,8 +360,7 @@ def plot_loss_landscape(path, X, y, *, random_state=0, alpha=1.0, n_points=121):
     for ax, cost, cmap, levels, name in slices:
         cmap = colormaps[cmap]
         # one colour per band, so geometric levels get as many shades as linear ones
-        cs = ax.contourf(SS, RR, cost, levels=levels, cmap=cmap,
-                         norm=BoundaryNorm(levels, cmap.N))
+        cs = ax.contourf(SS, RR, cost, levels=levels, cmap=cmap, norm=BoundaryNorm(levels, cmap.N))
         ax.contour(SS, RR, cost, levels=levels, colors="black", linewidths=0.3)
         fig.colorbar(cs, ax=ax, shrink=0.9, format="%.2g")
         ax.plot([1.0], [0.0], "*", color="gold", markersize=13, markeredgecolor="black")
@@ -318,8 +368,10 @@ def plot_loss_landscape(path, X, y, *, random_state=0, alpha=1.0, n_points=121):
         ax.set_xlabel(r"s  (along $\theta^*$)")
         ax.set_ylabel("r  (random direction ⊥ θ*)")
         ax.set_title(f"{name} on a 2-D slice", fontsize=11)
-    fig.suptitle(f"Logistic-regression cost around θ* ({X.shape[0]} examples, "
-                 f"{X.shape[1]} features)", fontsize=12)
+    fig.suptitle(
+        f"Logistic-regression cost around θ* ({X.shape[0]} examples, {X.shape[1]} features)",
+        fontsize=12,
+    )
     path = _write(fig, path)
     info = {
         "t": t,
@@ -327,8 +379,10 @@ def plot_loss_landscape(path, X, y, *, random_state=0, alpha=1.0, n_points=121):
         "cross_entropy": ce,
         "theta": theta,
         "train_accuracy": float(accuracy_score(y01, clf.predict(X))),
-        "min_second_difference": {"squared_error": float(np.diff(se, 2).min()),
-                                  "cross_entropy": float(np.diff(ce, 2).min())},
+        "min_second_difference": {
+            "squared_error": float(np.diff(se, 2).min()),
+            "cross_entropy": float(np.diff(ce, 2).min()),
+        },
     }
     return path, info
 
@@ -348,8 +402,7 @@ def _costs(Z, y01):
 
 
 # ------------------------------------------------------------------------- boundaries
-def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
-                    y_test=None):
+def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None, y_test=None):
     """Decision regions of a linear model, one-vs-all and a small network, side by side.
 
     Three panels on the same 2-D data: logistic regression (two classes) or softmax
@@ -400,24 +453,40 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
         X_test = _two_columns(X_test, "X_test")
         y_test = column_or_1d(y_test)
         if y_test.shape[0] != X_test.shape[0]:
-            raise ValueError(f"X_test has {X_test.shape[0]} examples but y_test has "
-                             f"{y_test.shape[0]} labels")
+            raise ValueError(
+                f"X_test has {X_test.shape[0]} examples but y_test has {y_test.shape[0]} labels"
+            )
     classes = np.unique(y if y_test is None else np.concatenate([y, y_test]))
     if np.unique(y).size < 2:
         raise ValueError(f"y needs at least 2 classes, got {_preview(np.unique(y))}")
     binary = np.unique(y).size == 2
-    linear_key, linear_name = (("logistic_regression", "Logistic regression") if binary
-                               else ("softmax_regression", "Softmax regression"))
+    linear_key, linear_name = (
+        ("logistic_regression", "Logistic regression")
+        if binary
+        else ("softmax_regression", "Softmax regression")
+    )
     linear = (LogisticRegression if binary else SoftmaxRegression)(random_state=random_state)
     models = [
         (linear_key, linear_name, linear),
-        ("one_vs_all", "One-vs-all (logistic)",
-         OneVsAllClassifier(LogisticRegression(random_state=random_state))),
+        (
+            "one_vs_all",
+            "One-vs-all (logistic)",
+            OneVsAllClassifier(LogisticRegression(random_state=random_state)),
+        ),
         # tol=0: a fixed number of Adam steps, so the figure does not depend on when a
         # plateau happens to trigger early stopping
-        ("neural_network", f"Network {tuple(hidden)}, ReLU",
-         NeuralNetClassifier(hidden_layer_sizes=hidden, solver="adam", learning_rate=0.01,
-                             max_iter=_NET_ITER, tol=0, random_state=random_state)),
+        (
+            "neural_network",
+            f"Network {tuple(hidden)}, ReLU",
+            NeuralNetClassifier(
+                hidden_layer_sizes=hidden,
+                solver="adam",
+                learning_rate=0.01,
+                max_iter=_NET_ITER,
+                tol=0,
+                random_state=random_state,
+            ),
+        ),
     ]
     on = "train" if X_test is None else "test"
     X_eval, y_eval = (X, y) if X_test is None else (X_test, y_test)
@@ -438,12 +507,28 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
         regions = np.searchsorted(classes, model.predict(grid)).reshape(xx.shape)
         ax.contourf(xx, yy, regions, levels=levels, cmap=cmap, norm=norm, alpha=0.35)
         ax.contour(xx, yy, regions, levels=levels[1:-1], colors="black", linewidths=0.8)
-        ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), cmap=cmap, norm=norm,
-                   s=12, edgecolors="black", linewidths=0.3)
+        ax.scatter(
+            X[:, 0],
+            X[:, 1],
+            c=np.searchsorted(classes, y),
+            cmap=cmap,
+            norm=norm,
+            s=12,
+            edgecolors="black",
+            linewidths=0.3,
+        )
         if X_test is not None:
-            ax.scatter(X_test[:, 0], X_test[:, 1], c=np.searchsorted(classes, y_test),
-                       cmap=cmap, norm=norm, s=22, marker="X", edgecolors="black",
-                       linewidths=0.4)
+            ax.scatter(
+                X_test[:, 0],
+                X_test[:, 1],
+                c=np.searchsorted(classes, y_test),
+                cmap=cmap,
+                norm=norm,
+                s=22,
+                marker="X",
+                edgecolors="black",
+                linewidths=0.4,
+            )
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_xlabel("feature 1")
@@ -451,8 +536,10 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
     axes[0].set_ylabel("feature 2")
     handles = [Patch(color=cmap(k), label=_short(classes[k])) for k in range(n)]
     if X_test is not None:
-        handles += [Line2D([], [], marker="o", linestyle="", color="0.4", label="train"),
-                    Line2D([], [], marker="X", linestyle="", color="0.4", label="test")]
+        handles += [
+            Line2D([], [], marker="o", linestyle="", color="0.4", label="train"),
+            Line2D([], [], marker="X", linestyle="", color="0.4", label="test"),
+        ]
     if n <= 12:
         axes[-1].legend(handles=handles, loc="best", fontsize=8, framealpha=0.8)
     path = _write(fig, path)
@@ -463,8 +550,18 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
 _MODELS = ("auto", "logistic", "softmax", "multilabel")
 
 
-def plot_learning_rates(path, X, y, X_test, y_test, learning_rates=(0.01, 0.001, 0.0001),
-                        *, model="auto", max_iter=1500, random_state=0):
+def plot_learning_rates(
+    path,
+    X,
+    y,
+    X_test,
+    y_test,
+    learning_rates=(0.01, 0.001, 0.0001),
+    *,
+    model="auto",
+    max_iter=1500,
+    random_state=0,
+):
     """Learning curves of one model trained by gradient descent at several rates α.
 
     The same model (logistic regression, softmax regression or one sigmoid per label)
@@ -509,13 +606,20 @@ def plot_learning_rates(path, X, y, X_test, y_test, learning_rates=(0.01, 0.001,
     """
     rates = [learning_rates] if isinstance(learning_rates, Real) else list(learning_rates)
     if not rates:
-        raise ValueError("learning_rates is empty: give at least one learning rate α, "
-                         "e.g. (0.01, 0.001, 0.0001)")
+        raise ValueError(
+            "learning_rates is empty: give at least one learning rate α, e.g. (0.01, 0.001, 0.0001)"
+        )
     for rate in rates:
-        if (isinstance(rate, bool) or not isinstance(rate, Real) or not math.isfinite(rate)
-                or rate <= 0):
-            raise ValueError(f"every learning rate must be a positive finite number, got "
-                             f"{rate!r} in learning_rates={rates!r}")
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, Real)
+            or not math.isfinite(rate)
+            or rate <= 0
+        ):
+            raise ValueError(
+                f"every learning rate must be a positive finite number, got "
+                f"{rate!r} in learning_rates={rates!r}"
+            )
     if len(set(rates)) != len(rates):
         # the results are keyed by α: a repeated rate would silently drop a curve
         raise ValueError(f"learning_rates holds a rate twice: {rates!r}")
@@ -527,8 +631,11 @@ def plot_learning_rates(path, X, y, X_test, y_test, learning_rates=(0.01, 0.001,
             model = "multilabel"
         else:
             model = "logistic" if np.unique(y_arr).size <= 2 else "softmax"
-    cls = {"logistic": LogisticRegression, "softmax": SoftmaxRegression,
-           "multilabel": MultiLabelClassifier}[model]
+    cls = {
+        "logistic": LogisticRegression,
+        "softmax": SoftmaxRegression,
+        "multilabel": MultiLabelClassifier,
+    }[model]
     multilabel = model == "multilabel"
     metric = hamming_loss if multilabel else accuracy_score
     metric_name = "hamming_loss" if multilabel else "accuracy"
@@ -539,8 +646,9 @@ def plot_learning_rates(path, X, y, X_test, y_test, learning_rates=(0.01, 0.001,
     positive = []
     for k, rate in enumerate(rates):
         # tol=0: every rate runs all max_iter iterations, so the costs compare directly
-        est = cls(solver="gd", learning_rate=rate, max_iter=max_iter, tol=0,
-                  random_state=random_state).fit(X, y)
+        est = cls(
+            solver="gd", learning_rate=rate, max_iter=max_iter, tol=0, random_state=random_state
+        ).fit(X, y)
         history = np.asarray(est.history_, dtype=float)
         train = float(metric(y, est.predict(X)))
         test = float(metric(y_test, est.predict(X_test)))
@@ -549,18 +657,27 @@ def plot_learning_rates(path, X, y, X_test, y_test, learning_rates=(0.01, 0.001,
         positive.append(history[ok & (history > 0)])
         short = "Hamming" if multilabel else "acc"
         end = f"J = {history[-1]:.3f}" if ok[-1] else "diverged"
-        ax.plot(np.arange(history.size)[ok], history[ok], color=f"C{k % 10}",
-                linewidth=1.8, label=f"α = {rate:g}: {end}, {short} train {train:.3f}, "
-                                     f"test {test:.3f}")
+        ax.plot(
+            np.arange(history.size)[ok],
+            history[ok],
+            color=f"C{k % 10}",
+            linewidth=1.8,
+            label=f"α = {rate:g}: {end}, {short} train {train:.3f}, test {test:.3f}",
+        )
     positive = np.concatenate(positive)
     if positive.size and positive.max() > 100 * positive.min():
         ax.set_yscale("log")  # as in plots.py: spans over 100× read better on a log axis
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost J")
-    title = {"logistic": "Logistic regression", "softmax": "Softmax regression",
-             "multilabel": "Multi-label (one sigmoid per label)"}[model]
-    ax.set_title(f"{title}: gradient descent at {len(rates)} learning rate"
-                 f"{'s' if len(rates) > 1 else ''}", fontsize=10)
+    title = {
+        "logistic": "Logistic regression",
+        "softmax": "Softmax regression",
+        "multilabel": "Multi-label (one sigmoid per label)",
+    }[model]
+    ax.set_title(
+        f"{title}: gradient descent at {len(rates)} learning rate{'s' if len(rates) > 1 else ''}",
+        fontsize=10,
+    )
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", fontsize=7)
     path = _write(fig, path)
@@ -585,9 +702,11 @@ def _write(fig, path):
 def _two_columns(X, name):
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_boundaries draws 2-D decision regions: {name} must have "
-                         f"exactly 2 columns (shape (m, 2)), got shape {X.shape}; pick two "
-                         f"features or project the data to 2-D first")
+        raise ValueError(
+            f"plot_boundaries draws 2-D decision regions: {name} must have "
+            f"exactly 2 columns (shape (m, 2)), got shape {X.shape}; pick two "
+            f"features or project the data to 2-D first"
+        )
     return check_array(X, dtype=np.float64)
 
 

@@ -16,5 +16,11 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
 from .module import TorchNetwork
 from .train import resolve_device, setup_distributed, shared_seed, train, train_dataset
 
-__all__ = ["TorchNetwork", "resolve_device", "setup_distributed", "shared_seed", "train",
-           "train_dataset"]
+__all__ = [
+    "TorchNetwork",
+    "resolve_device",
+    "setup_distributed",
+    "shared_seed",
+    "train",
+    "train_dataset",
+]

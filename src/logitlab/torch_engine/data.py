@@ -55,9 +55,12 @@ __all__ = [
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _check_dtype(dtype):
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating torch dtype (e.g. torch.float32), got {dtype!r}")
+        raise ValueError(
+            f"dtype must be a floating torch dtype (e.g. torch.float32), got {dtype!r}"
+        )
     return dtype
 
 
@@ -100,8 +103,10 @@ def _class_indices(y, where):
         out = y.astype(np.int64, copy=False)
     elif y.dtype.kind == "f":
         if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
-            raise ValueError(f"{where}: 1-D labels must be integer class indices, "
-                             f"got non-integral values of dtype {y.dtype}")
+            raise ValueError(
+                f"{where}: 1-D labels must be integer class indices, "
+                f"got non-integral values of dtype {y.dtype}"
+            )
         out = y.astype(np.int64)
     else:
         raise ValueError(f"{where}: labels must be numeric, got dtype {y.dtype}")
@@ -114,8 +119,10 @@ def _labels(y, n, dtype, where):
     """Labels -> (tensor, kind): (n,) int64 class indices or (n, L) ``dtype`` indicators."""
     y = np.asarray(y)
     if y.ndim not in (1, 2):
-        raise ValueError(f"{where}: y must be of shape (n_samples,) (class indices) or "
-                         f"(n_samples, n_labels) (0/1 indicators), got shape {y.shape}")
+        raise ValueError(
+            f"{where}: y must be of shape (n_samples,) (class indices) or "
+            f"(n_samples, n_labels) (0/1 indicators), got shape {y.shape}"
+        )
     if y.shape[0] != n:
         hint = ""
         if y.ndim == 2 and y.shape == (1, n):
@@ -146,6 +153,7 @@ def _check_transform(transform):
 
 
 # --------------------------------------------------------------------------- datasets
+
 
 class ArrayDataset(Dataset):
     """Examples held in memory: rows of ``X``, with labels ``y``.
@@ -337,8 +345,10 @@ class HDF5Dataset(Dataset):
         with self._open() as f:
             x = self._dataset(f, x_key)
             if x.ndim < 1:
-                raise ValueError(f"{self._where(x_key)} is a scalar; it must hold one "
-                                 "example per entry along its first axis")
+                raise ValueError(
+                    f"{self._where(x_key)} is a scalar; it must hold one "
+                    "example per entry along its first axis"
+                )
             if x.dtype.kind not in "biuf":
                 raise ValueError(f"{self._where(x_key)} must be numeric, got dtype {x.dtype}")
             self.shape = tuple(int(s) for s in x.shape)
@@ -350,10 +360,10 @@ class HDF5Dataset(Dataset):
                 try:
                     y = yd[()]
                 except OSError as exc:
-                    raise OSError(f"cannot read {self._where(y_key)} (truncated or "
-                                  f"corrupt file?): {exc}") from exc
-                self.y = _labels(y, self.shape[0], dtype,
-                                 f"{self._where(x_key)} and key {y_key!r}")
+                    raise OSError(
+                        f"cannot read {self._where(y_key)} (truncated or corrupt file?): {exc}"
+                    ) from exc
+                self.y = _labels(y, self.shape[0], dtype, f"{self._where(x_key)} and key {y_key!r}")
 
     def _where(self, key):
         return f"HDF5 file {str(self.path)!r}, key {key!r}"
@@ -364,14 +374,17 @@ class HDF5Dataset(Dataset):
         try:
             return h5py.File(self.path, "r")
         except OSError as exc:
-            raise OSError(f"cannot open HDF5 file {str(self.path)!r} (not an HDF5 file, "
-                          f"or truncated or corrupt?): {exc}") from exc
+            raise OSError(
+                f"cannot open HDF5 file {str(self.path)!r} (not an HDF5 file, "
+                f"or truncated or corrupt?): {exc}"
+            ) from exc
 
     def _dataset(self, f, key):
         if key not in f:
             keys = ", ".join(repr(k) for k in f.keys()) or "none"
-            raise KeyError(f"HDF5 file {str(self.path)!r} has no key {key!r}; "
-                           f"its top-level keys: {keys}")
+            raise KeyError(
+                f"HDF5 file {str(self.path)!r} has no key {key!r}; its top-level keys: {keys}"
+            )
         d = f[key]
         if not isinstance(d, h5py.Dataset):
             raise ValueError(f"{self._where(key)} is a group, not a dataset")
@@ -407,8 +420,10 @@ class HDF5Dataset(Dataset):
         try:
             a = data[i]
         except OSError as exc:
-            raise OSError(f"cannot read example {i} of {self._where(self.x_key)} "
-                          f"(truncated or corrupt file?): {exc}") from exc
+            raise OSError(
+                f"cannot read example {i} of {self._where(self.x_key)} "
+                f"(truncated or corrupt file?): {exc}"
+            ) from exc
         x = _features(a, self.dtype)
         if self.transform is not None:
             x = self.transform(x)
@@ -544,12 +559,14 @@ class ImageFolderDataset(ImageFilesDataset):
     (torch.Size([48]), tensor([0., 0., 1.]), tensor(1))
     """
 
-    def __init__(self, path, size=64, color="rgb", classes=None, *, transform=None,
-                 dtype=torch.float32):
+    def __init__(
+        self, path, size=64, color="rgb", classes=None, *, transform=None, dtype=torch.float32
+    ):
         _check_size_color(size, color)  # a bad size or colour fails before the scan
         files, targets, names = list_image_folder(path, classes)
-        super().__init__(ImageFiles(files, size, color), targets, classes=names,
-                         transform=transform, dtype=dtype)
+        super().__init__(
+            ImageFiles(files, size, color), targets, classes=names, transform=transform, dtype=dtype
+        )
         self.files = files
 
 
@@ -575,13 +592,17 @@ class Standardize:
         self.mean = torch.as_tensor(np.asarray(mean, dtype=np.float64))
         self.scale = torch.as_tensor(np.asarray(scale, dtype=np.float64))
         if self.mean.shape != self.scale.shape or self.mean.ndim != 1:
-            raise ValueError(f"mean and scale must be 1-D of one length, got shapes "
-                             f"{tuple(self.mean.shape)} and {tuple(self.scale.shape)}")
+            raise ValueError(
+                f"mean and scale must be 1-D of one length, got shapes "
+                f"{tuple(self.mean.shape)} and {tuple(self.scale.shape)}"
+            )
 
     def __call__(self, x):
         return ((x.to(torch.float64) - self.mean) / self.scale).to(x.dtype)
 
+
 # --------------------------------------------------------------------------- loading
+
 
 def _seed_worker(worker_id):
     """``worker_init_fn``: seed NumPy and ``random`` in each worker from torch's seed.
@@ -601,8 +622,16 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
-def make_loader(dataset, batch_size=32, *, shuffle=True, seed=0, num_workers=0,
-                drop_last=False, distributed=None):
+def make_loader(
+    dataset,
+    batch_size=32,
+    *,
+    shuffle=True,
+    seed=0,
+    num_workers=0,
+    drop_last=False,
+    distributed=None,
+):
     """A ``DataLoader`` of mini-batches of ``dataset``, seeded and reproducible.
 
     Parameters
@@ -688,8 +717,9 @@ def make_loader(dataset, batch_size=32, *, shuffle=True, seed=0, num_workers=0,
                 "call torch.distributed.init_process_group() first (torchrun sets up "
                 "the environment it reads)"
             )
-        sampler = DistributedSampler(dataset, shuffle=bool(shuffle), seed=int(seed),
-                                     drop_last=bool(drop_last))
+        sampler = DistributedSampler(
+            dataset, shuffle=bool(shuffle), seed=int(seed), drop_last=bool(drop_last)
+        )
     return DataLoader(
         dataset,
         batch_size=batch_size,
@@ -731,8 +761,10 @@ def set_epoch(loader, epoch):
     False
     """
     epoch = _check_int(epoch, "epoch", 0)
-    for sampler in (getattr(loader, "sampler", None),
-                    getattr(getattr(loader, "batch_sampler", None), "sampler", None)):
+    for sampler in (
+        getattr(loader, "sampler", None),
+        getattr(getattr(loader, "batch_sampler", None), "sampler", None),
+    ):
         if callable(getattr(sampler, "set_epoch", None)):
             sampler.set_epoch(epoch)
             return True

@@ -39,13 +39,16 @@ def resolve_device(device="auto"):
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
+        ) from exc
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA "
-                             "device(s) are present")
+            raise ValueError(
+                f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) are present"
+            )
     elif dev.type != "cpu":
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     return dev
@@ -103,10 +106,10 @@ def _prepare(net, dev, world, autocast):
     module.load_numpy(net)
     model = module
     if world > 1:
-        model = DistributedDataParallel(module, device_ids=[dev.index] if dev.type == "cuda"
-                                        else None)
-    amp = (torch.autocast(dev.type, dtype=torch.bfloat16) if autocast
-           else contextlib.nullcontext())
+        model = DistributedDataParallel(
+            module, device_ids=[dev.index] if dev.type == "cuda" else None
+        )
+    amp = torch.autocast(dev.type, dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
     return module, model, dtype, amp
 
 
@@ -124,23 +127,52 @@ def _optimizer(params, solver, learning_rate, momentum, beta_1, beta_2, epsilon,
         return torch.optim.SGD(params, lr=learning_rate, **fused)
     if solver == "momentum":
         # dampening = momentum gives v := βv + (1 − β)dθ, the NumPy engine's rule
-        return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, dampening=momentum,
-                               **fused)
+        return torch.optim.SGD(
+            params, lr=learning_rate, momentum=momentum, dampening=momentum, **fused
+        )
     if solver == "adam":
-        return torch.optim.Adam(params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon,
-                                **fused)
+        return torch.optim.Adam(
+            params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon, **fused
+        )
     # one L-BFGS iteration per step(), so every iteration is recorded and monitored
     # (max_eval must be set: its default, 5/4 of max_iter, would leave the line search
     # a single evaluation)
-    return torch.optim.LBFGS(params, lr=1.0, max_iter=1, max_eval=25, history_size=10,
-                             tolerance_grad=tol, tolerance_change=0.0,
-                             line_search_fn="strong_wolfe")
+    return torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=1,
+        max_eval=25,
+        history_size=10,
+        tolerance_grad=tol,
+        tolerance_change=0.0,
+        line_search_fn="strong_wolfe",
+    )
 
 
-def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_size=None,
-          tol=0.0, alpha=0.0, n_iter_no_change=10, X_val=None, Y_val=None, rng=None,
-          momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, verbose=0, callback=None,
-          device="auto", autocast=False):
+def train(
+    net,
+    X,
+    Y,
+    *,
+    solver="gd",
+    learning_rate=0.01,
+    max_iter=100,
+    batch_size=None,
+    tol=0.0,
+    alpha=0.0,
+    n_iter_no_change=10,
+    X_val=None,
+    Y_val=None,
+    rng=None,
+    momentum=0.9,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    verbose=0,
+    callback=None,
+    device="auto",
+    autocast=False,
+):
     """Train the NumPy network ``net`` in place, on torch; returns a ``TrainResult``.
 
     Arguments as :func:`logitlab.numpy_engine.train`, plus ``device`` and ``autocast``
@@ -150,9 +182,29 @@ def train(net, X, Y, *, solver="gd", learning_rate=0.01, max_iter=100, batch_siz
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     dev = resolve_device(device)
     with _cpu_threads_for(X, dev):
-        return _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
-                      n_iter_no_change, X_val, Y_val, rng, momentum, beta_1, beta_2, epsilon,
-                      verbose, callback, dev, autocast)
+        return _train(
+            net,
+            X,
+            Y,
+            solver,
+            learning_rate,
+            max_iter,
+            batch_size,
+            tol,
+            alpha,
+            n_iter_no_change,
+            X_val,
+            Y_val,
+            rng,
+            momentum,
+            beta_1,
+            beta_2,
+            epsilon,
+            verbose,
+            callback,
+            dev,
+            autocast,
+        )
 
 
 @contextlib.contextmanager
@@ -170,13 +222,34 @@ def _cpu_threads_for(X, dev):
             torch.set_num_threads(threads)
 
 
-def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
-           n_iter_no_change, X_val, Y_val, rng, momentum, beta_1, beta_2, epsilon, verbose,
-           callback, dev, autocast):
+def _train(
+    net,
+    X,
+    Y,
+    solver,
+    learning_rate,
+    max_iter,
+    batch_size,
+    tol,
+    alpha,
+    n_iter_no_change,
+    X_val,
+    Y_val,
+    rng,
+    momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    verbose,
+    callback,
+    dev,
+    autocast,
+):
     rank, world = setup_distributed(dev)
     if solver == "lbfgs" and world > 1:
-        raise ValueError("solver='lbfgs' does not run distributed; use gd, sgd, momentum "
-                         "or adam under torchrun")
+        raise ValueError(
+            "solver='lbfgs' does not run distributed; use gd, sgd, momentum or adam under torchrun"
+        )
     if solver == "lbfgs" and batch_size is not None and batch_size < X.shape[1]:
         raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
     rng = np.random.default_rng(rng)
@@ -190,11 +263,21 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
 
     result = TrainResult()
     adapter = _Model(module, world)
-    monitor = Monitor(adapter, result, tol, n_iter_no_change, Xv, Tv,
-                      verbose if rank == 0 else 0, max_iter, callback)
+    monitor = Monitor(
+        adapter,
+        result,
+        tol,
+        n_iter_no_change,
+        Xv,
+        Tv,
+        verbose if rank == 0 else 0,
+        max_iter,
+        callback,
+    )
     monitor.use_tol = solver != "lbfgs"  # L-BFGS stops on its gradient instead
-    opt = _optimizer(model.parameters(), solver, learning_rate, momentum, beta_1, beta_2,
-                     epsilon, tol)
+    opt = _optimizer(
+        model.parameters(), solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol
+    )
 
     def shard(idx):
         """This rank's part of a global batch (all of it in one process)."""
@@ -239,6 +322,7 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
     converged = False
     for it in range(max_iter):
         if solver == "lbfgs":
+
             def closure():
                 opt.zero_grad(set_to_none=True)
                 loss, _, _ = loss_of(None, m)
@@ -276,11 +360,29 @@ def _train(net, X, Y, solver, learning_rate, max_iter, batch_size, tol, alpha,
     return result
 
 
-
-def train_dataset(net, dataset, *, class_values, batch_size, solver="sgd", learning_rate=0.01,
-                  max_iter=100, tol=0.0, alpha=0.0, n_iter_no_change=10, seed=0,
-                  num_workers=0, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                  verbose=0, callback=None, device="auto", autocast=False):
+def train_dataset(
+    net,
+    dataset,
+    *,
+    class_values,
+    batch_size,
+    solver="sgd",
+    learning_rate=0.01,
+    max_iter=100,
+    tol=0.0,
+    alpha=0.0,
+    n_iter_no_change=10,
+    seed=0,
+    num_workers=0,
+    momentum=0.9,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    verbose=0,
+    callback=None,
+    device="auto",
+    autocast=False,
+):
     """Train ``net`` on a torch ``Dataset`` read batch by batch (bounded memory).
 
     A seeded ``DataLoader`` (``make_loader``; a ``DistributedSampler`` under torchrun)
@@ -293,24 +395,37 @@ def train_dataset(net, dataset, *, class_values, batch_size, solver="sgd", learn
     from .data import make_loader, set_epoch
 
     if solver == "lbfgs":
-        raise ValueError("solver='lbfgs' needs the full batch in memory; streamed data "
-                         "trains with gd, sgd, momentum or adam")
+        raise ValueError(
+            "solver='lbfgs' needs the full batch in memory; streamed data "
+            "trains with gd, sgd, momentum or adam"
+        )
     dev = resolve_device(device)
     rank, world = setup_distributed(dev)
     head, m = net.spec.head, len(dataset)
     module, model, dtype, amp = _prepare(net, dev, world, autocast)
-    loader = make_loader(dataset, batch_size, shuffle=True, seed=seed, num_workers=num_workers,
-                         distributed=world > 1)
+    loader = make_loader(
+        dataset, batch_size, shuffle=True, seed=seed, num_workers=num_workers, distributed=world > 1
+    )
     if head != "multilabel":  # label value -> output unit
         values = torch.as_tensor(np.asarray(class_values, dtype=np.int64))
         lookup = torch.full((int(values.max()) + 1,), -1, dtype=torch.int64)
         lookup[values] = torch.arange(len(values))
         lookup = lookup.to(dev)
     result = TrainResult()
-    monitor = Monitor(_Model(module, world), result, tol, n_iter_no_change, None, None,
-                      verbose if rank == 0 else 0, max_iter, callback)
-    opt = _optimizer(model.parameters(), solver, learning_rate, momentum, beta_1, beta_2,
-                     epsilon, tol)
+    monitor = Monitor(
+        _Model(module, world),
+        result,
+        tol,
+        n_iter_no_change,
+        None,
+        None,
+        verbose if rank == 0 else 0,
+        max_iter,
+        callback,
+    )
+    opt = _optimizer(
+        model.parameters(), solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol
+    )
     for epoch in range(max_iter):
         set_epoch(loader, epoch)
         totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
