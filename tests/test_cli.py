@@ -328,25 +328,21 @@ def test_stream_trains_from_disk_without_loading_the_folder(tmp_path, monkeypatc
     )
 
 
-def test_streamed_standardisation_matches_scikit_learn(tmp_path):
+def test_streamed_standardisation_matches_scikit_learn(tmp_path, monkeypatch):
     from sklearn.preprocessing import StandardScaler
 
-    from logitlab import cli as cli_module
+    from logitlab import run as run_module
     from logitlab.data import load_source
 
     folder = tmp_path / "photos"
     _shapes_folder(folder, n=30, size=8)
     lazy = load_source(folder, size=8, lazy=True)
     eager = load_source(folder, size=8)
-    old = cli_module.CHUNK
-    try:
-        cli_module.CHUNK = 7  # several uneven chunks
-        scaler = cli_module._fit_scaler(lazy.X)
-    finally:
-        cli_module.CHUNK = old
+    monkeypatch.setattr(run_module, "CHUNK", 7)  # several uneven chunks
+    pre = run_module.Preprocessing.fit(lazy, lazy, standardize=True, loader={})
     reference = StandardScaler().fit(eager.X)
-    np.testing.assert_allclose(scaler.mean_, reference.mean_, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(scaler.scale_, reference.scale_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pre.mean, reference.mean_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pre.scale, reference.scale_, rtol=1e-9, atol=1e-12)
 
 
 def test_stream_errors(tmp_path, course):

@@ -151,8 +151,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ targets
     def _encode_y(self, y):
-        """Check y, set ``classes_`` and return (Y in the notes' layout, head, y for
-        stratification or None)."""
+        """Check y; return (Y in the notes' layout, head, y for stratification or None,
+        the classes). Nothing is set: `set_fitted` sets the fitted state."""
         head = self._head
         if head is None:
             kind = type_of_target(y, input_name="y")
@@ -172,13 +172,13 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} expects y of shape (n_samples,), got {y.shape}"
             )
         check_classification_targets(y)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
-        n_classes = self.classes_.size
+        classes, y_enc = np.unique(y, return_inverse=True)
+        n_classes = classes.size
         name = type(self).__name__
         if n_classes < 2:
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in y, but y contains only "
-                f"one class: {self.classes_[0]!r}"
+                f"one class: {classes[0]!r}"
             )
         if head == "binary" and n_classes > 2:
             raise ValueError(
@@ -187,8 +187,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 "OneVsAllClassifier for multi-class data"
             )
         if head == "binary":
-            return y_enc[np.newaxis, :].astype(self.dtype), head, y_enc
-        return F.one_hot(y_enc, n_classes, dtype=self.dtype), head, y_enc
+            return y_enc[np.newaxis, :].astype(self.dtype), head, y_enc, classes
+        return F.one_hot(y_enc, n_classes, dtype=self.dtype), head, y_enc, classes
 
     def _encode_multilabel(self, y):
         y = np.asarray(y)
@@ -209,8 +209,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"found values {bad.tolist()}. Only binary classification is supported "
                 "for each label."
             )
-        self.classes_ = np.arange(y.shape[1])
-        return np.ascontiguousarray(y.T, dtype=self.dtype), "multilabel", None
+        classes = np.arange(y.shape[1])
+        return np.ascontiguousarray(y.T, dtype=self.dtype), "multilabel", None, classes
 
     # ---------------------------------------------------------------------- fit
     def _validate_fit(self, X, y):
@@ -229,21 +229,126 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         callback : callable, optional
             Called as ``callback(iteration, cost, snapshot)`` after every iteration
             (epoch for mini-batch solvers), e.g. to show progress; ``snapshot()``
-            returns a :class:`~logitlab.numpy_engine.Network` holding the current
-            parameters (None while L-BFGS trains in the row space of X), e.g. for
-            checkpoints.
+            returns a fitted copy of this estimator holding the current parameters and
+            the history so far (None while L-BFGS trains in the row space of X), e.g.
+            for checkpoints.
 
         Returns
         -------
         self
         """
         X, y = self._validate_fit(X, y)
-        Y, head, y_strat = self._encode_y(y)
-        self._fit_network(X, Y, head, y_strat, callback)
+        Y, head, y_strat, classes = self._encode_y(y)
+        _warn_if_badly_scaled(X, type(self).__name__)
+        net, result, X_train, Y_train = self._fit_network(X, Y, head, y_strat, classes, callback)
+        self._finish(net, result, classes, X.shape[1])
+        self._warn_if_chance(X_train, Y_train)
         return self
 
-    def _start(self, n_x, n_out, head):
-        """The engine, the seeded generator and a freshly initialised network."""
+    def set_fitted(
+        self,
+        network,
+        *,
+        classes,
+        n_features_in,
+        history,
+        n_iter,
+        validation_history=None,
+        feature_names_in=None,
+    ):
+        """Set the fitted state: the one place it is set, by `fit`, `fit_dataset`,
+        model files (:mod:`logitlab.io`) and resumed runs.
+
+        Parameters
+        ----------
+        network : logitlab.numpy_engine.Network
+            The trained parameters; ``network.spec.n_x`` must equal ``n_features_in``.
+        classes : array-like
+            ``classes_``: the class labels, or label indices 0..n_labels−1.
+        n_features_in : int
+        history : array-like of float
+            ``history_``: J before each update (see the class docstring).
+        n_iter : int
+        validation_history : array-like of float, optional
+        feature_names_in : array-like of str, optional
+
+        Returns
+        -------
+        self
+        """
+        if network.spec.n_x != int(n_features_in):
+            raise ValueError(
+                f"the network has {network.spec.n_x} inputs but n_features_in is {n_features_in}"
+            )
+        self.network_ = network
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = int(n_features_in)
+        if feature_names_in is not None:
+            self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.history_ = np.asarray(history, dtype=np.float64)
+        self.n_iter_ = int(n_iter)
+        self.validation_history_ = (
+            None if validation_history is None else np.asarray(validation_history)
+        )
+        return self
+
+    def _continued(self, spec, dtype, classes):
+        """The fitted network to continue from (``warm_start``), or None; a network that
+        cannot continue on these data is an error, never a silent fresh start."""
+        old = getattr(self, "network_", None) if self.warm_start else None
+        if old is None:
+            return None
+        if old.spec != spec or old.dtype != dtype:
+            raise ValueError(
+                f"warm_start=True continues the fitted network (layer sizes "
+                f"{old.spec.layer_sizes}, {old.spec.head} head, {np.dtype(old.dtype)}), "
+                f"but these data and parameters need {spec.layer_sizes}, {spec.head} head, "
+                f"{np.dtype(dtype)}; set warm_start=False to start afresh"
+            )
+        previous = getattr(self, "classes_", None)
+        if previous is not None and not np.array_equal(previous, classes):
+            raise ValueError(
+                f"warm_start=True continues a network trained on the classes "
+                f"{list(previous)}, but y holds {list(classes)}"
+            )
+        return old
+
+    def _progress(self, callback, net, classes, n_x):
+        """The engine's per-iteration callback: calls ``callback(it, J, snapshot)``,
+        where ``snapshot()`` gives a fitted copy of this estimator holding the current
+        parameters and the history so far (None while L-BFGS trains in the row space)."""
+        if callback is None:
+            return None
+        continuing = self.warm_start and getattr(self, "network_", None) is not None
+        history = list(self.history_) if continuing else []
+        done = self.n_iter_ if continuing else 0
+        names = getattr(self, "feature_names_in_", None)
+
+        def on_iteration(it, J, model):
+            history.append(float(J))
+
+            def snapshot():
+                current = _snapshot(model, net)()
+                if current is None:
+                    return None
+                return clone(self).set_fitted(
+                    current,
+                    classes=classes,
+                    n_features_in=n_x,
+                    history=np.asarray(history),
+                    n_iter=done + it + 1,
+                    feature_names_in=names,
+                )
+
+            callback(it, J, snapshot)
+
+        return on_iteration
+
+    def _start(self, n_x, n_out, head, classes):
+        """The engine, the seeded generator and the network to train: the fitted one
+        with ``warm_start``, else freshly initialised."""
         engine = _engine(self.engine)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if self.engine == "torch":
@@ -254,15 +359,18 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head, activation=self._activation()
         )
         net = Network(spec, dtype=self.dtype)
-        old = getattr(self, "network_", None) if self.warm_start else None
-        if old is not None and old.spec == spec and old.dtype == net.dtype:
+        old = self._continued(spec, net.dtype, classes)
+        if old is not None:
             net.set_params(old.theta)
         else:
             net.initialize(self.init, rng)
         return engine, rng, net
 
-    def _fit_network(self, X, Y, head, y_strat, callback=None):
-        engine, rng, net = self._start(X.shape[1], Y.shape[0], head)
+    def _fit_network(self, X, Y, head, y_strat, classes, callback=None):
+        """Train; returns the network, the engine's result and the training part of
+        X and Y (all of it, less the early-stopping hold-out)."""
+        n_x = X.shape[1]
+        engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
         kwargs = {}
         if self.engine == "torch":
             kwargs = {"device": self.device, "autocast": self.autocast}
@@ -281,6 +389,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
             XT, X_val = X[tr].T, X[va].T
             Y, Y_val = Y[:, tr], Y[:, va]
+            X = X[tr]
         result = engine.train(
             net,
             XT,
@@ -300,20 +409,42 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             beta_2=self.beta_2,
             epsilon=self.epsilon,
             verbose=self.verbose,
-            callback=None
-            if callback is None
-            else (lambda it, J, model: callback(it, J, _snapshot(model, net))),
+            callback=self._progress(callback, net, classes, n_x),
             **kwargs,
         )
-        return self._finish(net, result)
+        return net, result, X, Y
 
-    def _finish(self, net, result):
-        self.network_ = net
-        self.n_iter_ = result.n_iter
-        self.history_ = np.asarray(result.history)
-        self.validation_history_ = (
-            np.asarray(result.validation_history) if self.early_stopping else None
+    def _finish(self, net, result, classes, n_features_in):
+        """Set the fitted state from a training result (continuing ``history_`` and
+        ``n_iter_`` with ``warm_start``, as scikit-learn's MLP extends
+        ``loss_curve_``) and warn about training that went wrong."""
+        history = np.asarray(result.history, dtype=np.float64)
+        n_iter = result.n_iter
+        validation = np.asarray(result.validation_history) if self.early_stopping else None
+        if self.warm_start and getattr(self, "network_", None) is not None:
+            history = np.concatenate([self.history_, history])
+            n_iter += self.n_iter_
+            old = self.validation_history_
+            if validation is not None and old is not None:
+                validation = np.concatenate([old, validation])
+        self.set_fitted(
+            net,
+            classes=classes,
+            n_features_in=n_features_in,
+            history=history,
+            n_iter=n_iter,
+            validation_history=validation,
+            feature_names_in=getattr(self, "feature_names_in_", None),
         )
+        name = type(self).__name__
+        if len(result.history) >= 2 and result.history[-1] > result.history[0]:
+            warnings.warn(
+                f"{name}: the training cost rose from {result.history[0]:.4g} to "
+                f"{result.history[-1]:.4g}: the learning rate ({self.learning_rate:g}) is "
+                "too large for these features; lower it, or standardise the features",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         if self.tol > 0 and not (result.converged or result.stopped_early):
             warnings.warn(
                 f"{type(self).__name__} stopped at max_iter={self.max_iter} before the "
@@ -360,14 +491,13 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 "fit_dataset needs the dataset's labels in memory, as `.targets` or `.y`"
             )
         labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
-        Y, head, _ = self._encode_y(labels)
-        values = self.classes_
+        Y, head, _, values = self._encode_y(labels)
+        classes = values
         names = getattr(dataset, "classes", None)
         if names is not None and head != "multilabel":
-            self.classes_ = np.asarray(names)[values]
-        n_x = getattr(dataset, "n_features", None) or int(np.prod(dataset[0][0].shape))
-        self.n_features_in_ = int(n_x)
-        engine, rng, net = self._start(self.n_features_in_, Y.shape[0], head)
+            classes = np.asarray(names)[values]
+        n_x = int(getattr(dataset, "n_features", None) or np.prod(dataset[0][0].shape))
+        engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
         result = engine.train_dataset(
             net,
             dataset,
@@ -388,12 +518,50 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             device=self.device,
             autocast=self.autocast,
-            callback=None
-            if callback is None
-            else (lambda it, J, model: callback(it, J, _snapshot(model, net))),
+            callback=self._progress(callback, net, classes, n_x),
         )
-        self._finish(net, result)
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # a dataset has no column names
+        self._finish(net, result, classes, n_x)
         return self
+
+    def _warn_if_chance(self, X, Y):
+        """Warn when the trained model does no better than always predicting the most
+        frequent class (label by label for multi-label) on its own training data."""
+        if X.shape[0] == 0:
+            return
+        Z = self.network_.decision_function(X.T)  # (n_out, m)
+        head = self.network_.spec.head
+        if head == "multilabel":
+            Yb = Y > 0.5
+            predicted = F.sigmoid(Z) > np.reshape(self._thresholds(Z.shape[0]), (-1, 1))
+            error = float(np.mean(predicted != Yb))
+            baseline = float(np.mean(np.minimum(Yb.mean(axis=1), 1 - Yb.mean(axis=1))))
+            if baseline > 0 and error >= baseline:
+                what = f"Hamming loss {error:.3f}, as high as predicting each label's most "
+                what += f"frequent value ({baseline:.3f})"
+            else:
+                return
+        else:
+            if head == "binary":
+                truth, predicted = Y[0] > 0.5, Z[0] > 0
+            else:
+                truth, predicted = np.argmax(Y, axis=0), np.argmax(Z, axis=0)
+            accuracy = float(np.mean(truth == predicted))
+            majority = float(np.max(np.bincount(np.asarray(truth, dtype=np.intp)))) / len(truth)
+            if accuracy > majority:
+                return
+            what = (
+                f"accuracy {accuracy:.3f}, no better than always predicting the most "
+                f"frequent class ({majority:.3f})"
+            )
+        warnings.warn(
+            f"{type(self).__name__} learned nothing: on its own training data it scores "
+            f"{what}. Standardise the features (StandardScaler, or --standardize), "
+            f"or lower the learning rate ({self.learning_rate:g})",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     # ------------------------------------------------------------------ predict
     def _output_logits(self, X):
@@ -477,6 +645,28 @@ class _LinearMixin:
         """ndarray of shape (n_outputs,): b[1] flattened."""
         check_is_fitted(self)
         return self.network_.b[0].ravel()
+
+
+#: features whose magnitude is beyond these are out of range for the notes' models
+_LARGE, _SMALL = 1e8, 1e-8
+
+
+def _warn_if_badly_scaled(X, name):
+    """Warn when features have absurd scales: the solvers take steps in units of the
+    features, so |x| ≈ 1e50 leaves the weights near 0 and 1e-50 leaves them useless."""
+    magnitude = np.max(np.abs(X), axis=0) if X.size else np.zeros(0)
+    large = np.flatnonzero(magnitude > _LARGE)
+    small = np.flatnonzero((magnitude > 0) & (magnitude < _SMALL))
+    for cols, what in ((large, "up to"), (small, "no larger than")):
+        if cols.size:
+            j = int(cols[0])
+            warnings.warn(
+                f"{name}: feature {j} holds values {what} {magnitude[j]:.3g} ({cols.size} "
+                f"feature(s) in all); such scales stall training: standardise the features "
+                "(StandardScaler, or --standardize)",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
 
 def _engine(name):

@@ -1,0 +1,1433 @@
+"""A run: its settings, its preprocessing, and train / evaluate / predict on a run folder.
+
+Everything ``logitlab train``, ``evaluate`` and ``predict`` do lives here, usable from
+Python; the command line only parses options and shows what a run reports.
+
+- :class:`RunSettings`: everything ``settings.json`` holds (schema version
+  :data:`SETTINGS_VERSION`); loading one validates every field and names the file and
+  the field on error.
+- :class:`Preprocessing`: what a model needs to read new data as it read its training
+  data: the loader options, the image shape, the feature and class names and the
+  standardisation statistics (fitted in chunks for streamed data).
+- :func:`train_run`, :func:`resume_run`, :func:`evaluate_run`, :func:`predict_run`.
+
+A run folder holds ``settings.json``, ``model.safetensors``, ``metrics.json``,
+``history.csv``, the plots and ``report.html``; while training,
+``checkpoint.safetensors``. The guarantees:
+
+- a run writes only into its own folder, through temporary names renamed into place;
+- an existing run folder is never mixed with a new run (``overwrite=True`` removes
+  the old run's files first), and two processes never write one folder (a lock);
+- Ctrl-C and SIGTERM keep the last complete checkpoint; ``resume_run`` refuses data
+  that changed since then;
+- the model is saved before the plots and the report, so a failing plot never loses it;
+- tables are matched to the model by column name and classes by name.
+
+Examples
+--------
+>>> import tempfile
+>>> from logitlab.run import RunSettings, evaluate_run, train_run
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     result = train_run(RunSettings(data="iris", standardize=True), f"{tmp}/iris")
+...     metrics = evaluate_run(f"{tmp}/iris", "iris")
+>>> result.metrics["accuracy"] > 0.9, metrics["n_samples"]
+(True, 150)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._atomic import atomic_write
+from .data import DataError, ImageFiles, LoadedData, builtin_names, load_source, shift_augment
+from .data import split as split_data
+
+__all__ = [
+    "CHECKPOINT_FILE",
+    "MODEL_FILE",
+    "MODELS",
+    "SETTINGS_FILE",
+    "SETTINGS_VERSION",
+    "Interrupted",
+    "Preprocessing",
+    "Progress",
+    "RunError",
+    "RunResult",
+    "RunSettings",
+    "evaluate_run",
+    "predict_run",
+    "resume_run",
+    "train_run",
+]
+
+SETTINGS_VERSION = 1
+SETTINGS_FILE = "settings.json"
+MODEL_FILE = "model.safetensors"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+LOCK_FILE = ".logitlab.lock"
+CHECKPOINT_SECONDS = 2.0
+#: rows read, standardised and predicted at a time, so that streamed data stays bounded
+CHUNK = 512
+
+MODELS = ("auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp")
+TASKS = ("binary", "multiclass", "multilabel")
+_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+_SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
+_ENGINES = ("numpy", "torch")
+_COLORS = ("rgb", "grayscale")
+_FITS = {
+    "logistic": ("binary",),
+    "softmax": ("binary", "multiclass"),
+    "one-vs-all": ("binary", "multiclass"),
+    "multilabel": ("multilabel",),
+    "mlp": ("binary", "multiclass", "multilabel"),
+}
+# the largest image side a model file may ask predict to resize to
+_MAX_IMAGE_SIDE = 4096
+
+
+class RunError(ValueError):
+    """A run that cannot go on: a bad setting, a run folder in the way, data that does
+    not fit the model. The message is one line naming the file, option or value."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM during a run; the message names what was kept."""
+
+
+# ------------------------------------------------------------------------- settings
+def _is_builtin(src: str) -> bool:
+    """Whether ``load_source`` reads ``src`` as a built-in data set's name."""
+    name = src.strip().lower().replace("_", "-")
+    names = {n.replace("_", "-") for n in builtin_names()} | {"cancer"}
+    return name in names or (name.startswith("shapes") and name[6:7] in ("", "-", ":"))
+
+
+def _absolute(src: str | None) -> str | None:
+    """A path made absolute (so that a run folder works from any directory); built-in
+    names are kept as they are."""
+    if src is None or _is_builtin(src):
+        return src
+    return str(Path(src).expanduser().absolute())
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a training run is told: what ``settings.json`` holds.
+
+    Parameters
+    ----------
+    data : str
+        The training data: an image folder, ``.h5``, ``.csv``, ``.arff``, ``.npz`` or a
+        built-in name (see :func:`logitlab.data.load_source`).
+    test : str, optional
+        Separate test data; else ``test_size`` of ``data`` is held out, stratified.
+    test_size : float, default=0.2
+    size, color, positive, manifest, labels, x_key, y_key
+        How to read the data, as :func:`~logitlab.data.load_source`'s options.
+    model : {"auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp"}
+        ``auto`` is logistic, softmax or multilabel, from the data.
+    hidden : tuple of int, default=(25, 12)
+        ``mlp``: the hidden layer sizes.
+    activation : {"relu", "tanh", "sigmoid"}
+    solver, lr, epochs, batch_size, alpha, tol
+        The estimator's ``solver``, ``learning_rate``, ``max_iter``, ``batch_size``,
+        ``alpha`` and ``tol``; None keeps the estimator's default.
+    early_stopping, standardize : bool
+    augment_shift : int, default=0
+        Images: also train on copies shifted by up to this many pixels.
+    engine : {"numpy", "torch"}
+    device : str, default="auto"
+    stream : bool
+        Image folders with the torch engine: decode mini-batches from disk.
+    workers : int
+        ``stream``: processes decoding beside training.
+    seed : int
+        Seeds the split, the initialisation and the mini-batch order.
+
+    Examples
+    --------
+    >>> s = RunSettings(data="iris", model="mlp", hidden=(8,))
+    >>> RunSettings.from_dict(s.to_dict()) == s
+    True
+    >>> RunSettings.from_dict({"version": 1, "data": "iris", "epochs": 0})
+    Traceback (most recent call last):
+    ...
+    logitlab.run.RunError: settings: field 'epochs' must be an integer >= 1, got 0
+    """
+
+    data: str
+    test: str | None = None
+    test_size: float = 0.2
+    size: int = 64
+    color: str = "rgb"
+    positive: str | None = None
+    manifest: str | None = None
+    labels: str | None = None
+    x_key: str | None = None
+    y_key: str | None = None
+    model: str = "auto"
+    hidden: tuple[int, ...] = (25, 12)
+    activation: str = "relu"
+    solver: str | None = None
+    lr: float | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    alpha: float | None = None
+    tol: float | None = None
+    early_stopping: bool = False
+    standardize: bool = False
+    augment_shift: int = 0
+    engine: str = "numpy"
+    device: str = "auto"
+    stream: bool = False
+    workers: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        for f in fields(self):
+            _check_field(f.name, getattr(self, f.name), "settings")
+
+    # ------------------------------------------------------------------ files
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, with the schema ``version``."""
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return {"version": SETTINGS_VERSION, **d}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "settings") -> RunSettings:
+        """Settings from their JSON form; every field is checked, errors name it."""
+        if not isinstance(d, dict):
+            raise RunError(f"{where}: expected a JSON object, got {type(d).__name__}")
+        d = dict(d)
+        version = d.pop("version", None)
+        if version is None:
+            d = _legacy_settings(d)
+        elif version != SETTINGS_VERSION:
+            raise RunError(
+                f"{where}: schema version {version!r}; this logitlab reads version "
+                f"{SETTINGS_VERSION}"
+            )
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise RunError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
+        if "data" not in d:
+            raise RunError(f"{where}: the field 'data' is missing")
+        for name, value in d.items():
+            _check_field(name, value, where)
+        if "hidden" in d:
+            d["hidden"] = tuple(d["hidden"])
+        return cls(**d)
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike[str]) -> RunSettings:
+        """The settings of the run in ``run_dir`` (its ``settings.json``)."""
+        path = Path(run_dir) / SETTINGS_FILE
+        if not path.is_file():
+            raise RunError(
+                f"{path}: no settings (was {str(run_dir)!r} written by 'logitlab train'?)"
+            )
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunError(f"{path}: cannot read the settings: {exc}") from None
+        return cls.from_dict(d, where=str(path))
+
+    def absolute(self) -> RunSettings:
+        """These settings with every path made absolute (built-in names kept)."""
+        return replace(
+            self,
+            data=_absolute(self.data) or self.data,
+            test=_absolute(self.test),
+            manifest=_absolute(self.manifest),
+        )
+
+    def loader(self) -> dict[str, Any]:
+        """The options of :func:`~logitlab.data.load_source`."""
+        return {
+            "size": self.size,
+            "color": self.color,
+            "positive": self.positive,
+            "manifest": self.manifest,
+            "labels": self.labels,
+            "x_key": self.x_key,
+            "y_key": self.y_key,
+        }
+
+    def shown(self) -> dict[str, Any]:
+        """The settings worth showing in a report: defaults that did nothing left out."""
+        d = {k: v for k, v in asdict(self).items() if v is not None}
+        d["hidden"] = ",".join(map(str, self.hidden))
+        for k in ("augment_shift", "stream", "workers"):
+            if not d.get(k):
+                d.pop(k, None)
+        if self.test:
+            d.pop("test_size", None)  # not used: the test set is its own file
+        return d
+
+
+def _legacy_settings(d: dict[str, Any]) -> dict[str, Any]:
+    """settings.json as logitlab 0.1 wrote it (click's parameters) -> version 1."""
+    out: dict[str, Any] = {}
+    renames = {"data_src": "data", "test_src": "test"}
+    for key, value in d.items():
+        if key in ("out", "resume", "overwrite"):
+            continue  # where a run is, is where its settings.json is
+        key = renames.get(key, key)
+        if key == "hidden" and isinstance(value, str):
+            try:
+                value = [int(h) for h in value.split(",") if h.strip()]
+            except ValueError:
+                pass  # _check_field names it
+        if value is None and key in ("size", "color"):
+            continue
+        out[key] = value
+    return out
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+def _check_field(name: str, value: Any, where: str) -> None:
+    """Raise RunError naming ``where`` and the field when ``value`` is not valid."""
+
+    def bad(expected: str) -> RunError:
+        return RunError(f"{where}: field {name!r} must be {expected}, got {value!r}")
+
+    optional_str = ("test", "positive", "manifest", "labels", "x_key", "y_key")
+    choices: dict[str, Sequence[Any]] = {
+        "model": MODELS,
+        "activation": _ACTIVATIONS,
+        "solver": (None, *_SOLVERS),
+        "engine": _ENGINES,
+        "color": _COLORS,
+    }
+    if name == "data":
+        if not isinstance(value, str) or not value.strip():
+            raise bad("a path or a built-in name")
+    elif name in optional_str:
+        if value is not None and (not isinstance(value, str) or not value):
+            raise bad("a non-empty string or null")
+    elif name in choices:
+        if value not in choices[name]:
+            raise bad("one of " + ", ".join(repr(c) for c in choices[name]))
+    elif name == "device":
+        if not isinstance(value, str) or not value:
+            raise bad("'auto', 'cpu', 'cuda' or 'cuda:N'")
+    elif name == "test_size":
+        if not _is_real(value) or not 0 < value < 1:
+            raise bad("a number between 0 and 1")
+    elif name == "size":
+        if not _is_int(value) or not 1 <= value <= _MAX_IMAGE_SIDE:
+            raise bad(f"an integer from 1 to {_MAX_IMAGE_SIDE}")
+    elif name == "hidden":
+        if (
+            not isinstance(value, (list, tuple))
+            or not value
+            or not all(_is_int(h) and h >= 1 for h in value)
+        ):
+            raise bad("a list of positive integers")
+    elif name in ("epochs", "batch_size"):
+        if value is not None and (not _is_int(value) or value < 1):
+            raise bad("an integer >= 1")
+    elif name == "lr":
+        if value is not None and (not _is_real(value) or value <= 0):
+            raise bad("a number > 0")
+    elif name in ("alpha", "tol"):
+        if value is not None and (not _is_real(value) or value < 0):
+            raise bad("a number >= 0")
+    elif name in ("early_stopping", "standardize", "stream"):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif name in ("augment_shift", "workers"):
+        if not _is_int(value) or value < 0:
+            raise bad("an integer >= 0")
+    elif name == "seed":
+        if not _is_int(value):
+            raise bad("an integer")
+
+
+# -------------------------------------------------------------------- preprocessing
+@dataclass
+class Preprocessing:
+    """How a model reads data: what ``model.safetensors`` keeps beside the network.
+
+    Attributes
+    ----------
+    task : {"binary", "multiclass", "multilabel"}
+    class_names : list of str
+        The name of each class (or label) in the model's output order.
+    n_features : int
+    feature_names : list of str or None
+        Table columns, in the model's order; None for images and arrays.
+    image_shape : tuple of int or None
+        ``(H, W, C)`` when each row is an unrolled image.
+    loader : dict
+        The loader options the training data was read with (size, color, positive,
+        labels, x_key, y_key).
+    mean, scale : ndarray of shape (n_features,) or None
+        Standardisation statistics of the training set (``x' = (x − mean) / scale``).
+    fingerprint : str or None
+        SHA-256 of the training data (rows, labels, names); a resumed run must match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pre = Preprocessing("binary", ["no", "yes"], 2, mean=np.array([1.0, 2.0]),
+    ...                     scale=np.array([2.0, 4.0]))
+    >>> pre.apply(np.array([[3.0, 2.0]]))
+    array([[1., 0.]])
+    >>> Preprocessing.from_dict(pre.to_dict(), n_features=2, n_outputs=2).scale
+    array([2., 4.])
+    """
+
+    task: str
+    class_names: list[str]
+    n_features: int
+    feature_names: list[str] | None = None
+    image_shape: tuple[int, ...] | None = None
+    loader: dict[str, Any] = field(default_factory=dict)
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    fingerprint: str | None = None
+
+    @classmethod
+    def fit(
+        cls, data: LoadedData, train: LoadedData, *, standardize: bool, loader: dict[str, Any]
+    ) -> Preprocessing:
+        """The preprocessing of a run on ``data``, with statistics from ``train``."""
+        pre = cls(
+            task=data.task,
+            class_names=[str(c) for c in data.class_names],
+            n_features=int(data.n_features),
+            feature_names=None if data.feature_names is None else list(data.feature_names),
+            image_shape=tuple(data.image_shape) if data.image_shape else None,
+            loader={k: v for k, v in loader.items() if k != "manifest" and v is not None},
+        )
+        if standardize:
+            from sklearn.preprocessing import StandardScaler
+
+            scaler = StandardScaler()
+            for rows in _chunks(train.X):
+                scaler.partial_fit(rows)
+            pre.mean, pre.scale = scaler.mean_, scaler.scale_
+        pre.fingerprint = _fingerprint(train)
+        return pre
+
+    def apply(self, X: Any) -> np.ndarray:
+        """The training set's standardisation (when it was used), in float64."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.mean is not None and self.scale is not None:
+            X = (X - self.mean) / self.scale
+        return X
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form :func:`~logitlab.io.save_model` keeps as ``preprocessing``."""
+        d: dict[str, Any] = {
+            "task": self.task,
+            "class_names": list(self.class_names),
+            "feature_names": self.feature_names,
+            "image_shape": list(self.image_shape) if self.image_shape else None,
+            "loader": dict(self.loader),
+            "fingerprint": self.fingerprint,
+        }
+        if self.mean is not None:
+            d["mean"], d["scale"] = self.mean, self.scale
+        return d
+
+    @classmethod
+    def from_dict(
+        cls, d: Any, *, n_features: int, n_outputs: int, where: str = "model file"
+    ) -> Preprocessing:
+        """Read and check what :meth:`to_dict` wrote; every size is checked against the
+        model's ``n_features`` and number of outputs, so a crafted file cannot ask for
+        more than the model it holds."""
+
+        def bad(what: str) -> RunError:
+            return RunError(f"{where}: preprocessing {what}")
+
+        if not isinstance(d, dict):
+            raise bad("is not a dictionary")
+        task = d.get("task")
+        if task not in TASKS:
+            raise bad(f"task {task!r} is not one of {', '.join(TASKS)}")
+        names = d.get("class_names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise bad("class_names is not a list of names")
+        if len(names) != n_outputs:
+            raise bad(f"names {len(names)} classes, but the model has {n_outputs}")
+        features = d.get("feature_names")
+        if features is not None:
+            if not isinstance(features, list) or not all(isinstance(n, str) for n in features):
+                raise bad("feature_names is not a list of names")
+            if len(features) != n_features:
+                raise bad(f"names {len(features)} features, the model has {n_features}")
+        shape = d.get("image_shape")
+        if shape is not None:
+            if (
+                not isinstance(shape, (list, tuple))
+                or len(shape) != 3
+                or not all(_is_int(s) and s >= 1 for s in shape)
+            ):
+                raise bad(f"image_shape {shape!r} is not (height, width, channels)")
+            if math.prod(shape) != n_features:
+                raise bad(f"image_shape {tuple(shape)} does not make {n_features} features")
+            shape = tuple(int(s) for s in shape)
+        loader = d.get("loader", {})
+        if not isinstance(loader, dict):
+            raise bad("loader is not a dictionary")
+        for key, value in loader.items():
+            if key not in ("size", "color", "positive", "labels", "x_key", "y_key"):
+                raise bad(f"loader option {key!r} is unknown")
+            _check_field(key, value, f"{where}: preprocessing loader")
+        mean, scale = d.get("mean"), d.get("scale")
+        if (mean is None) != (scale is None):
+            raise bad("has a mean without a scale, or a scale without a mean")
+        if mean is not None:
+            for name, arr in (("mean", mean), ("scale", scale)):
+                if not isinstance(arr, np.ndarray) or arr.shape != (n_features,):
+                    got = getattr(arr, "shape", type(arr).__name__)
+                    raise bad(f"{name} has shape {got}, the model has {n_features} features")
+                if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
+                    raise bad(f"{name} holds values that are not finite numbers")
+            if np.any(scale <= 0):
+                raise bad("scale holds values <= 0")
+        fingerprint = d.get("fingerprint")
+        if fingerprint is not None and not isinstance(fingerprint, str):
+            raise bad("fingerprint is not a string")
+        return cls(
+            task=task,
+            class_names=list(names),
+            n_features=n_features,
+            feature_names=features,
+            image_shape=shape,
+            loader=dict(loader),
+            mean=None if mean is None else np.asarray(mean, dtype=np.float64),
+            scale=None if scale is None else np.asarray(scale, dtype=np.float64),
+            fingerprint=fingerprint,
+        )
+
+    def match(self, data: LoadedData) -> LoadedData:
+        """``data`` re-expressed in the model's terms: table columns put in the model's
+        order by name, classes (or labels) numbered as the model numbers them.
+
+        Raises
+        ------
+        RunError
+            A column the model needs is missing or one it never saw is present; a
+            class or label the model never saw; another number of features.
+        """
+        data = self.match_features(data)
+        like = LoadedData(
+            X=np.empty((0, self.n_features)),
+            y=np.empty(0, dtype=np.intp),
+            task=self.task,
+            class_names=list(self.class_names),
+            feature_names=self.feature_names,
+            image_shape=self.image_shape,
+            source="the model",
+        )
+        try:
+            return _align(data, like)
+        except DataError as exc:
+            raise RunError(str(exc)) from None
+
+    def match_features(self, data: LoadedData) -> LoadedData:
+        """``data``'s columns in the model's order (see :meth:`match`)."""
+        where = data.source
+        if self.feature_names is not None and data.feature_names is not None:
+            have, want = list(data.feature_names), self.feature_names
+            missing = [n for n in want if n not in have]
+            extra = [n for n in have if n not in want]
+            if missing or extra:
+                parts = []
+                if missing:
+                    parts.append(f"lacks the column(s) {', '.join(map(repr, missing))}")
+                if extra:
+                    parts.append(f"has column(s) {', '.join(map(repr, extra))}")
+                raise RunError(
+                    f"{where} {' and '.join(parts)} that the model was not trained "
+                    f"with (its columns: {', '.join(want)})"
+                )
+            if len(set(have)) != len(have):
+                raise RunError(f"{where}: a column name appears twice")
+            if have != want:
+                order = [have.index(n) for n in want]
+                data = replace(data, X=np.asarray(data.X)[:, order], feature_names=list(want))
+        if data.n_features != self.n_features:
+            raise RunError(
+                f"{where}: {data.n_features} features, but the model was trained on "
+                f"{self.n_features}"
+            )
+        return data
+
+
+def _align(data: LoadedData, like: LoadedData) -> LoadedData:
+    from .data import align
+
+    return align(data, like)
+
+
+def _chunks(X: Any) -> Iterator[np.ndarray]:
+    """The rows of X (an array or ImageFiles) in float64 chunks of CHUNK."""
+    for i in range(0, len(X), CHUNK):
+        yield np.asarray(X[i : i + CHUNK], dtype=np.float64)
+
+
+def _fingerprint(train: LoadedData) -> str:
+    """SHA-256 of what training sees: names, labels and rows (for images on disk, each
+    file's name, size and modification time, so the photos are not decoded again)."""
+    h = hashlib.sha256(b"logitlab data fingerprint 1")
+
+    def part(b: bytes) -> None:
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+
+    part(json.dumps([train.task, list(train.class_names), train.feature_names]).encode())
+    part(np.ascontiguousarray(train.y, dtype=np.int64).tobytes())
+    if isinstance(train.X, ImageFiles):
+        for f in train.X.files:
+            st = os.stat(f)
+            part(f"{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    else:
+        part(np.ascontiguousarray(train.X, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------ progress
+class Progress:
+    """What a run tells its user. This one says nothing; the command line shows it
+    with rich (a skorch-like split: the run does the work, the display only shows)."""
+
+    def info(self, text: str) -> None:
+        """A line of information."""
+
+    def warning(self, text: str) -> None:
+        """Something the user should act on (e.g. training that failed to learn)."""
+
+    def start(self, total: int | None, done: int) -> None:
+        """Training starts: ``total`` iterations in all, ``done`` of them already."""
+
+    def update(self, done: int, cost: float) -> None:
+        """``done`` iterations are done; the last cost was ``cost``."""
+
+    def stop(self) -> None:
+        """Training has ended (or was interrupted)."""
+
+
+@dataclass
+class RunResult:
+    """What :func:`train_run` produced."""
+
+    run_dir: Path
+    estimator: Any
+    metrics: dict[str, Any]
+    warnings: list[str]
+    files: list[str]
+
+
+# ---------------------------------------------------------------------- run folder
+_RUN_FILES = (
+    SETTINGS_FILE,
+    MODEL_FILE,
+    CHECKPOINT_FILE,
+    METRICS_FILE,
+    HISTORY_FILE,
+    "report.html",
+    "learning_curve.png",
+    "confusion_matrix.png",
+    "per_label.png",
+    "decision_boundary.png",
+    "misclassified.png",
+)
+
+
+@contextlib.contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """Hold ``run_dir``'s lock: a second process writing the same run is refused. The
+    lock is the kernel's (flock): a killed process never leaves it held."""
+    import fcntl
+
+    path = run_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(
+                f"{run_dir}: another logitlab process is writing this run folder (it holds "
+                f"{path}); wait for it, or choose another --out"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _prepare_folder(run_dir: Path, overwrite: bool) -> None:
+    """Make ``run_dir`` ready for a new run: new or empty, or (with ``overwrite``) an
+    old run folder whose run files are removed first. Called with the lock held."""
+    present = [p.name for p in run_dir.iterdir() if p.name != LOCK_FILE]
+    if not present:
+        return
+    runs = [n for n in present if n in (SETTINGS_FILE, MODEL_FILE, CHECKPOINT_FILE)]
+    if not runs:
+        raise RunError(
+            f"{run_dir} is not empty ({', '.join(sorted(present)[:3])}"
+            f"{', ...' if len(present) > 3 else ''}) and holds no logitlab run; give "
+            "--out a new or empty folder"
+        )
+    if not overwrite:
+        raise RunError(
+            f"{run_dir} already holds a run ({', '.join(sorted(runs))}); continue it with "
+            "--resume, or replace it with --overwrite"
+        )
+    for name in present:
+        if name in _RUN_FILES or (name.startswith(".") and name.endswith(".tmp")):
+            (run_dir / name).unlink()
+
+
+def _remove_stale_temporaries(run_dir: Path) -> None:
+    """Temporary files a hard-killed run left behind (their names start with '.')."""
+    for p in run_dir.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    child, parent = child.resolve(), parent.resolve()
+    return child == parent or parent in child.parents
+
+
+def _check_out_is_not_data(settings: RunSettings, run_dir: Path) -> None:
+    for name, src in (("--data", settings.data), ("--test", settings.test)):
+        if src is None or _is_builtin(src):
+            continue
+        folder = Path(src)
+        if folder.is_dir() and _inside(run_dir, folder):
+            raise RunError(
+                f"the run folder {run_dir} is inside the {name} folder {src}: its plots "
+                "would be read as training images next time; put the run elsewhere"
+            )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a run as Ctrl-C does (last checkpoint kept, temporaries removed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# ---------------------------------------------------------------- memory estimates
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None
+    where the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**28 else f"{n / 2**20:.0f} MiB"
+
+
+def _check_memory(need: int, what: str) -> None:
+    """Refuse, in one line naming the option, an allocation larger than the memory
+    available."""
+    free = available_memory()
+    if free is not None and need > free:
+        raise RunError(
+            f"{what} needs about {_gib(need)} of memory, and {_gib(free)} is available; "
+            "ask for less"
+        )
+
+
+def _estimate_training_memory(settings: RunSettings, n_rows: int, n_x: int, n_out: int) -> None:
+    """Check the arrays training will allocate against the memory available."""
+    if not settings.stream:
+        copies = (2 * settings.augment_shift + 1) ** 2 if settings.augment_shift else 1
+        rows = n_rows * (copies + (1 if copies > 1 else 0))
+        what = (
+            f"--size {settings.size}"
+            if settings.augment_shift == 0
+            else (f"--augment-shift {settings.augment_shift} (with --size {settings.size})")
+        )
+        _check_memory(rows * n_x * 8, f"{what}: {n_rows} rows of {n_x} features")
+    if settings.model == "mlp":
+        sizes = [n_x, *settings.hidden, n_out]
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        batch = settings.batch_size or n_rows
+        activations = 3 * batch * sum(sizes[1:])
+        _check_memory(
+            8 * (5 * n_params + activations),
+            f"--hidden {','.join(map(str, settings.hidden))} ({n_params:,} parameters)",
+        )
+
+
+# ---------------------------------------------------------------------- estimators
+def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
+    """The estimator the settings ask for, and the model's name."""
+    from . import (
+        LogisticRegression,
+        MultiLabelClassifier,
+        NeuralNetClassifier,
+        OneVsAllClassifier,
+        SoftmaxRegression,
+    )
+
+    model = settings.model
+    if model == "auto":
+        model = {"binary": "logistic", "multiclass": "softmax", "multilabel": "multilabel"}[task]
+    if task not in _FITS[model]:
+        fitting = " or ".join(m for m, t in _FITS.items() if task in t)
+        raise RunError(f"--model {model} does not fit a {task} task; use {fitting}")
+    kw: dict[str, Any] = {
+        "random_state": settings.seed,
+        "engine": settings.engine,
+        "device": settings.device,
+        "early_stopping": settings.early_stopping,
+    }
+    solver = settings.solver
+    if settings.stream and solver is None:
+        solver = "adam"  # the full-batch default (lbfgs) needs X in memory
+    for name, value in (
+        ("solver", solver),
+        ("learning_rate", settings.lr),
+        ("max_iter", settings.epochs),
+        ("batch_size", settings.batch_size),
+        ("alpha", settings.alpha),
+        ("tol", settings.tol),
+    ):
+        if value is not None:
+            kw[name] = value
+    if model == "mlp":
+        return model, NeuralNetClassifier(
+            hidden_layer_sizes=settings.hidden, activation=settings.activation, **kw
+        )
+    if model == "one-vs-all":
+        return model, OneVsAllClassifier(LogisticRegression(**kw))
+    cls = {
+        "logistic": LogisticRegression,
+        "softmax": SoftmaxRegression,
+        "multilabel": MultiLabelClassifier,
+    }[model]
+    return model, cls(**kw)
+
+
+def _total_iterations(est: Any) -> int | None:
+    return int(est.max_iter) if hasattr(est, "max_iter") else None
+
+
+# ---------------------------------------------------------------------------- train
+@dataclass
+class _Job:
+    """A run's data, preprocessing and estimator, ready to fit."""
+
+    settings: RunSettings
+    data: LoadedData
+    train: LoadedData
+    test: LoadedData
+    pre: Preprocessing
+    name: str
+    estimator: Any
+    fit: Callable[[Any, Callable[..., None] | None], None]
+    n_fit: int
+
+
+def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
+    """Load and split the data. Image folders are listed first and decoded only once
+    the memory they need is known to be there."""
+    loader = settings.loader()
+    data = load_source(settings.data, random_state=settings.seed, lazy=True, **loader)
+    if settings.stream:
+        if not isinstance(data.X, ImageFiles):
+            raise RunError(
+                f"--stream reads image folders, and {data.source} is a file read into "
+                "memory: leave --stream out"
+            )
+        if settings.engine != "torch":
+            raise RunError("--stream trains through PyTorch's DataLoader: add --engine torch")
+        if settings.augment_shift:
+            raise RunError(
+                "--augment-shift copies the images in memory, so it cannot be combined "
+                "with --stream"
+            )
+        if settings.batch_size is None:
+            raise RunError("--stream reads mini-batches: give --batch-size (e.g. 32)")
+    if settings.augment_shift and data.image_shape is None:
+        raise RunError(f"--augment-shift needs images, and {data.source} holds a table")
+    n_out = 1 if data.task == "binary" else len(data.class_names)
+    _estimate_training_memory(settings, data.n_samples, data.n_features, n_out)
+    if settings.test is not None and not _is_builtin(settings.data):
+        same = not _is_builtin(settings.test) and (
+            Path(settings.test).resolve() == Path(settings.data).resolve()
+        )
+        if same:
+            warnings.warn(
+                f"--test names the same data as --data ({settings.data}): the test "
+                "figures measure the training set, not new data",
+                UserWarning,
+                stacklevel=2,
+            )
+    if not settings.stream:  # decode now, after the memory check
+        data = _in_memory(data)
+    train, test = split_data(
+        data,
+        test=settings.test,
+        test_size=settings.test_size,
+        random_state=settings.seed,
+        lazy=True,
+    )
+    if not settings.stream:
+        test = _in_memory(test)
+    return data, train, test
+
+
+def _in_memory(d: LoadedData) -> LoadedData:
+    if isinstance(d.X, ImageFiles):
+        try:
+            return replace(d, X=np.asarray(d.X))
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
+    return d
+
+
+def _job(settings: RunSettings) -> _Job:
+    data, tr, te = _load(settings)
+    pre = Preprocessing.fit(data, tr, standardize=settings.standardize, loader=settings.loader())
+    name, est = _estimator(settings, data.task)
+    if settings.stream:
+        if not hasattr(est, "fit_dataset"):
+            raise RunError(
+                f"--stream trains networks one mini-batch at a time; --model {name} (one "
+                "model per class) cannot: use --model mlp, softmax, logistic or multilabel"
+            )
+        from .torch_engine.data import ImageFilesDataset, Standardize
+
+        transform = None
+        if pre.mean is not None and pre.scale is not None:
+            transform = Standardize(pre.mean, pre.scale)
+        dataset = ImageFilesDataset(tr.X, tr.y, transform=transform)
+
+        def fit(est: Any, callback: Callable[..., None] | None) -> None:
+            est.fit_dataset(dataset, num_workers=settings.workers, callback=callback)
+
+        return _Job(settings, data, tr, te, pre, name, est, fit, len(tr.y))
+
+    Xfit, yfit = np.asarray(tr.X), tr.y
+    if settings.augment_shift:
+        copies = (2 * settings.augment_shift + 1) ** 2
+        assert data.image_shape is not None
+        Xfit = shift_augment(Xfit, data.image_shape, settings.augment_shift)
+        yfit = np.tile(tr.y, (copies,) + (1,) * (tr.y.ndim - 1))
+    Xfit = pre.apply(Xfit)
+
+    def fit_memory(est: Any, callback: Callable[..., None] | None) -> None:
+        if hasattr(est, "max_iter"):
+            est.fit(Xfit, yfit, callback=callback)
+        else:  # one-vs-all: C models, no single cost
+            est.fit(Xfit, yfit)
+
+    return _Job(settings, data, tr, te, pre, name, est, fit_memory, len(yfit))
+
+
+def train_run(
+    settings: RunSettings,
+    run_dir: str | os.PathLike[str],
+    progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
+) -> RunResult:
+    """Train as ``settings`` say and write the run folder ``run_dir``.
+
+    Parameters
+    ----------
+    settings : RunSettings
+    run_dir : path
+        A new or empty folder (or, with ``overwrite``, an old run folder).
+    progress : Progress, optional
+        Told what happens (the command line shows it); silent by default.
+    overwrite : bool, default=False
+        Replace the run in ``run_dir``: its files are removed first.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    RunError, DataError
+        A setting, the run folder or the data is unusable (one line naming it).
+    Interrupted
+        Ctrl-C or SIGTERM: the message names the last complete checkpoint.
+    """
+    progress = progress or Progress()
+    settings = settings.absolute()
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"{run_dir} is a file, not a run folder")
+    _check_out_is_not_data(settings, run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(run_dir), _sigterm_as_interrupt():
+        _prepare_folder(run_dir, overwrite)
+        with _collect_warnings() as caught:
+            job = _job(settings)
+        atomic_write(run_dir / SETTINGS_FILE, json.dumps(settings.to_dict(), indent=2) + "\n")
+        return _train(job, run_dir, progress, caught, done=0)
+
+
+def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None) -> RunResult:
+    """Continue the interrupted run in ``run_dir`` from its last checkpoint, with its own
+    settings; only ``run_dir`` is written, whatever its settings say.
+
+    Raises
+    ------
+    RunError
+        No settings or checkpoint, or the data changed since the checkpoint (features,
+        classes, rows or files): a resumed run must train on what the checkpoint saw.
+    """
+    from .io import read_model_file
+
+    progress = progress or Progress()
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"run folder {str(run_dir)!r} does not exist")
+    with _locked(run_dir), _sigterm_as_interrupt():
+        settings = RunSettings.load(run_dir)
+        checkpoint = run_dir / CHECKPOINT_FILE
+        if not checkpoint.is_file():
+            done = (run_dir / MODEL_FILE).is_file()
+            raise RunError(
+                f"{checkpoint}: no checkpoint to resume from"
+                + (" (the run finished: its model is saved)" if done else "")
+            )
+        _check_out_is_not_data(settings, run_dir)
+        _remove_stale_temporaries(run_dir)
+        est, pre_dict, _ = read_model_file(checkpoint)
+        saved = _model_preprocessing(est, pre_dict, str(checkpoint))
+        with _collect_warnings() as caught:
+            job = _job(settings)
+        _check_same_data(saved, job.pre, checkpoint)
+        done = int(est.n_iter_)
+        total = int(est.max_iter)
+        if done >= total:
+            raise RunError(f"{checkpoint}: all {total} iterations are done already")
+        est.set_params(warm_start=True, max_iter=total - done)
+        job.estimator = est
+        progress.info(f"resuming from {checkpoint}: {done} of {total} iterations done")
+        return _train(job, run_dir, progress, caught, done=done)
+
+
+def _check_same_data(saved: Preprocessing, now: Preprocessing, checkpoint: Path) -> None:
+    """Refuse to resume on data other than the checkpoint's, naming what changed."""
+    changes = []
+    if saved.n_features != now.n_features:
+        changes.append(f"{saved.n_features} features then, {now.n_features} now")
+    if saved.task != now.task:
+        changes.append(f"a {saved.task} task then, {now.task} now")
+    if saved.class_names != now.class_names:
+        changes.append(f"classes {saved.class_names} then, {now.class_names} now")
+    if saved.feature_names != now.feature_names:
+        changes.append("other feature columns")
+    if not changes and saved.fingerprint != now.fingerprint:
+        changes.append("other examples, labels or files")
+    if changes:
+        raise RunError(
+            f"cannot resume from {checkpoint}: the data changed since it was written "
+            f"({'; '.join(changes)}); start a new run instead"
+        )
+
+
+@contextlib.contextmanager
+def _collect_warnings() -> Iterator[list[str]]:
+    """The messages of the warnings a run raises (ConvergenceWarning and UserWarning),
+    once each, so that the command and the report can show them."""
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("always", UserWarning)
+        try:
+            yield messages
+        finally:
+            for w in caught:
+                if issubclass(w.category, (ConvergenceWarning, UserWarning)):
+                    text = " ".join(str(w.message).split())
+                    if text not in messages:
+                        messages.append(text)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _train(
+    job: _Job, run_dir: Path, progress: Progress, notes: list[str], *, done: int
+) -> RunResult:
+    from .io import save_model
+
+    est, tr, te, data = job.estimator, job.train, job.test, job.data
+    for note in notes:
+        progress.warning(note)
+    extra = f" (and {job.n_fit - len(tr.y)} shifted copies)" if job.n_fit > len(tr.y) else ""
+    kind = "labels" if data.task == "multilabel" else "classes"
+    how = ", streamed from disk" if job.settings.stream else ""
+    progress.info(
+        f"{data.source}: {data.n_samples} examples, {data.n_features} features, "
+        f"{data.task} ({len(data.class_names)} {kind}); training {job.name} on "
+        f"{len(tr.y)}{extra}, testing on {len(te.y)}{how}"
+    )
+    total = done + est.max_iter if hasattr(est, "max_iter") else None
+    checkpoints = _Checkpoints(est, run_dir / CHECKPOINT_FILE, job.pre, done, progress)
+    t0 = time.perf_counter()
+    progress.start(total, done)
+    try:
+        with _collect_warnings() as fit_notes:
+            job.fit(est, checkpoints.callback if hasattr(est, "max_iter") else None)
+    except KeyboardInterrupt:
+        where = run_dir / CHECKPOINT_FILE
+        last = (
+            f"the last complete checkpoint is {where}"
+            if where.exists()
+            else "no checkpoint was complete yet"
+        )
+        raise Interrupted(
+            f"interrupted: {last}; continue with: logitlab train --resume {run_dir}"
+        ) from None
+    except MemoryError:
+        raise RunError(
+            "out of memory while training: use a smaller --size, --hidden or "
+            "--batch-size, or --stream"
+        ) from None
+    finally:
+        progress.stop()
+    seconds = time.perf_counter() - t0
+    if done:  # the run's whole length, as the settings asked
+        est.set_params(warm_start=False, max_iter=done + est.max_iter)
+    for note in fit_notes:
+        progress.warning(note)
+    # the model first: whatever happens to the plots and the report, it is kept
+    save_model(est, run_dir / MODEL_FILE, preprocessing=job.pre.to_dict())
+    (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)  # the model supersedes it
+    try:
+        metrics, files, report_notes = _write_results(job, run_dir, seconds, [*notes, *fit_notes])
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted while writing the report: the model is saved in {run_dir / MODEL_FILE}"
+        ) from None
+    for note in report_notes:
+        progress.warning(note)
+    return RunResult(
+        run_dir=run_dir,
+        estimator=est,
+        metrics=metrics,
+        warnings=[*notes, *fit_notes, *report_notes],
+        files=[MODEL_FILE, *files],
+    )
+
+
+class _Checkpoints:
+    """The fit callback: tells ``progress`` and writes a checkpoint at most every
+    CHECKPOINT_SECONDS (and after the first iteration)."""
+
+    def __init__(
+        self, est: Any, path: Path, pre: Preprocessing, done: int, progress: Progress
+    ) -> None:
+        self.est, self.path, self.pre, self.done = est, path, pre, done
+        self.progress = progress
+        self.last_save: float | None = None
+
+    def callback(self, it: int, J: float, snapshot: Callable[[], Any]) -> None:
+        self.progress.update(self.done + it + 1, float(J))
+        now = time.monotonic()
+        if self.last_save is None or now - self.last_save >= CHECKPOINT_SECONDS:
+            self.save(it, snapshot)
+
+    def save(self, it: int, snapshot: Callable[[], Any]) -> None:
+        from .io import save_model
+
+        ck = snapshot()
+        if ck is None:  # L-BFGS in the row space: nothing to save until it ends
+            return
+        ck.set_params(warm_start=False, max_iter=self.done + self.est.max_iter)
+        save_model(ck, self.path, preprocessing=self.pre.to_dict())
+        self.last_save = time.monotonic()
+
+
+def _predict(est: Any, X: Any, pre: Preprocessing) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and probabilities for the rows of X (an array or ImageFiles), a chunk at
+    a time, through one forward pass each."""
+    if len(X) == 0:
+        raise RunError("no examples to predict")
+    labels, probas = [], []
+    for A in _chunks(X):
+        A = pre.apply(A)
+        labels.append(est.predict(A))
+        probas.append(est.predict_proba(A))
+    return np.concatenate(labels), np.concatenate(probas)
+
+
+def _as_indices(est: Any, labels: np.ndarray, task: str) -> np.ndarray:
+    """Predicted labels as the model's class indices (multi-label: as they are)."""
+    if task == "multilabel":
+        return labels
+    return np.searchsorted(est.classes_, labels)
+
+
+def _write_results(
+    job: _Job, run_dir: Path, seconds: float, notes: list[str]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """metrics.json, history.csv, the plots and report.html; a plot that fails becomes
+    a note, never a lost run."""
+    from .report import compute_metrics, write_plots, write_report
+
+    est, tr, te, data, pre = job.estimator, job.train, job.test, job.data, job.pre
+    y_pred, proba = _predict(est, te.X, pre)
+    y_pred = _as_indices(est, y_pred, data.task)
+    classes = [str(c) for c in data.class_names]
+    metrics = compute_metrics(data.task, te.y, y_pred, proba, classes)
+    metrics["fit_seconds"] = seconds
+    train_pred, _ = _predict(est, tr.X, pre)  # the examples as given, not shifted copies
+    train_pred = _as_indices(est, train_pred, data.task)
+    if data.task == "multilabel":
+        metrics["train_hamming_loss"] = float(np.mean(train_pred != tr.y))
+    else:
+        metrics["train_accuracy"] = float(np.mean(train_pred == tr.y))
+    history = getattr(est, "history_", None)
+    if isinstance(history, list):  # one-vs-all: one history per class, no single curve
+        history = None
+    validation = getattr(est, "validation_history_", None)
+    report_notes: list[str] = []
+    files = [METRICS_FILE]
+    atomic_write(
+        run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=_json_default) + "\n"
+    )
+    if history is not None:
+        atomic_write(run_dir / HISTORY_FILE, _history_csv(history, validation))
+        files.append(HISTORY_FILE)
+    two_d = data.n_features == 2
+    plots: dict[str, str] = {}
+    try:
+        plots = write_plots(
+            run_dir,
+            task=data.task,
+            history=history,
+            validation_history=validation,
+            y_true=te.y,
+            y_pred=y_pred,
+            proba=proba,
+            class_names=classes,
+            X2d=pre.apply(te.X) if two_d else None,
+            y2d=te.y if two_d else None,
+            predict_fn=(lambda A: _as_indices(est, est.predict(A), data.task)) if two_d else None,
+            images=te.X if data.image_shape else None,
+            image_shape=data.image_shape,
+        )
+    except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+        report_notes.append(f"the plots could not be drawn ({' '.join(str(exc).split())})")
+    files += list(plots.values())
+    write_report(
+        run_dir,
+        title=f"logitlab: {job.name} on {data.source}",
+        settings=job.settings.shown(),
+        metrics=metrics,
+        plots=plots,
+        history=history,
+        notes=[*notes, *report_notes],
+    )
+    files.append("report.html")
+    return metrics, files, report_notes
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _history_csv(history: Sequence[float], validation: Sequence[float] | None) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["iteration", "cost"] + (["validation_cost"] if validation is not None else []))
+    for i, J in enumerate(history):
+        row = [i, repr(float(J))]
+        if validation is not None:
+            row.append(repr(float(validation[i])) if i < len(validation) else "")
+        w.writerow(row)
+    return out.getvalue()
+
+
+def teaching_split(
+    source: str, *, test_size: float, seed: int, standardize: bool, **loader: Any
+) -> tuple[LoadedData, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train and test arrays for the teaching pictures (``logitlab plot``): ``source``
+    loaded, split (stratified) and standardised with the training statistics.
+
+    Returns
+    -------
+    data, X_train, y_train, X_test, y_test
+    """
+    data = load_source(source, random_state=seed, **loader)
+    tr, te = split_data(data, test_size=test_size, random_state=seed)
+    pre = Preprocessing.fit(data, tr, standardize=standardize, loader=loader)
+    return data, pre.apply(tr.X), tr.y, pre.apply(te.X), te.y
+
+
+# ------------------------------------------------------------------ evaluate, predict
+def _model_preprocessing(est: Any, pre: dict[str, Any], where: str) -> Preprocessing:
+    n_outputs = len(est.classes_)
+    return Preprocessing.from_dict(
+        pre, n_features=int(est.n_features_in_), n_outputs=n_outputs, where=where
+    )
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> tuple[Any, Preprocessing]:
+    """The fitted estimator in ``run_dir`` and its preprocessing, both checked."""
+    from .io import read_model_file
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"run folder {str(run_dir)!r} does not exist")
+    path = run_dir / MODEL_FILE
+    est, pre, _ = read_model_file(path)
+    return est, _model_preprocessing(est, pre, str(path))
+
+
+def evaluate_run(run_dir: str | os.PathLike[str], source: str, **options: Any) -> dict[str, Any]:
+    """The metrics of the model in ``run_dir`` on ``source`` (any source ``train``
+    reads), read with the run's loader options unless ``options`` override them.
+
+    Table columns are matched to the model's by name, classes by name; data with only
+    some of the model's classes is fine, a class the model never saw is an error.
+    Images are read chunk by chunk.
+    """
+    from .report import compute_metrics
+
+    est, pre = load_run(run_dir)
+    data = _load_like(pre, source, options)
+    y_pred, proba = _predict(est, data.X, pre)
+    y_pred = _as_indices(est, y_pred, pre.task)
+    return compute_metrics(pre.task, data.y, y_pred, proba, list(pre.class_names))
+
+
+def _load_like(pre: Preprocessing, source: str, options: dict[str, Any]) -> LoadedData:
+    """``source`` loaded as the model's training data was, and matched to the model."""
+    loader = {**pre.loader, **{k: v for k, v in options.items() if v is not None}}
+    loader.pop("random_state", None)
+    data = load_source(source, lazy=True, **loader)
+    return pre.match(data)
+
+
+def predict_run(run_dir: str | os.PathLike[str], inputs: Sequence[str]) -> list[dict[str, Any]]:
+    """Predict each input with the model in ``run_dir``.
+
+    An input is an image file (resized as the training images were), or a table or
+    data file (``.csv``, ``.arff``, ``.npz``, ``.h5``: every row; table columns matched
+    by name), an image folder or a built-in name (every example).
+
+    Returns
+    -------
+    list of dict
+        One per example: ``input`` (the file, or ``file:row``), and ``label`` and
+        ``probability`` (single-label) or ``labels`` and ``probabilities`` (multi-label).
+    """
+    from .data import IMAGE_EXTENSIONS
+
+    est, pre = load_run(run_dir)
+    rows: list[np.ndarray] = []
+    names: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        if p.suffix.lower() in IMAGE_EXTENSIONS and p.exists():
+            rows.append(_read_one_image(pre, item))
+            names.append(item)
+            continue
+        if not p.exists() and not _is_builtin(item):
+            raise RunError(f"{item}: no such file")
+        data = _load_like(pre, item, {})
+        rows.append(np.asarray(data.X, dtype=np.float64))
+        if data.files is not None:
+            names += list(data.files)
+        else:
+            names += [f"{item}:{i + 1}" for i in range(len(data.y))]
+    X = np.vstack(rows)
+    pred, proba = _predict(est, X, pre)
+    results: list[dict[str, Any]] = []
+    for i, name in enumerate(names):
+        if pre.task == "multilabel":
+            labels = [c for c, on in zip(pre.class_names, pred[i]) if on]
+            results.append(
+                {"input": name, "labels": labels, "probabilities": [float(v) for v in proba[i]]}
+            )
+        else:
+            k = int(np.searchsorted(est.classes_, pred[i]))
+            results.append(
+                {
+                    "input": name,
+                    "label": pre.class_names[k],
+                    "probability": float(proba[i, k]),
+                }
+            )
+    return results
+
+
+def _read_one_image(pre: Preprocessing, file: str) -> np.ndarray:
+    """One image file as the model's input row: resized to the training images'
+    shape (a folder's --size, an HDF5 file's own) and unrolled."""
+    shape = pre.image_shape
+    if shape is None:
+        raise RunError(f"{file} is an image, but the model in this run was trained on a table")
+    height, width, channels = shape
+    if height != width or channels not in (1, 3) or height > _MAX_IMAGE_SIDE:
+        raise RunError(
+            f"{file}: the model reads {height}x{width}x{channels} arrays, not image files"
+        )
+    color = "rgb" if channels == 3 else "grayscale"
+    try:
+        return np.asarray(ImageFiles([file], size=height, color=color)[0]).reshape(1, -1)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
