@@ -25,7 +25,15 @@ array([0.842, 0.042, 0.002, 0.114])
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+# an array of a floating dtype: float64, or float32 where a network is built in float32
+FloatArray: TypeAlias = NDArray[np.floating[Any]]
+Reduction: TypeAlias = Literal["mean", "sum", "none"]
 
 __all__ = [
     "sigmoid",
@@ -60,7 +68,7 @@ __all__ = [
 # upstream gradient dA and the forward's cache and returns dZ = dA * g'(Z).
 
 
-def sigmoid(Z):
+def sigmoid(Z: ArrayLike) -> FloatArray:
     """σ(z) = 1 / (1 + e^(−z)), elementwise.
 
     Computed as ``e^(−|z|)`` based branches so that ``exp`` never overflows:
@@ -75,15 +83,16 @@ def sigmoid(Z):
     if not np.issubdtype(Z.dtype, np.floating):
         Z = Z.astype(np.float64)
     e = np.exp(-np.abs(Z))  # in (0, 1]: never overflows
-    return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(Z.dtype, copy=False)
+    A: FloatArray = np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(Z.dtype, copy=False)
+    return A
 
 
-def sigmoid_backward(dA, A):
+def sigmoid_backward(dA: FloatArray, A: FloatArray) -> FloatArray:
     """dZ = dA · σ'(Z) with σ'(z) = a(1 − a), from the forward output ``A``."""
     return dA * A * (1.0 - A)
 
 
-def logit(A):
+def logit(A: ArrayLike) -> NDArray[np.float64]:
     """z = ln(a / (1 − a)), the inverse of σ: the logit whose sigmoid is ``A``.
 
     Shape: any. ``A`` in [0, 1]; 0 and 1 give ∓inf (no warning).
@@ -93,16 +102,18 @@ def logit(A):
     """
     A = np.asarray(A, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        return np.log(A) - np.log1p(-A)
+        Z: NDArray[np.float64] = np.log(A) - np.log1p(-A)
+        return Z
 
 
-def log_sigmoid(Z):
+def log_sigmoid(Z: ArrayLike) -> FloatArray:
     """ln σ(z) = −ln(1 + e^(−z)) = min(z, 0) − ln(1 + e^(−|z|)), without overflow."""
     Z = np.asarray(Z)
-    return np.minimum(Z, 0) - np.log1p(np.exp(-np.abs(Z)))
+    out: FloatArray = np.minimum(Z, 0) - np.log1p(np.exp(-np.abs(Z)))
+    return out
 
 
-def logsumexp(Z, axis=0, keepdims=False):
+def logsumexp(Z: ArrayLike, axis: int = 0, keepdims: bool = False) -> FloatArray:
     """ln Σ_i e^(z_i) over ``axis``, shifted by the maximum so ``exp`` cannot overflow.
 
     >>> float(logsumexp(np.array([1000.0, 0.0])))
@@ -110,11 +121,11 @@ def logsumexp(Z, axis=0, keepdims=False):
     """
     Z = np.asarray(Z)
     zmax = np.max(Z, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(Z - zmax), axis=axis, keepdims=True)) + zmax
+    out: FloatArray = np.log(np.sum(np.exp(Z - zmax), axis=axis, keepdims=True)) + zmax
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def softmax(Z, axis=0):
+def softmax(Z: ArrayLike, axis: int = 0) -> FloatArray:
     """a_i = e^(z_i) / Σ_j e^(z_j), over the units of each column (``axis=0``).
 
     Shifting z by its maximum leaves the result unchanged and keeps ``exp`` ≤ 1.
@@ -125,27 +136,28 @@ def softmax(Z, axis=0):
     array([1., 0.])
     """
     Z = np.asarray(Z)
-    E = np.exp(Z - np.max(Z, axis=axis, keepdims=True))
+    E: FloatArray = np.exp(Z - np.max(Z, axis=axis, keepdims=True))
     E /= np.sum(E, axis=axis, keepdims=True)
     return E
 
 
-def softmax_backward(dA, A, axis=0):
+def softmax_backward(dA: FloatArray, A: FloatArray, axis: int = 0) -> FloatArray:
     """dZ = dA · ∂a/∂z for a = softmax(z): dz_j = a_j (da_j − Σ_i a_i da_i).
 
     At an output trained with cross-entropy this collapses to dZ = A − Y, which the
     engines use directly; this general form serves other upstream gradients.
     """
-    return A * (dA - np.sum(dA * A, axis=axis, keepdims=True))
+    dZ: FloatArray = A * (dA - np.sum(dA * A, axis=axis, keepdims=True))
+    return dZ
 
 
-def log_softmax(Z, axis=0):
+def log_softmax(Z: ArrayLike, axis: int = 0) -> FloatArray:
     """ln softmax(z) = z − logsumexp(z), without forming the probabilities."""
     Z = np.asarray(Z)
     return Z - logsumexp(Z, axis=axis, keepdims=True)
 
 
-def hardmax(Z, axis=0):
+def hardmax(Z: ArrayLike, axis: int = 0) -> FloatArray:
     """The notes' "hard max": 1 at the largest unit of each column, 0 elsewhere.
 
     >>> hardmax(np.array([[5.0], [2.0], [-1.0], [3.0]])).ravel()
@@ -157,38 +169,41 @@ def hardmax(Z, axis=0):
     return out
 
 
-def relu(Z):
+def relu(Z: FloatArray) -> FloatArray:
     """ReLU(z) = max(0, z)."""
     return np.maximum(Z, 0)
 
 
-def relu_backward(dA, Z):
+def relu_backward(dA: FloatArray, Z: FloatArray) -> FloatArray:
     """dZ = dA · 1[z > 0] (the subgradient 0 is used at z = 0)."""
     return dA * (Z > 0)
 
 
-def tanh(Z):
+def tanh(Z: FloatArray) -> FloatArray:
     """tanh(z), bounded in (−1, 1)."""
     return np.tanh(Z)
 
 
-def tanh_backward(dA, A):
+def tanh_backward(dA: FloatArray, A: FloatArray) -> FloatArray:
     """dZ = dA · (1 − a²), from the forward output ``A = tanh(Z)``."""
     return dA * (1.0 - A * A)
 
 
-def identity(Z):
+def identity(Z: FloatArray) -> FloatArray:
     """The linear activation a = z."""
     return Z
 
 
-def identity_backward(dA, Z):
+def identity_backward(dA: FloatArray, Z: FloatArray) -> FloatArray:
     """dZ = dA."""
     return dA
 
 
+Activation: TypeAlias = Callable[[FloatArray], FloatArray]
+ActivationBackward: TypeAlias = Callable[[FloatArray, FloatArray], FloatArray]
+
 # name -> (forward, backward, whether backward wants the forward output A (True) or Z)
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, tuple[Activation, ActivationBackward, bool]] = {
     "sigmoid": (sigmoid, sigmoid_backward, True),
     "tanh": (tanh, tanh_backward, True),
     "relu": (relu, relu_backward, False),
@@ -202,7 +217,7 @@ ACTIVATIONS = {
 # (columns), summed over the output units. ``reduction="none"`` gives the (m,) losses.
 
 
-def _reduce(losses, reduction):
+def _reduce(losses: FloatArray, reduction: Reduction) -> float | FloatArray:
     if reduction == "mean":
         return float(losses.mean())
     if reduction == "sum":
@@ -212,17 +227,20 @@ def _reduce(losses, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _clip_probabilities(A):
+def _clip_probabilities(A: ArrayLike) -> FloatArray:
     # A probability of exactly 0 or 1 would give ln 0 = −inf; the smallest step away
     # from them that the dtype can represent keeps the loss finite and barely changed.
     A = np.asarray(A)
     if not np.issubdtype(A.dtype, np.floating):
         A = A.astype(np.float64)
     eps = np.finfo(A.dtype).eps
-    return np.clip(A, eps, 1.0 - eps)
+    clipped: FloatArray = np.clip(A, eps, 1.0 - eps)
+    return clipped
 
 
-def binary_cross_entropy(A, Y, reduction="mean"):
+def binary_cross_entropy(
+    A: ArrayLike, Y: ArrayLike, reduction: Reduction = "mean"
+) -> float | FloatArray:
     """L(a, y) = −[y ln a + (1 − y) ln(1 − a)], summed over units, from probabilities.
 
     Used for one sigmoid output (binary) and for C independent sigmoids (multi-label).
@@ -240,7 +258,7 @@ def binary_cross_entropy(A, Y, reduction="mean"):
     return _reduce(losses, reduction)
 
 
-def binary_cross_entropy_backward(A, Y):
+def binary_cross_entropy_backward(A: ArrayLike, Y: ArrayLike) -> FloatArray:
     """dA = ∂L/∂a = −y/a + (1 − y)/(1 − a), elementwise: the notes' "da".
 
     Through σ (`sigmoid_backward`) it becomes dz = da · a(1 − a) = a − y. ``A`` is
@@ -258,7 +276,9 @@ def binary_cross_entropy_backward(A, Y):
     return -Y / A + (1 - Y) / (1 - A)
 
 
-def binary_cross_entropy_with_logits(Z, Y, reduction="mean"):
+def binary_cross_entropy_with_logits(
+    Z: ArrayLike, Y: ArrayLike, reduction: Reduction = "mean"
+) -> float | FloatArray:
     """The same loss from logits z (a = σ(z)): max(z, 0) − z·y + ln(1 + e^(−|z|)).
 
     Exact for any z, where going through σ(z) would round 1 − σ(z) to 0.
@@ -269,7 +289,9 @@ def binary_cross_entropy_with_logits(Z, Y, reduction="mean"):
     return _reduce(losses, reduction)
 
 
-def categorical_cross_entropy(A, Y, reduction="mean"):
+def categorical_cross_entropy(
+    A: ArrayLike, Y: ArrayLike, reduction: Reduction = "mean"
+) -> float | FloatArray:
     """L(ŷ, y) = −Σ_i y_i ln ŷ_i (natural log), from probabilities; ``Y`` is one-hot.
 
     The notes' example: ŷ = (0.3, 0.2, 0.1, 0.4), the truth is class 1:
@@ -283,7 +305,7 @@ def categorical_cross_entropy(A, Y, reduction="mean"):
     return _reduce(losses, reduction)
 
 
-def categorical_cross_entropy_backward(A, Y):
+def categorical_cross_entropy_backward(A: ArrayLike, Y: ArrayLike) -> FloatArray:
     """dA = ∂L/∂a = −y / a, elementwise, for L = −Σ y_i ln a_i.
 
     Through softmax (`softmax_backward`) it becomes dz = a − y, since each column of
@@ -299,7 +321,9 @@ def categorical_cross_entropy_backward(A, Y):
     return -np.asarray(Y) / _clip_probabilities(A)
 
 
-def categorical_cross_entropy_with_logits(Z, Y, reduction="mean"):
+def categorical_cross_entropy_with_logits(
+    Z: ArrayLike, Y: ArrayLike, reduction: Reduction = "mean"
+) -> float | FloatArray:
     """The same loss from logits: −Σ_i y_i (z_i − logsumexp(z)) = logsumexp(z) − yᵀz."""
     Z = np.asarray(Z)
     Y = np.asarray(Y)
@@ -307,14 +331,14 @@ def categorical_cross_entropy_with_logits(Z, Y, reduction="mean"):
     return _reduce(losses, reduction)
 
 
-def squared_error(A, Y, reduction="mean"):
+def squared_error(A: ArrayLike, Y: ArrayLike, reduction: Reduction = "mean") -> float | FloatArray:
     """L(ŷ, y) = ½(ŷ − y)², summed over units: the loss the notes reject for logistic
     regression because, through σ, it makes the cost non-convex."""
     D = np.asarray(A) - np.asarray(Y)
     return _reduce(0.5 * (D * D).sum(axis=0), reduction)
 
 
-def one_hot(y, C=None, dtype=np.float64):
+def one_hot(y: ArrayLike, C: int | None = None, dtype: DTypeLike = np.float64) -> NDArray[Any]:
     """One-hot labels in the notes' layout: ``Y[c, i] = 1`` where ``y[i] == c``.
 
     Parameters

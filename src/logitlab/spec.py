@@ -14,7 +14,9 @@ activation and the output head. It says nothing about how the network is trained
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 HEADS = ("binary", "softmax", "multilabel")
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -40,12 +42,12 @@ class ModelSpec:
     """
 
     n_x: int
-    hidden: tuple = field(default=())
+    hidden: tuple[int, ...] = field(default=())
     n_out: int = 1
     head: str = "binary"
     activation: str = "relu"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
@@ -59,34 +61,34 @@ class ModelSpec:
             raise ValueError(f"a binary head has 1 output unit, got n_out={self.n_out}")
 
     @property
-    def layer_sizes(self):
+    def layer_sizes(self) -> tuple[int, ...]:
         """``(n_x, n_1, ..., n_L)``."""
         return (int(self.n_x), *self.hidden, int(self.n_out))
 
     @property
-    def output_activation(self):
+    def output_activation(self) -> str:
         return "softmax" if self.head == "softmax" else "sigmoid"
 
     @property
-    def activations(self):
+    def activations(self) -> tuple[str, ...]:
         """Activation of each layer 1..L."""
         return (self.activation,) * len(self.hidden) + (self.output_activation,)
 
     @property
-    def shapes(self):
+    def shapes(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """``[(W1 shape, b1 shape), ...]`` in the notes' layout: W[l] is (n_l, n_{l-1})."""
         s = self.layer_sizes
         return [((s[i + 1], s[i]), (s[i + 1], 1)) for i in range(len(s) - 1)]
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         return sum(w[0] * w[1] + b[0] for w, b in self.shapes)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
         return cls(**{k: d[k] for k in ("n_x", "hidden", "n_out", "head", "activation")})

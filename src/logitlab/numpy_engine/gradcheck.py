@@ -2,12 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
+from ..functional import FloatArray
 from .network import Network
 
 
-def gradcheck(net: Network, X, Y, alpha=0.0, epsilon=1e-6, return_grads=False):
+@overload
+def gradcheck(
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    alpha: float = ...,
+    epsilon: float = ...,
+    return_grads: Literal[False] = ...,
+) -> float: ...
+@overload
+def gradcheck(
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    alpha: float = ...,
+    epsilon: float = ...,
+    *,
+    return_grads: Literal[True],
+) -> tuple[float, FloatArray, FloatArray]: ...
+@overload
+def gradcheck(
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    alpha: float,
+    epsilon: float,
+    return_grads: Literal[True],
+) -> tuple[float, FloatArray, FloatArray]: ...
+
+
+def gradcheck(
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    alpha: float = 0.0,
+    epsilon: float = 1e-6,
+    return_grads: bool = False,
+) -> float | tuple[float, FloatArray, FloatArray]:
     """Relative error between back-propagation and numerical gradients of J.
 
     For every parameter θ_i, the numerical gradient is the central difference

@@ -7,9 +7,14 @@ W[l] of shape (n_l, n_{l−1}), ``b`` is b[l] of shape (n_l, 1), ``Z`` and ``A``
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 
-from ..functional import ACTIVATIONS
+from ..functional import ACTIVATIONS, FloatArray
+
+# what a layer's forward pass keeps for its backward pass: (A_prev, Z, A)
+Cache: TypeAlias = tuple[FloatArray, FloatArray, FloatArray]
 
 
 class Dense:
@@ -25,12 +30,14 @@ class Dense:
     - Output ``A``: (n_l, m)
     """
 
-    def __init__(self, W, b, dW, db, activation):
+    def __init__(
+        self, W: FloatArray, b: FloatArray, dW: FloatArray, db: FloatArray, activation: str
+    ) -> None:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.activation = activation
         self._g, self._g_backward, self._backward_wants_A = ACTIVATIONS[activation]
 
-    def forward(self, A_prev):
+    def forward(self, A_prev: FloatArray) -> tuple[FloatArray, Cache]:
         """Z = W·A_prev + b (b broadcast over the m columns), A = g(Z).
 
         Returns ``A`` and the cache ``(A_prev, Z, A)`` the backward pass needs.
@@ -40,7 +47,13 @@ class Dense:
         A = self._g(Z)
         return A, (A_prev, Z, A)
 
-    def backward(self, cache, dA=None, dZ=None, need_dA_prev=True):
+    def backward(
+        self,
+        cache: Cache,
+        dA: FloatArray | None = None,
+        dZ: FloatArray | None = None,
+        need_dA_prev: bool = True,
+    ) -> FloatArray | None:
         """Gradients of the cost with respect to this layer's W, b and its input.
 
         - dZ = dA · g'(Z); at an output with cross-entropy it is passed in directly as
@@ -54,6 +67,7 @@ class Dense:
         """
         A_prev, Z, A = cache
         if dZ is None:
+            assert dA is not None, "backward needs dA or dZ"
             dZ = self._g_backward(dA, A if self._backward_wants_A else Z)
         m = A_prev.shape[1]
         np.matmul(dZ, A_prev.T, out=self.dW)

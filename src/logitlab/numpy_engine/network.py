@@ -7,13 +7,20 @@ SciPy's L-BFGS can work on the network without copying layer by layer.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import functional as F
+from ..functional import FloatArray
 from ..spec import ModelSpec
-from .layers import Dense
+from .layers import Cache, Dense
 
 INITS = ("auto", "zeros", "random", "he", "xavier")
+
+# what np.random.default_rng accepts: a generator, a seed, or None for fresh entropy
+Seed: TypeAlias = np.random.Generator | np.random.BitGenerator | np.random.SeedSequence | int | None
 
 
 class Network:
@@ -42,17 +49,20 @@ class Network:
     array([1., 1., 1., 1., 1.])
     """
 
-    def __init__(self, spec: ModelSpec, dtype=np.float64):
+    def __init__(self, spec: ModelSpec, dtype: DTypeLike = np.float64) -> None:
         self.spec = spec
-        self.dtype = np.dtype(dtype)
-        self.theta = np.zeros(spec.n_params, dtype=self.dtype)
+        self.dtype: np.dtype[Any] = np.dtype(dtype)
+        self.theta: FloatArray = np.zeros(spec.n_params, dtype=self.dtype)
         self.grad = np.zeros_like(self.theta)
-        self.W, self.b, self.dW, self.db = [], [], [], []
-        self.layers = []
-        self._w_slices = []
+        self.W: list[FloatArray] = []
+        self.b: list[FloatArray] = []
+        self.dW: list[FloatArray] = []
+        self.db: list[FloatArray] = []
+        self.layers: list[Dense] = []
+        self._w_slices: list[slice] = []
         offset = 0
         for ((n_l, n_prev), b_shape), act in zip(spec.shapes, spec.activations):
-            views = []
+            views: list[slice] = []
             for shape in ((n_l, n_prev), b_shape):
                 size = shape[0] * shape[1]
                 views.append(slice(offset, offset + size))
@@ -68,7 +78,7 @@ class Network:
             self.layers.append(Dense(W, b, dW, db, act))
 
     # ----------------------------------------------------------------- initialisation
-    def initialize(self, init="auto", rng=None):
+    def initialize(self, init: str = "auto", rng: Seed = None) -> None:
         """Set W[l] and b[l] (b = 0 always).
 
         - ``"zeros"``: W = 0; fine for logistic/softmax regression (the cost is convex),
@@ -105,31 +115,31 @@ class Network:
                 limit = np.sqrt(6.0 / (n_prev + n_l))
                 W[:] = rng.uniform(-limit, limit, size=W.shape)
 
-    def set_params(self, theta):
+    def set_params(self, theta: ArrayLike) -> None:
         self.theta[:] = theta
 
     # what the solvers' monitor needs of a model (the torch engine provides the same)
-    def snapshot(self):
+    def snapshot(self) -> FloatArray:
         return self.theta.copy()
 
-    def restore(self, snapshot):
+    def restore(self, snapshot: ArrayLike) -> None:
         self.theta[:] = snapshot
 
-    def all_finite(self):
+    def all_finite(self) -> bool:
         return bool(np.all(np.isfinite(self.theta)))
 
     # ------------------------------------------------------------------ forward pass
-    def forward(self, X):
+    def forward(self, X: FloatArray) -> tuple[FloatArray, FloatArray, list[Cache]]:
         """Forward propagation; returns the output logits Z[L], probabilities A[L] and
         the caches of every layer."""
         A = X
-        caches = []
+        caches: list[Cache] = []
         for layer in self.layers:
             A, cache = layer.forward(A)
             caches.append(cache)
         return caches[-1][1], A, caches
 
-    def decision_function(self, X):
+    def decision_function(self, X: FloatArray) -> FloatArray:
         """Z[L], the output layer's logits, shape (n_out, m)."""
         A = X
         for layer in self.layers[:-1]:
@@ -139,20 +149,20 @@ class Network:
         Z += out.b
         return Z
 
-    def predict_output(self, X):
+    def predict_output(self, X: FloatArray) -> FloatArray:
         """A[L]: P(y=1|x) (binary), class probabilities (softmax) or per-label
         probabilities (multi-label), shape (n_out, m)."""
         Z = self.decision_function(X)
         return F.softmax(Z) if self.spec.head == "softmax" else F.sigmoid(Z)
 
     # ----------------------------------------------------------------------- the cost
-    def data_cost(self, Z, Y):
+    def data_cost(self, Z: FloatArray, Y: FloatArray) -> float:
         """Mean cross-entropy over the m examples, from the logits (stable)."""
         if self.spec.head == "softmax":
             return float(F.categorical_cross_entropy_with_logits(Z, Y))
         return float(F.binary_cross_entropy_with_logits(Z, Y))
 
-    def penalty(self, alpha, m):
+    def penalty(self, alpha: float, m: int) -> float:
         """alpha/(2m) · Σ_l ‖W[l]‖²_F; biases are not penalised."""
         if not alpha:
             return 0.0
@@ -160,13 +170,17 @@ class Network:
         # milliseconds on a busy machine, longer than the whole rest of an iteration
         return float(alpha / (2.0 * m) * sum(np.einsum("ij,ij->", W, W) for W in self.W))
 
-    def cost(self, X, Y, alpha=0.0, m_total=None):
+    def cost(
+        self, X: FloatArray, Y: FloatArray, alpha: float = 0.0, m_total: int | None = None
+    ) -> float:
         """J = mean cross-entropy + alpha/(2·m_total)·Σ‖W‖² (m_total defaults to m)."""
         Z = self.decision_function(X)
         return self.data_cost(Z, Y) + self.penalty(alpha, m_total or X.shape[1])
 
     # ------------------------------------------------------------------ backward pass
-    def cost_and_grad(self, X, Y, alpha=0.0, m_total=None):
+    def cost_and_grad(
+        self, X: FloatArray, Y: FloatArray, alpha: float = 0.0, m_total: int | None = None
+    ) -> tuple[float, FloatArray]:
         """Forward pass, cost J and back-propagation; fills and returns ``self.grad``.
 
         The output layer starts back-propagation with dZ[L] = A[L] − Y, which holds for
@@ -181,7 +195,8 @@ class Network:
         m_total = m_total or X.shape[1]
         Z, A, caches = self.forward(X)
         J = self.data_cost(Z, Y) + self.penalty(alpha, m_total)
-        dZ, dA = A - Y, None
+        dZ: FloatArray | None = A - Y
+        dA: FloatArray | None = None
         for i in range(len(self.layers) - 1, -1, -1):
             dA = self.layers[i].backward(caches[i], dA=dA, dZ=dZ, need_dA_prev=i > 0)
             dZ = None  # below the output, each layer derives dZ from dA

@@ -23,17 +23,24 @@ Only ``lbfgs`` uses this: ``gd`` stays the notes' literal update on the notes' X
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
+from numpy.typing import NDArray
 from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
+from ..functional import FloatArray
 from ..spec import ModelSpec
 from .network import Network
+
+T = TypeVar("T")  # what the solver returns
 
 # Below this width ratio the Gram matrix costs more than the iterations save.
 MIN_WIDTH_RATIO = 2
 
 
-def applies(net, X, solver):
+def applies(net: Network, X: FloatArray, solver: str) -> bool:
     """Whether ``net`` can be trained on X (n_x, m) in the row space of X."""
     n_x, m = X.shape
     return (
@@ -44,7 +51,13 @@ def applies(net, X, solver):
     )
 
 
-def train_in_row_space(net, X, Y, X_val, train_reduced):
+def train_in_row_space(
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    X_val: FloatArray | None,
+    train_reduced: Callable[[Network, FloatArray, FloatArray | None], T],
+) -> T | None:
     """Train ``net`` through the reduced problem; ``None`` if X is rank-deficient.
 
     ``train_reduced(reduced_net, R, R_val)`` runs the solver on the reduced network and
@@ -53,13 +66,13 @@ def train_in_row_space(net, X, Y, X_val, train_reduced):
     X64 = X.astype(np.float64, copy=False)
     K = X64.T @ X64  # the m×m Gram matrix XᵀX
     try:
-        L = cholesky(K, lower=True, check_finite=False)
+        L: NDArray[np.float64] = cholesky(K, lower=True, check_finite=False)
     except LinAlgError:
         return None  # repeated or dependent examples: train on X itself
     if not np.all(np.isfinite(L)) or np.min(np.abs(np.diag(L))) <= 1e-10 * np.max(np.diag(L)):
         return None
     R = np.ascontiguousarray(L.T, dtype=net.dtype)  # Qᵀ·X, one column per example
-    R_val = None
+    R_val: FloatArray | None = None
     if X_val is not None:
         # Qᵀ·X_val = L⁻¹·(Xᵀ·X_val)
         R_val = solve_triangular(
@@ -73,7 +86,9 @@ def train_in_row_space(net, X, Y, X_val, train_reduced):
     result = train_reduced(reduced, R, R_val)
     G = reduced.W[0].astype(np.float64)
     # W = G·Qᵀ = (G·L⁻¹)·Xᵀ, with G·L⁻¹ = (L⁻ᵀ·Gᵀ)ᵀ
-    GLinv = solve_triangular(L, G.T, lower=True, trans="T", check_finite=False).T
+    GLinv: NDArray[np.float64] = solve_triangular(
+        L, G.T, lower=True, trans="T", check_finite=False
+    ).T
     net.W[0][:] = GLinv @ X64.T
     net.b[0][:] = reduced.b[0]
     return result

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
-from scipy.optimize import minimize
+from numpy.typing import NDArray
+from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
+from ..functional import FloatArray
 from . import rowspace
+from .network import Network, Seed
 
 SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 
@@ -29,20 +34,23 @@ SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 SMALL_PROBLEM = 4_000_000
 
 
-def blas_threads_for(X):
+def blas_threads_for(X: FloatArray) -> contextlib.AbstractContextManager[object]:
     """A context that limits BLAS to one thread for small problems."""
     if X.size < SMALL_PROBLEM:
-        return threadpool_limits(limits=1, user_api="blas")
+        one_thread: contextlib.AbstractContextManager[object] = threadpool_limits(
+            limits=1, user_api="blas"
+        )
+        return one_thread
     return contextlib.nullcontext()
 
 
 class GradientDescent:
     """The notes' update θ := θ − α·dθ (``gd`` on the full batch, ``sgd`` on mini-batches)."""
 
-    def __init__(self, learning_rate):
+    def __init__(self, learning_rate: float) -> None:
         self.learning_rate = learning_rate
 
-    def step(self, theta, grad):
+    def step(self, theta: FloatArray, grad: FloatArray) -> None:
         theta -= self.learning_rate * grad
 
 
@@ -53,11 +61,11 @@ class Momentum:
     ``torch.optim.SGD(momentum=β, dampening=β)``.
     """
 
-    def __init__(self, learning_rate, momentum=0.9):
+    def __init__(self, learning_rate: float, momentum: float = 0.9) -> None:
         self.learning_rate, self.momentum = learning_rate, momentum
-        self.v = None
+        self.v: FloatArray | None = None
 
-    def step(self, theta, grad):
+    def step(self, theta: FloatArray, grad: FloatArray) -> None:
         if self.v is None:
             self.v = grad.copy()
         else:
@@ -73,14 +81,21 @@ class Adam:
     θ := θ − α · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
     """
 
-    def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def __init__(
+        self,
+        learning_rate: float,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
         self.learning_rate = learning_rate
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.m = self.v = None
+        self.m: FloatArray | None = None
+        self.v: FloatArray | None = None
         self.t = 0
 
-    def step(self, theta, grad):
-        if self.m is None:
+    def step(self, theta: FloatArray, grad: FloatArray) -> None:
+        if self.m is None or self.v is None:
             self.m, self.v = np.zeros_like(grad), np.zeros_like(grad)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
@@ -93,7 +108,14 @@ class Adam:
         theta -= (self.learning_rate / (1.0 - b1**self.t)) * (self.m / denom)
 
 
-def make_optimizer(solver, learning_rate, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+def make_optimizer(
+    solver: str,
+    learning_rate: float,
+    momentum: float = 0.9,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+) -> GradientDescent | Momentum | Adam:
     if solver in ("gd", "sgd"):
         return GradientDescent(learning_rate)
     if solver == "momentum":
@@ -109,30 +131,44 @@ class TrainResult:
     updates ``n_iter`` (epochs for mini-batch solvers), whether the ``tol`` criterion
     was met, and, with a validation set, its cost after every iteration."""
 
-    history: list = field(default_factory=list)
+    history: list[float] = field(default_factory=list)
     n_iter: int = 0
     converged: bool = False
     stopped_early: bool = False
-    validation_history: list = field(default_factory=list)
+    validation_history: list[float] = field(default_factory=list)
     best_iteration: int | None = None
 
 
-def batches(m, batch_size, rng):
+def batches(m: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[np.int64]]:
     """Index arrays of the mini-batches of one epoch: a fresh permutation of 0..m−1,
     cut into consecutive pieces of ``batch_size`` (the last may be smaller)."""
     perm = rng.permutation(m)
     return [perm[i : i + batch_size] for i in range(0, m, batch_size)]
 
 
-def take_columns(X, idx):
+def take_columns(X: FloatArray, idx: NDArray[np.integer[Any]]) -> FloatArray:
     """X[:, idx] for X in the notes' layout; when X is the transposed view of a
     row-major (m, n_x) array, gather whole rows of that array (contiguous copies)."""
     if X.flags.f_contiguous and not X.flags.c_contiguous:
-        return X.T[idx].T
+        columns: FloatArray = X.T[idx].T
+        return columns
     return X[:, idx]
 
 
-class Monitor:
+class MonitoredModel(Protocol):
+    """What :class:`Monitor` needs of a model; arrays and snapshots are the engine's own
+    (NumPy arrays or torch tensors)."""
+
+    def cost(self, X: Any, Y: Any, /) -> float: ...
+    def all_finite(self) -> bool: ...
+    def snapshot(self) -> Any: ...
+    def restore(self, snapshot: Any, /) -> None: ...
+
+
+ModelT = TypeVar("ModelT", bound=MonitoredModel)
+
+
+class Monitor(Generic[ModelT]):
     """Stopping rules shared by all solvers and both engines.
 
     ``model`` offers ``cost(X_val, Y_val)`` (the validation cost, without penalty),
@@ -147,19 +183,28 @@ class Monitor:
     """
 
     def __init__(
-        self, net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter, callback
-    ):
+        self,
+        net: ModelT,
+        result: TrainResult,
+        tol: float,
+        n_iter_no_change: int,
+        X_val: Any,
+        Y_val: Any,
+        verbose: int,
+        max_iter: int,
+        callback: Callable[[int, float, ModelT], object] | None,
+    ) -> None:
         self.net, self.result, self.tol = net, result, tol
         self.n_iter_no_change = n_iter_no_change
         self.X_val, self.Y_val = X_val, Y_val
         self.verbose, self.callback = verbose, callback
         self.every = 1 if verbose >= 2 else max(1, max_iter // 10)
         self.best = np.inf
-        self.best_theta = None
+        self.best_theta: object | None = None
         self.bad = 0
         self.use_tol = True  # L-BFGS applies tol through SciPy's own criteria instead
 
-    def after_update(self, it, J):
+    def after_update(self, it: int, J: float) -> bool:
         """Called after update ``it`` whose pre-update cost was ``J``; True = stop."""
         if not np.isfinite(J) or not self.net.all_finite():
             raise FloatingPointError(
@@ -199,33 +244,33 @@ class Monitor:
             self.callback(it, J, self.net)
         return stop
 
-    def finish(self):
+    def finish(self) -> None:
         if self.best_theta is not None:
             self.net.restore(self.best_theta)
 
 
 def train(
-    net,
-    X,
-    Y,
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
     *,
-    solver="gd",
-    learning_rate=0.01,
-    max_iter=100,
-    batch_size=None,
-    tol=0.0,
-    alpha=0.0,
-    n_iter_no_change=10,
-    X_val=None,
-    Y_val=None,
-    rng=None,
-    momentum=0.9,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    verbose=0,
-    callback=None,
-):
+    solver: str = "gd",
+    learning_rate: float = 0.01,
+    max_iter: int = 100,
+    batch_size: int | None = None,
+    tol: float = 0.0,
+    alpha: float = 0.0,
+    n_iter_no_change: int = 10,
+    X_val: FloatArray | None = None,
+    Y_val: FloatArray | None = None,
+    rng: Seed = None,
+    momentum: float = 0.9,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+    verbose: int = 0,
+    callback: Callable[[int, float, Network], object] | None = None,
+) -> TrainResult:
     """Train ``net`` in place on X (n_x, m), Y (n_out, m) and return a :class:`TrainResult`.
 
     ``batch_size=None`` uses the whole training set for every update. ``lbfgs`` is
@@ -243,7 +288,9 @@ def train(
     with np.errstate(over="ignore", invalid="ignore"):
         if rowspace.applies(net, X, solver):
 
-            def train_reduced(reduced, R, R_val):
+            def train_reduced(
+                reduced: Network, R: FloatArray, R_val: FloatArray | None
+            ) -> TrainResult:
                 with blas_threads_for(R):
                     return _train(reduced, R, Y, *args, R_val, Y_val, *rest)
 
@@ -255,26 +302,26 @@ def train(
 
 
 def _train(
-    net,
-    X,
-    Y,
-    solver,
-    learning_rate,
-    max_iter,
-    batch_size,
-    tol,
-    alpha,
-    n_iter_no_change,
-    X_val,
-    Y_val,
-    rng,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
-    verbose,
-    callback,
-):
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    solver: str,
+    learning_rate: float,
+    max_iter: int,
+    batch_size: int | None,
+    tol: float,
+    alpha: float,
+    n_iter_no_change: int,
+    X_val: FloatArray | None,
+    Y_val: FloatArray | None,
+    rng: Seed,
+    momentum: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    verbose: int,
+    callback: Callable[[int, float, Network], object] | None,
+) -> TrainResult:
     rng = np.random.default_rng(rng)
     m = X.shape[1]
     result = TrainResult()
@@ -295,6 +342,7 @@ def _train(
             opt.step(net.theta, grad)
         else:
             J = net.cost(X, Y, alpha, m)  # the epoch's entry: J before its first update
+            assert batch_size is not None  # not full: a batch size below m
             for idx in batches(m, batch_size, rng):
                 net.cost_and_grad(take_columns(X, idx), Y[:, idx], alpha, m)
                 opt.step(net.theta, net.grad)
@@ -304,17 +352,25 @@ def _train(
     return result
 
 
-def _lbfgs(net, X, Y, alpha, max_iter, tol, monitor):
+def _lbfgs(
+    net: Network,
+    X: FloatArray,
+    Y: FloatArray,
+    alpha: float,
+    max_iter: int,
+    tol: float,
+    monitor: Monitor[Network],
+) -> OptimizeResult:
     """Full-batch L-BFGS-B from SciPy on the flat parameter vector (in float64)."""
     m = X.shape[1]
-    pending = []  # the cost at the current iterate, before the next update
+    pending: list[float] = []  # the cost at the current iterate, before the next update
 
-    def fun(theta):
+    def fun(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         net.theta[:] = theta
         J, grad = net.cost_and_grad(X, Y, alpha, m)
         return J, grad.astype(np.float64)
 
-    def callback(intermediate_result):
+    def callback(intermediate_result: OptimizeResult) -> None:
         it = len(monitor.result.history)
         stop = monitor.after_update(it, pending[-1])
         pending.append(float(intermediate_result.fun))
