@@ -240,8 +240,26 @@ def test_divergence_is_reported():
     Y = rng.integers(0, 2, (1, 20)).astype(float)
     net = Network(ModelSpec(n_x=3, hidden=(5,), n_out=1, head="binary", activation="relu"))
     net.initialize("he", rng)
-    with pytest.raises(FloatingPointError, match="learning rate"):
-        train(net, X, Y, solver="gd", learning_rate=1e200, max_iter=20)
+    res = train(net, X, Y, solver="gd", learning_rate=1e200, max_iter=20)
+    # stopped where the cost or parameters stopped being finite, the last finite kept
+    assert res.diverged_at is not None and res.diverged_at < 20
+    assert len(res.history) == res.n_iter <= res.diverged_at + 1
+    assert net.all_finite() and all(np.isfinite(res.history))
+
+
+def test_divergence_is_a_convergence_warning_and_keeps_a_usable_model():
+    from sklearn.exceptions import ConvergenceWarning
+
+    from logitlab import NeuralNetClassifier
+
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((40, 3)) * 1e3
+    y = (X[:, 0] > 0).astype(int)
+    clf = NeuralNetClassifier((5,), solver="gd", learning_rate=1e200, max_iter=20, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged at iteration"):
+        clf.fit(X, y)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    assert clf.n_iter_ == len(clf.history_) < 20
 
 
 # -------------------------------------------------------------------------- initialisation

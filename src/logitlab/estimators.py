@@ -437,7 +437,16 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             feature_names_in=getattr(self, "feature_names_in_", None),
         )
         name = type(self).__name__
-        if len(result.history) >= 2 and result.history[-1] > result.history[0]:
+        if result.diverged_at is not None:
+            warnings.warn(
+                f"{name}: training diverged at iteration {result.diverged_at} (the cost or "
+                "the parameters stopped being finite) and was stopped there, keeping the "
+                f"last finite parameters; lower the learning rate ({self.learning_rate:g}) "
+                "or standardise the features",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif len(result.history) >= 2 and result.history[-1] > result.history[0]:
             warnings.warn(
                 f"{name}: the training cost rose from {result.history[0]:.4g} to "
                 f"{result.history[-1]:.4g}: the learning rate ({self.learning_rate:g}) is "

@@ -129,7 +129,9 @@ def make_optimizer(
 class TrainResult:
     """What a training run did: ``history`` (see the module docstring), the number of
     updates ``n_iter`` (epochs for mini-batch solvers), whether the ``tol`` criterion
-    was met, and, with a validation set, its cost after every iteration."""
+    was met, and, with a validation set, its cost after every iteration.
+    ``diverged_at`` is the iteration whose cost or parameters stopped being finite
+    (training stopped there, with the last finite parameters kept)."""
 
     history: list[float] = field(default_factory=list)
     n_iter: int = 0
@@ -137,6 +139,7 @@ class TrainResult:
     stopped_early: bool = False
     validation_history: list[float] = field(default_factory=list)
     best_iteration: int | None = None
+    diverged_at: int | None = None
 
 
 def batches(m: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[np.int64]]:
@@ -180,6 +183,9 @@ class Monitor(Generic[ModelT]):
     - Otherwise, with ``tol > 0``: converged when the training cost has not improved by
       more than ``tol`` for ``n_iter_no_change`` iterations in a row. ``tol = 0`` runs
       all ``max_iter`` iterations.
+    - A cost or parameters that stop being finite end training at once, with the last
+      finite parameters restored (``result.diverged_at``): a model is kept, and the
+      estimator says what to change instead of failing.
     """
 
     def __init__(
@@ -203,14 +209,25 @@ class Monitor(Generic[ModelT]):
         self.best_theta: object | None = None
         self.bad = 0
         self.use_tol = True  # L-BFGS applies tol through SciPy's own criteria instead
+        # what divergence falls back to: the last parameters whose cost was seen to be
+        # finite, and the ones the next update starts from (one copy of θ per iteration,
+        # small beside the iteration itself)
+        self.last_finite: object | None = None
+        self.pending: object | None = net.snapshot() if net.all_finite() else None
 
     def after_update(self, it: int, J: float) -> bool:
         """Called after update ``it`` whose pre-update cost was ``J``; True = stop."""
-        if not np.isfinite(J) or not self.net.all_finite():
-            raise FloatingPointError(
-                f"training diverged at iteration {it}: the cost became {J}; lower the learning rate"
-            )
         res = self.result
+        if np.isfinite(J):
+            self.last_finite = self.pending  # J is the cost of the parameters before it
+        if not np.isfinite(J) or not self.net.all_finite():
+            res.diverged_at = it
+            if self.last_finite is not None:
+                self.net.restore(self.last_finite)
+            if np.isfinite(J):
+                res.history.append(float(J))
+                res.n_iter = it + 1
+            return True
         res.history.append(float(J))
         res.n_iter = it + 1
         stop = False
@@ -240,6 +257,7 @@ class Monitor(Generic[ModelT]):
                 else ""
             )
             print(f"iteration {it:5d}: cost {J:.6f}{extra}", file=sys.stderr)
+        self.pending = self.net.snapshot()
         if self.callback is not None:
             self.callback(it, J, self.net)
         return stop
@@ -392,7 +410,8 @@ def _lbfgs(
             "ftol": 64 * np.finfo(float).eps if tol > 0 else 0.0,
         },
     )
-    net.theta[:] = res.x
+    if monitor.result.diverged_at is None:  # else the monitor restored finite ones
+        net.theta[:] = res.x
     if tol > 0 and res.status == 0 and not monitor.result.stopped_early:
         monitor.result.converged = True
     return res

@@ -1,0 +1,364 @@
+"""The run layer (logitlab.run): run folders, settings, resume, matching by name, faults."""
+
+import fcntl
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from logitlab import run as run_module
+from logitlab.cli import cli
+from logitlab.run import (
+    Interrupted,
+    Preprocessing,
+    Progress,
+    RunError,
+    RunSettings,
+    evaluate_run,
+    predict_run,
+    resume_run,
+    train_run,
+)
+
+
+def cli_run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def one_line_error(result, *needles):
+    assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
+    err = result.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for needle in needles:
+        assert needle in err, err
+    return err
+
+
+def write_table(path, X, y, columns):
+    rows = [",".join(columns + ["label"])]
+    rows += [",".join([repr(float(v)) for v in x] + [str(t)]) for x, t in zip(X, y)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A 3-feature, 3-class CSV whose classes depend on the features."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = np.array(["ant", "bee", "cat"])[np.argmax(X, axis=1)]
+    return write_table(tmp_path / "table.csv", X, y, ["a", "b", "c"]), X, y
+
+
+class StopAfter(Progress):
+    """Ctrl-C after ``n`` iterations."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def update(self, done, cost):
+        if done >= self.n:
+            raise KeyboardInterrupt
+
+
+# ------------------------------------------------------------------ run from Python
+def test_train_run_from_python_writes_what_the_command_writes(tmp_path, table):
+    csv_file, _, _ = table
+    r = cli_run("train", "--data", csv_file, "--model", "softmax", "--standardize",
+                "--out", tmp_path / "cmd")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    result = train_run(
+        RunSettings(data=str(csv_file), model="softmax", standardize=True), tmp_path / "py"
+    )
+    cmd_files = sorted(p.name for p in (tmp_path / "cmd").iterdir())
+    assert cmd_files == sorted(p.name for p in (tmp_path / "py").iterdir())
+    assert (tmp_path / "cmd" / "settings.json").read_text() == (
+        tmp_path / "py" / "settings.json"
+    ).read_text()
+    metrics = json.loads((tmp_path / "cmd" / "metrics.json").read_text())
+    assert metrics["accuracy"] == result.metrics["accuracy"]
+    assert metrics["log_loss"] == result.metrics["log_loss"]
+
+
+# ----------------------------------------------------------------------- run folder
+def test_an_existing_run_is_never_mixed_with_a_new_one(tmp_path):
+    out = tmp_path / "run"
+    train_run(RunSettings(data="moons"), out)
+    assert (out / "decision_boundary.png").is_file()  # 2-D data draws one
+    with pytest.raises(RunError, match="already holds a run.*--overwrite"):
+        train_run(RunSettings(data="iris"), out)
+    one_line_error(cli_run("train", "--data", "iris", "--out", out), "--overwrite")
+    r = cli_run("train", "--data", "iris", "--out", out, "--overwrite")
+    assert r.exit_code == 0, r.stderr
+    # the old run's files are gone: iris has 4 features, so no decision boundary
+    assert not (out / "decision_boundary.png").exists()
+    assert json.loads((out / "settings.json").read_text())["data"] == "iris"
+
+
+def test_a_folder_that_is_not_a_run_is_never_touched(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes")
+    for overwrite in (False, True):
+        with pytest.raises(RunError, match="holds no logitlab run"):
+            train_run(RunSettings(data="iris"), out, overwrite=overwrite)
+    assert (out / "notes.txt").read_text() == "my notes"
+
+
+def test_two_processes_never_write_one_run(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    with open(out / run_module.LOCK_FILE, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another process would
+        with pytest.raises(RunError, match="another logitlab process"):
+            train_run(RunSettings(data="iris"), out)
+    train_run(RunSettings(data="iris"), out)  # released: fine
+
+
+def test_out_inside_the_data_folder_is_refused(tmp_path):
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    for k, name in enumerate(("a", "b")):
+        (photos / name).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (4, 4), (60 * k + i, 0, 0)).save(photos / name / f"{i}.png")
+    one_line_error(
+        cli_run("train", "--data", photos, "--size", "4", "--out", photos / "runs" / "x"),
+        "inside the --data folder",
+    )
+    assert not (photos / "runs").exists()
+
+
+def test_test_naming_the_data_warns(tmp_path, table):
+    csv_file, _, _ = table
+    r = cli_run("train", "--data", csv_file, "--test", csv_file, "--out", tmp_path / "r")
+    assert r.exit_code == 0, r.stderr
+    assert "warning: --test names the same data as --data" in " ".join(r.output.split())
+    assert "the same data as --data" in (tmp_path / "r" / "report.html").read_text()
+
+
+# ------------------------------------------------------------------------- settings
+@pytest.mark.parametrize(
+    "field, value, needle",
+    [
+        ("epochs", 0, "'epochs' must be an integer >= 1"),
+        ("epochs", "10", "'epochs' must be an integer >= 1"),
+        ("hidden", [25, -1], "'hidden' must be a list of positive integers"),
+        ("size", 10**9, "'size' must be an integer from 1 to 4096"),
+        ("lr", float("nan"), "'lr' must be a number > 0"),
+        ("model", "forest", "'model' must be one of"),
+        ("test_size", 1.5, "'test_size' must be a number between 0 and 1"),
+        ("standardize", "yes", "'standardize' must be true or false"),
+        ("colour", "rgb", "unknown field(s) 'colour'"),
+    ],
+)
+def test_a_malformed_settings_json_names_the_file_and_the_field(tmp_path, field, value, needle):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    settings = {**RunSettings(data="iris").to_dict(), field: value}
+    (run_dir / "settings.json").write_text(json.dumps(settings))
+    with pytest.raises(RunError) as info:
+        RunSettings.load(run_dir)
+    assert str(run_dir / "settings.json") in str(info.value) and needle in str(info.value)
+    one_line_error(cli_run("train", "--resume", run_dir), "settings.json", needle)
+
+
+def test_settings_json_that_is_not_json(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "settings.json").write_text('{"data": "iris",')
+    one_line_error(cli_run("train", "--resume", run_dir), "settings.json", "cannot read")
+
+
+# --------------------------------------------------------------------------- resume
+def test_resume_writes_only_into_its_folder_and_survives_a_cd(tmp_path, table, monkeypatch):
+    csv_file, _, _ = table
+    monkeypatch.chdir(tmp_path)
+    settings = RunSettings(data="table.csv", model="mlp", hidden=(8,), solver="sgd",
+                           batch_size=8, epochs=40, tol=0)  # fmt: skip
+    with pytest.raises(Interrupted, match="checkpoint"):
+        train_run(settings, "run", StopAfter(5))
+    stored = json.loads((tmp_path / "run" / "settings.json").read_text())
+    assert stored["data"] == str(csv_file)  # absolute: works from anywhere
+    elsewhere = tmp_path / "elsewhere"
+    # settings.json in the first version's form, naming another place to write: the
+    # run is where its settings.json is
+    legacy = {k: v for k, v in stored.items() if k not in ("version", "data", "test")}
+    legacy.update(data_src=stored["data"], test_src=None, hidden="8", out=str(elsewhere))
+    (tmp_path / "run" / "settings.json").write_text(json.dumps(legacy))
+    away = tmp_path / "sub"
+    away.mkdir()
+    monkeypatch.chdir(away)
+    result = resume_run(tmp_path / "run")
+    assert result.estimator.n_iter_ == 40 and len(result.estimator.history_) == 40
+    assert not elsewhere.exists() and not list(away.iterdir())
+
+
+@pytest.mark.parametrize("change", ["values", "classes", "columns"])
+def test_resume_on_changed_data_refuses(tmp_path, table, change):
+    csv_file, X, y = table
+    settings = RunSettings(data=str(csv_file), model="mlp", hidden=(8,), solver="sgd",
+                           batch_size=8, epochs=40, tol=0)  # fmt: skip
+    with pytest.raises(Interrupted):
+        train_run(settings, tmp_path / "run", StopAfter(3))
+    if change == "values":
+        X = X.copy()
+        X[0, 0] += 1.0
+        write_table(csv_file, X, y, ["a", "b", "c"])
+    elif change == "classes":
+        write_table(csv_file, X, np.where(y == "cat", "dog", y), ["a", "b", "c"])
+    else:
+        write_table(csv_file, X, y, ["a", "b", "d"])
+    r = cli_run("train", "--resume", tmp_path / "run")
+    err = one_line_error(r, "cannot resume", "the data changed")
+    assert "resuming" not in r.output
+    if change == "classes":
+        assert "dog" in err
+    assert (tmp_path / "run" / "checkpoint.safetensors").is_file()  # kept
+
+
+def test_resume_refuses_other_options(tmp_path):
+    r = cli_run("train", "--resume", tmp_path, "--epochs", "5")
+    assert r.exit_code == 2 and "--epochs" in r.stderr
+
+
+def test_sigterm_keeps_the_last_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", "digits", "--model",
+           "mlp", "--solver", "sgd", "--batch-size", "16", "--epochs", "5000", "--tol", "0",
+           "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = out / "checkpoint.safetensors"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "checkpoint" in err and "--resume" in err
+    assert checkpoint.is_file() and not list(out.glob(".*.tmp"))
+    assert not (out / "model.safetensors").exists()
+
+
+# ------------------------------------------------------------------------ faults
+def test_a_failing_plot_never_loses_the_model(tmp_path, monkeypatch):
+    import logitlab.report
+
+    def broken(*args, **kwargs):
+        raise ValueError("matplotlib cannot draw the class name")
+
+    monkeypatch.setattr(logitlab.report, "write_plots", broken)
+    r = cli_run("train", "--data", "iris", "--out", tmp_path / "r")
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "r" / "model.safetensors").is_file()
+    assert "the plots could not be drawn" in " ".join(r.output.split())
+    assert "the plots could not be drawn" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_training_that_learned_nothing_is_reported(tmp_path, table):
+    csv_file, X, y = table
+    huge = write_table(tmp_path / "huge.csv", X * 1e50, y, ["a", "b", "c"])
+    r = cli_run("train", "--data", huge, "--model", "softmax", "--out", tmp_path / "r")
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.output.split())
+    assert "warning:" in out and "standardise the features" in out
+    assert "standardise the features" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_memory_asked_for_is_checked_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_module, "available_memory", lambda: 10 * 2**20)
+    one_line_error(
+        cli_run("train", "--data", "shapes", "--size", "512", "--out", tmp_path / "r"),
+        "--size 512",
+        "available",
+    )
+    one_line_error(
+        cli_run(
+            "train",
+            "--data",
+            "iris",
+            "--model",
+            "mlp",
+            "--hidden",
+            "100000,100000",
+            "--out",
+            tmp_path / "r2",
+        ),  # fmt: skip
+        "--hidden 100000,100000",
+    )
+
+
+# -------------------------------------------------------------- matching by name
+def test_columns_in_another_order_are_matched_by_name(tmp_path, table):
+    csv_file, X, y = table
+    train_run(RunSettings(data=str(csv_file), standardize=True), tmp_path / "run")
+    reordered = write_table(tmp_path / "reordered.csv", X[:, [2, 0, 1]], y, ["c", "a", "b"])
+    assert evaluate_run(tmp_path / "run", str(reordered)) == evaluate_run(
+        tmp_path / "run", str(csv_file)
+    )
+    assert (
+        predict_run(tmp_path / "run", [str(reordered)])[0]["label"]
+        == predict_run(tmp_path / "run", [str(csv_file)])[0]["label"]
+    )
+    missing = write_table(tmp_path / "missing.csv", X[:, :2], y, ["a", "b"])
+    one_line_error(cli_run("evaluate", tmp_path / "run", "--data", missing), "lacks", "'c'")
+    extra = write_table(tmp_path / "extra.csv", np.c_[X, X[:, :1]], y, ["a", "b", "c", "z"])
+    one_line_error(cli_run("evaluate", tmp_path / "run", "--data", extra), "'z'")
+    one_line_error(cli_run("predict", tmp_path / "run", extra), "'z'")
+
+
+def test_classes_are_matched_by_name(tmp_path, table):
+    csv_file, X, y = table
+    train_run(RunSettings(data=str(csv_file), standardize=True), tmp_path / "run")
+    whole = evaluate_run(tmp_path / "run", str(csv_file))
+    # the same examples with the classes in another order of first appearance
+    order = np.argsort(y, kind="stable")[::-1]
+    shuffled = write_table(tmp_path / "shuffled.csv", X[order], y[order], ["a", "b", "c"])
+    assert evaluate_run(tmp_path / "run", str(shuffled))["accuracy"] == whole["accuracy"]
+    # a subset of the classes is fine
+    some = y != "cat"
+    subset = write_table(tmp_path / "subset.csv", X[some], y[some], ["a", "b", "c"])
+    assert evaluate_run(tmp_path / "run", str(subset))["n_samples"] == int(some.sum())
+    # a class the model never saw is named
+    other = write_table(tmp_path / "other.csv", X, np.where(y == "cat", "dog", y),
+                        ["a", "b", "c"])  # fmt: skip
+    one_line_error(cli_run("evaluate", tmp_path / "run", "--data", other), "'dog'")
+
+
+def test_prediction_inputs_of_other_widths_are_one_line(tmp_path, table):
+    train_run(RunSettings(data="iris"), tmp_path / "run")
+    csv_file, _, _ = table
+    one_line_error(cli_run("predict", tmp_path / "run", csv_file), "table.csv")
+
+
+# ------------------------------------------------------------------ preprocessing
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        ({"image_shape": [100000, 100000, 3]}, "image_shape"),
+        ({"class_names": ["a"] * 1000}, "names 1000 classes"),
+        ({"feature_names": ["x"] * 7}, "names 7 features"),
+        ({"mean": np.zeros(10**5), "scale": np.ones(10**5)}, "mean has shape"),
+        ({"scale": np.array([1.0, 0.0, 1.0, 1.0])}, "scale holds values <= 0"),
+        ({"task": "regression"}, "task"),
+        ({"loader": {"size": 10**6}}, "'size'"),
+        ({"loader": {"shell": "rm -rf /"}}, "'shell' is unknown"),
+    ],
+)
+def test_preprocessing_from_a_model_file_is_checked(change, needle):
+    good = Preprocessing(
+        "multiclass", ["a", "b", "c"], 4, feature_names=list("wxyz"),
+        mean=np.zeros(4), scale=np.ones(4),
+    )  # fmt: skip
+    d = {**good.to_dict(), **change}
+    with pytest.raises(RunError, match=needle):
+        Preprocessing.from_dict(d, n_features=4, n_outputs=3)
+    back = Preprocessing.from_dict(good.to_dict(), n_features=4, n_outputs=3)
+    assert back.feature_names == good.feature_names and np.array_equal(back.scale, good.scale)
