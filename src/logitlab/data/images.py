@@ -12,8 +12,10 @@ from PIL import Image, ImageOps
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageFiles",
+    "check_size_color",
     "list_image_folder",
     "load_image_folder",
+    "read_image",
     "shift_augment",
 ]
 
@@ -95,7 +97,7 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
     >>> X[0, :3], X[3, :3]  # R, G, B of the top-left pixel
     (array([1., 0., 0.]), array([0., 0., 1.]))
     """
-    _check_size_color(size, color)  # a bad size or colour fails before the listing
+    check_size_color(size, color)  # a bad size or colour fails before the listing
     files, y, class_names = list_image_folder(path, classes)
     return ImageFiles(files, size, color)[:], y, class_names
 
@@ -170,7 +172,7 @@ def list_image_folder(path, classes=None):
     return files, y, class_names
 
 
-def _check_size_color(size, color):
+def check_size_color(size: int, color: str) -> tuple[int, str, int]:
     """Validate ``size`` and ``color``; return (size, Pillow mode, channels)."""
     if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
@@ -218,7 +220,7 @@ def _image_names(folder):
         )
 
 
-def _read_image(file, size, mode):
+def read_image(file, size, mode):
     """Decode ``file`` and return it as a (size, size[, 3]) uint8 array."""
     try:
         with Image.open(file) as im:
@@ -234,6 +236,10 @@ def _read_image(file, size, mode):
         return np.asarray(img)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"cannot read image file {str(file)!r}: {exc}") from exc
+
+
+# Deprecated: the old private name, kept until logitlab.cli imports read_image.
+_read_image = read_image
 
 
 class ImageFiles:
@@ -285,7 +291,7 @@ class ImageFiles:
     """
 
     def __init__(self, files, size=64, color="rgb"):
-        self.size, self._mode, channels = _check_size_color(size, color)
+        self.size, self._mode, channels = check_size_color(size, color)
         self.color = color
         self.files = [os.fspath(f) for f in files]
         self.image_shape = (self.size, self.size, channels)
@@ -298,7 +304,7 @@ class ImageFiles:
         return self.shape[0]
 
     def _row(self, i):
-        return _read_image(self.files[i], self.size, self._mode).reshape(-1) / 255.0
+        return read_image(self.files[i], self.size, self._mode).reshape(-1) / 255.0
 
     def __getitem__(self, index):
         if isinstance(index, Integral):

@@ -40,7 +40,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from ..data.images import ImageFiles, _check_size_color, list_image_folder
+from ..data.images import ImageFiles, check_size_color, list_image_folder
 
 __all__ = [
     "ArrayDataset",
@@ -562,7 +562,7 @@ class ImageFolderDataset(ImageFilesDataset):
     def __init__(
         self, path, size=64, color="rgb", classes=None, *, transform=None, dtype=torch.float32
     ):
-        _check_size_color(size, color)  # a bad size or colour fails before the scan
+        check_size_color(size, color)  # a bad size or colour fails before the scan
         files, targets, names = list_image_folder(path, classes)
         super().__init__(
             ImageFiles(files, size, color), targets, classes=names, transform=transform, dtype=dtype
