@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .lazy import LazyRows
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageFiles",
@@ -242,8 +244,8 @@ def read_image(file, size, mode):
 _read_image = read_image
 
 
-class ImageFiles:
-    """Image files that act as the rows of a feature matrix, decoded only when read.
+class ImageFiles(LazyRows):
+    """Image files as the rows of a feature matrix, decoded only when read: a `LazyRows`.
 
     ``ImageFiles(files, size)[i]`` is row ``i`` of ``load_image_folder``'s ``X``: the
     file decoded, resized to ``size × size``, unrolled and scaled to [0, 1]. Only the
@@ -297,35 +299,14 @@ class ImageFiles:
         self.image_shape = (self.size, self.size, channels)
         self.shape = (len(self.files), self.size * self.size * channels)
 
-    ndim = 2
-    dtype = np.dtype(np.float64)
-
-    def __len__(self):
-        return self.shape[0]
-
-    def _row(self, i):
-        return read_image(self.files[i], self.size, self._mode).reshape(-1) / 255.0
-
-    def __getitem__(self, index):
-        if isinstance(index, Integral):
-            i = int(index)
-            if not -len(self) <= i < len(self):
-                raise IndexError(f"row {i} is out of range for {len(self)} images")
-            return self._row(i)
-        rows = np.arange(len(self))[index]
+    def read_rows(self, rows: np.ndarray) -> np.ndarray:
         out = np.empty((len(rows), self.shape[1]), dtype=np.float64)
-        for k, i in enumerate(rows):
-            out[k] = self._row(int(i))
+        for k, i in enumerate(rows.tolist()):
+            out[k] = read_image(self.files[i], self.size, self._mode).reshape(-1) / 255.0
         return out
 
-    def take(self, index):
-        """The rows ``index`` (an index array or mask) as `ImageFiles`, unread."""
-        rows = np.arange(len(self))[np.asarray(index)]
-        return ImageFiles([self.files[i] for i in rows], self.size, self.color)
-
-    def __array__(self, dtype=None, copy=None):
-        out = self[:]
-        return out if dtype is None else out.astype(dtype)
+    def take_rows(self, rows: np.ndarray) -> ImageFiles:
+        return ImageFiles([self.files[i] for i in rows.tolist()], self.size, self.color)
 
     def __repr__(self):
         return f"ImageFiles({len(self)} files, size={self.size}, color={self.color!r})"

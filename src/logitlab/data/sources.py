@@ -30,7 +30,8 @@ from .builtins import BUILTINS, builtin_key, builtin_names, load_builtin
 from .errors import DataError
 from .folders import load_folder
 from .hdf5 import HDF5_SUFFIXES, load_hdf5
-from .images import IMAGE_EXTENSIONS, ImageFiles, check_size_color
+from .images import IMAGE_EXTENSIONS, check_size_color
+from .lazy import LazyRows
 from .npz import load_npz
 from .tables import load_csv
 
@@ -46,11 +47,11 @@ class LoadedData:
 
     Attributes
     ----------
-    X : ndarray of shape (n_samples, n_features), float64, or ImageFiles
+    X : ndarray of shape (n_samples, n_features), float64, or LazyRows
         One example per row. Images are unrolled row-major over (height, width,
         channel) and scaled to [0, 1]; other features are as read (not standardised).
-        An image folder loaded with ``lazy=True`` gives an `ImageFiles`, whose rows
-        are decoded when indexed.
+        With ``lazy=True``, an image folder gives an `ImageFiles` and an HDF5 file an
+        `HDF5Rows`: `LazyRows`, whose rows are read when indexed.
     y : ndarray of shape (n_samples,) or (n_samples, n_labels), int
         Single-label tasks: class indices, ``y[i] = k`` meaning class
         ``class_names[k]``. Multi-label: 0/1 indicators, column ``j`` for label
@@ -109,7 +110,7 @@ class LoadedData:
         if index.dtype == bool:
             index = np.flatnonzero(index)
         files = None if self.files is None else [self.files[i] for i in index]
-        X = self.X.take(index) if isinstance(self.X, ImageFiles) else self.X[index]
+        X = self.X.take(index) if isinstance(self.X, LazyRows) else self.X[index]
         return replace(
             self,
             X=X,
@@ -207,11 +208,14 @@ def load_source(
     random_state : int, default=0
         Seed of the generated built-ins (``moons``, ``blobs``, ``shapes``).
     lazy : bool, default=False
-        Image folders: do not decode the images now; ``X`` is an `ImageFiles` that
-        reads rows when they are indexed, so that a folder larger than memory can be
-        split and streamed (``logitlab train --stream``). The files are listed (and
-        the labels known) at once; a file that cannot be decoded is found when it is
-        read. Other sources are read into memory as usual.
+        Image folders and HDF5 files: do not read the features now; ``X`` is a
+        `LazyRows` (an `ImageFiles` or an `HDF5Rows`) that reads rows when they are
+        indexed, so that data larger than memory can be split and streamed
+        (``logitlab train --stream``). The files are listed, the labels and class
+        names read, at once; an image that cannot be decoded, an HDF5 example that
+        cannot be read or holds a non-finite value, is found when it is read (a
+        `DataError` naming the file, key and row). Other sources are read into memory
+        as usual.
 
     Returns
     -------
@@ -333,14 +337,14 @@ def _reject(opts, names, what):
 def _finish(parts, source, opts, *, single_class_ok):
     """Check and assemble what a reader returned into a LoadedData."""
     X = parts["X"]
-    if not isinstance(X, ImageFiles):  # lazy images are checked as they are read
+    if not isinstance(X, LazyRows):  # lazy rows are checked as they are read
         X = np.ascontiguousarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise DataError(f"{source}: features must be 2-D after unrolling, got shape {X.shape}")
     y = np.asarray(parts["y"])
     class_names = [str(c) for c in parts["class_names"]]
     feature_names = parts.get("feature_names")
-    if not isinstance(X, ImageFiles):
+    if not isinstance(X, LazyRows):
         _check_finite(X, feature_names, source)
     if y.shape[0] != X.shape[0]:
         raise DataError(f"{source}: {X.shape[0]} examples of features but {y.shape[0]} labels")
