@@ -345,8 +345,9 @@ def test_streamed_standardisation_matches_scikit_learn(tmp_path, monkeypatch):
     np.testing.assert_allclose(pre.scale, reference.scale_, rtol=1e-9, atol=1e-12)
 
 
-def test_stream_errors(tmp_path, course):
-    train, _, _, _ = course
+def test_stream_errors(tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n1,3,x\n2,2,y\n")
     folder = tmp_path / "photos"
     _shapes_folder(folder, n=12, size=8)
     out = tmp_path / "run"
@@ -354,7 +355,7 @@ def test_stream_errors(tmp_path, course):
         run(
             "train",
             "--data",
-            train,
+            table,
             "--stream",
             "--engine",
             "torch",
@@ -419,3 +420,22 @@ def test_stream_names_a_corrupt_image_found_while_training(tmp_path, workers):
         tmp_path / "run",
     )
     _one_line_error(r, "zz_broken.png")
+
+
+@needs_torch
+def test_stream_trains_on_an_hdf5_file(tmp_path, course, monkeypatch):
+    from logitlab.data import HDF5Rows
+
+    train, test, _, _ = course
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("the whole HDF5 dataset was read into memory")
+
+    monkeypatch.setattr(HDF5Rows, "__array__", refuse)
+    out = tmp_path / "run"
+    r = run("train", "--data", train, "--test", test, "--stream", "--engine", "torch",
+            "--standardize", "--model", "logistic", "--solver", "adam", "--lr", "0.05",
+            "--batch-size", "16", "--epochs", "20", "--out", out)  # fmt: skip
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "streamed from disk" in " ".join(r.output.split())
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.9

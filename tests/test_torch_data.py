@@ -60,8 +60,8 @@ def _tag_with_worker_handle(x):
     info = get_worker_info()
     if info is None:  # in the main process
         return torch.cat([x, torch.tensor([float(os.getpid()), -1.0])])
-    ds = info.dataset
-    own = ds._h5 is not None and bool(ds._h5.id.valid) and ds._pid == os.getpid()
+    handle = info.dataset.X.handle  # None unless this very process opened it
+    own = handle is not None and bool(handle.id.valid)
     return torch.cat([x, torch.tensor([float(os.getpid()), float(own)])])
 
 
@@ -232,7 +232,7 @@ def test_hdf5_items_match_h5py(tmp_path):
     X, y = _read_h5_directly(file)
     ds = HDF5Dataset(file, "train_set_x", "train_set_y")
     assert len(ds) == 20 and ds.shape == (20, 8, 8, 3) and ds.n_features == 192
-    assert ds._h5 is None  # nothing open until the first item
+    assert ds.X.handle is None  # nothing open until the first item
     for i in (0, 7, 19, -1):
         x, yi = ds[i]
         assert x.dtype == torch.float32 and x.shape == (192,)
@@ -243,7 +243,7 @@ def test_hdf5_items_match_h5py(tmp_path):
     np.testing.assert_array_equal(xb.numpy(), X[:6])
     np.testing.assert_array_equal(yb.numpy(), y[:6])
     ds.close()
-    assert ds._h5 is None and torch.equal(ds[3][0], torch.from_numpy(X[3]))  # reopens
+    assert ds.X.handle is None and torch.equal(ds[3][0], torch.from_numpy(X[3]))  # reopens
 
     x64 = HDF5Dataset(file, "train_set_x", dtype=torch.float64)[2]  # no y: x alone
     with h5py.File(file, "r") as f:
@@ -268,7 +268,8 @@ def test_hdf5_with_two_workers_each_opening_its_own_handle(tmp_path):
     X, y = _read_h5_directly(file)
     ds = HDF5Dataset(file, "train_set_x", "train_set_y", transform=_tag_with_worker_handle)
     assert ds[0][0][-1] == -1  # the parent opens the file first: forked workers
-    parent_handle = ds._h5  # must not use its handle but open their own
+    parent_handle = ds.X.handle  # must not use its handle but open their own
+    assert parent_handle is not None
 
     loader = make_loader(ds, 5, shuffle=False, num_workers=2)
     xb, yb = (torch.cat(t) for t in zip(*loader))
@@ -277,7 +278,7 @@ def test_hdf5_with_two_workers_each_opening_its_own_handle(tmp_path):
     pids, own = xb[:, -2].numpy(), xb[:, -1].numpy()
     assert len(set(pids)) == 2 and os.getpid() not in set(pids)
     assert own.all()  # every item read through a handle its own worker opened
-    assert ds._h5 is parent_handle and ds._h5.id.valid  # the parent's is untouched
+    assert ds.X.handle is parent_handle and parent_handle.id.valid  # the parent's is untouched
 
     # shuffled with workers: the same batches as in one process, for the same seed
     plain = HDF5Dataset(file, "train_set_x", "train_set_y")
@@ -294,9 +295,9 @@ def test_hdf5_pickles_after_use(tmp_path):
     file = _course_h5(tmp_path / "train.h5")
     ds = HDF5Dataset(file, "train_set_x", "train_set_y")
     first = ds[5]
-    assert ds._h5 is not None
+    assert ds.X.handle is not None
     copy = pickle.loads(pickle.dumps(ds))  # h5py handles cannot be pickled
-    assert copy._h5 is None and ds._h5 is not None and ds._h5.id.valid
+    assert copy.X.handle is None and ds.X.handle is not None and ds.X.handle.id.valid
     for a, b in zip(copy[5], first):
         assert torch.equal(a, b)
     assert torch.equal(copy.y, ds.y)

@@ -56,7 +56,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._atomic import atomic_write
-from .data import DataError, ImageFiles, LoadedData, builtin_names, load_source, shift_augment
+from .data import (
+    DataError,
+    HDF5Rows,
+    ImageFiles,
+    LazyRows,
+    LoadedData,
+    builtin_names,
+    load_source,
+    shift_augment,
+)
 from .data import split as split_data
 
 __all__ = [
@@ -617,6 +626,13 @@ def _fingerprint(train: LoadedData) -> str:
         for f in train.X.files:
             st = os.stat(f)
             part(f"{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    elif isinstance(train.X, HDF5Rows):
+        st = os.stat(train.X.path)
+        part(f"{train.X.path}\0{train.X.x_key}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+        part(json.dumps(list(train.X.shape)).encode())
+    elif isinstance(train.X, LazyRows):
+        for rows in _chunks(train.X):
+            part(rows.tobytes())
     else:
         part(np.ascontiguousarray(train.X, dtype=np.float64).tobytes())
     return h.hexdigest()
@@ -885,10 +901,10 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
     loader = settings.loader()
     data = load_source(settings.data, random_state=settings.seed, lazy=True, **loader)
     if settings.stream:
-        if not isinstance(data.X, ImageFiles):
+        if not isinstance(data.X, LazyRows):
             raise RunError(
-                f"--stream reads image folders, and {data.source} is a file read into "
-                "memory: leave --stream out"
+                f"--stream reads image folders and HDF5 files, and {data.source} is a file "
+                "read into memory: leave --stream out"
             )
         if settings.engine != "torch":
             raise RunError("--stream trains through PyTorch's DataLoader: add --engine torch")
@@ -929,7 +945,7 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
 
 
 def _in_memory(d: LoadedData) -> LoadedData:
-    if isinstance(d.X, ImageFiles):
+    if isinstance(d.X, LazyRows):
         try:
             return replace(d, X=np.asarray(d.X))
         except ValueError as exc:
@@ -947,12 +963,12 @@ def _job(settings: RunSettings) -> _Job:
                 f"--stream trains networks one mini-batch at a time; --model {name} (one "
                 "model per class) cannot: use --model mlp, softmax, logistic or multilabel"
             )
-        from .torch_engine.data import ImageFilesDataset, Standardize
+        from .torch_engine.data import LazyRowsDataset, Standardize
 
         transform = None
         if pre.mean is not None and pre.scale is not None:
             transform = Standardize(pre.mean, pre.scale)
-        dataset = ImageFilesDataset(tr.X, tr.y, transform=transform)
+        dataset = LazyRowsDataset(tr.X, tr.y, transform=transform)
 
         def fit(est: Any, callback: Callable[..., None] | None) -> None:
             est.fit_dataset(dataset, num_workers=settings.workers, callback=callback)

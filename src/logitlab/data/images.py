@@ -9,11 +9,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .lazy import LazyRows
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageFiles",
+    "check_size_color",
     "list_image_folder",
     "load_image_folder",
+    "read_image",
     "shift_augment",
 ]
 
@@ -95,7 +99,7 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
     >>> X[0, :3], X[3, :3]  # R, G, B of the top-left pixel
     (array([1., 0., 0.]), array([0., 0., 1.]))
     """
-    _check_size_color(size, color)  # a bad size or colour fails before the listing
+    check_size_color(size, color)  # a bad size or colour fails before the listing
     files, y, class_names = list_image_folder(path, classes)
     return ImageFiles(files, size, color)[:], y, class_names
 
@@ -170,7 +174,7 @@ def list_image_folder(path, classes=None):
     return files, y, class_names
 
 
-def _check_size_color(size, color):
+def check_size_color(size: int, color: str) -> tuple[int, str, int]:
     """Validate ``size`` and ``color``; return (size, Pillow mode, channels)."""
     if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
@@ -218,7 +222,7 @@ def _image_names(folder):
         )
 
 
-def _read_image(file, size, mode):
+def read_image(file, size, mode):
     """Decode ``file`` and return it as a (size, size[, 3]) uint8 array."""
     try:
         with Image.open(file) as im:
@@ -236,8 +240,12 @@ def _read_image(file, size, mode):
         raise ValueError(f"cannot read image file {str(file)!r}: {exc}") from exc
 
 
-class ImageFiles:
-    """Image files that act as the rows of a feature matrix, decoded only when read.
+# Deprecated: the old private name, kept until logitlab.cli imports read_image.
+_read_image = read_image
+
+
+class ImageFiles(LazyRows):
+    """Image files as the rows of a feature matrix, decoded only when read: a `LazyRows`.
 
     ``ImageFiles(files, size)[i]`` is row ``i`` of ``load_image_folder``'s ``X``: the
     file decoded, resized to ``size × size``, unrolled and scaled to [0, 1]. Only the
@@ -285,41 +293,20 @@ class ImageFiles:
     """
 
     def __init__(self, files, size=64, color="rgb"):
-        self.size, self._mode, channels = _check_size_color(size, color)
+        self.size, self._mode, channels = check_size_color(size, color)
         self.color = color
         self.files = [os.fspath(f) for f in files]
         self.image_shape = (self.size, self.size, channels)
         self.shape = (len(self.files), self.size * self.size * channels)
 
-    ndim = 2
-    dtype = np.dtype(np.float64)
-
-    def __len__(self):
-        return self.shape[0]
-
-    def _row(self, i):
-        return _read_image(self.files[i], self.size, self._mode).reshape(-1) / 255.0
-
-    def __getitem__(self, index):
-        if isinstance(index, Integral):
-            i = int(index)
-            if not -len(self) <= i < len(self):
-                raise IndexError(f"row {i} is out of range for {len(self)} images")
-            return self._row(i)
-        rows = np.arange(len(self))[index]
+    def read_rows(self, rows: np.ndarray) -> np.ndarray:
         out = np.empty((len(rows), self.shape[1]), dtype=np.float64)
-        for k, i in enumerate(rows):
-            out[k] = self._row(int(i))
+        for k, i in enumerate(rows.tolist()):
+            out[k] = read_image(self.files[i], self.size, self._mode).reshape(-1) / 255.0
         return out
 
-    def take(self, index):
-        """The rows ``index`` (an index array or mask) as `ImageFiles`, unread."""
-        rows = np.arange(len(self))[np.asarray(index)]
-        return ImageFiles([self.files[i] for i in rows], self.size, self.color)
-
-    def __array__(self, dtype=None, copy=None):
-        out = self[:]
-        return out if dtype is None else out.astype(dtype)
+    def take_rows(self, rows: np.ndarray) -> ImageFiles:
+        return ImageFiles([self.files[i] for i in rows.tolist()], self.size, self.color)
 
     def __repr__(self):
         return f"ImageFiles({len(self)} files, size={self.size}, color={self.color!r})"

@@ -9,44 +9,36 @@ the train and test sets, from a second source or by a stratified random split.
 
 Every problem with the data raises `DataError` (a ``ValueError``) whose message names
 the file, column, key or value at fault. Features are not standardised here.
+
+This module dispatches and checks; each format has its own reader module, which
+returns the parts (``X``, ``y``, ``class_names`` ...) that `load_source` assembles:
+`.builtins`, `.folders` (image folders and manifests, decoded by `.images`), `.hdf5`,
+`.npz` (both through `.arrays`), `.tables` (CSV) and `.arff`; `.labels` encodes the
+labels of all of them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .images import IMAGE_EXTENSIONS, ImageFiles, _check_size_color, list_image_folder
-from .synthetic import SHAPE_TASKS, make_shapes
+from .arff import load_arff
+from .builtins import BUILTINS, builtin_key, builtin_names, load_builtin
+from .errors import DataError
+from .folders import load_folder
+from .hdf5 import HDF5_SUFFIXES, load_hdf5
+from .images import IMAGE_EXTENSIONS, check_size_color
+from .lazy import LazyRows
+from .npz import load_npz
+from .tables import load_csv
 
 __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "split"]
 
 TASKS = ("binary", "multiclass", "multilabel")
-
-_HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
 _SUPPORTED = "a folder of images, .h5/.hdf5 (HDF5), .csv, .arff, .npz, or a built-in name"
-
-
-class DataError(ValueError):
-    """A data source that cannot be loaded; the message names the file, column, key
-    or value at fault and says what is wrong.
-
-    Examples
-    --------
-    >>> from logitlab.data import DataError, load_source
-    >>> try:
-    ...     load_source("no/such/file.csv")
-    ... except DataError as exc:
-    ...     print(exc)
-    'no/such/file.csv' does not exist
-    """
 
 
 @dataclass(repr=False, eq=False)
@@ -55,11 +47,11 @@ class LoadedData:
 
     Attributes
     ----------
-    X : ndarray of shape (n_samples, n_features), float64, or ImageFiles
+    X : ndarray of shape (n_samples, n_features), float64, or LazyRows
         One example per row. Images are unrolled row-major over (height, width,
         channel) and scaled to [0, 1]; other features are as read (not standardised).
-        An image folder loaded with ``lazy=True`` gives an `ImageFiles`, whose rows
-        are decoded when indexed.
+        With ``lazy=True``, an image folder gives an `ImageFiles` and an HDF5 file an
+        `HDF5Rows`: `LazyRows`, whose rows are read when indexed.
     y : ndarray of shape (n_samples,) or (n_samples, n_labels), int
         Single-label tasks: class indices, ``y[i] = k`` meaning class
         ``class_names[k]``. Multi-label: 0/1 indicators, column ``j`` for label
@@ -118,7 +110,7 @@ class LoadedData:
         if index.dtype == bool:
             index = np.flatnonzero(index)
         files = None if self.files is None else [self.files[i] for i in index]
-        X = self.X.take(index) if isinstance(self.X, ImageFiles) else self.X[index]
+        X = self.X.take(index) if isinstance(self.X, LazyRows) else self.X[index]
         return replace(
             self,
             X=X,
@@ -141,96 +133,7 @@ class LoadedData:
         return f"LoadedData({', '.join(parts)})"
 
 
-# --------------------------------------------------------------------------- built-ins
-
-_BUILTINS = {
-    "digits": "8x8 grayscale pictures of handwritten digits 0-9 (1797, scikit-learn), multi-class",
-    "breast_cancer": "Wisconsin breast cancer: 30 features of cell nuclei, malignant vs "
-    "benign (569, scikit-learn), binary",
-    "iris": "Fisher's iris flowers: 4 measurements, 3 species (150, scikit-learn), multi-class",
-    "moons": "two interleaving half-moons in 2-D (500 points, noise 0.2), binary",
-    "blobs": "three Gaussian blobs in 2-D (500 points), multi-class",
-    "shapes": "generated 64x64 RGB pictures of one circle, square or triangle (600): "
-    "which shape? multi-class (same as shapes-multiclass)",
-    "shapes-binary": "generated pictures with 1-3 shapes (600): is there a circle? binary",
-    "shapes-multiclass": "generated pictures of one shape (600): circle, square or "
-    "triangle? multi-class",
-    "shapes-multilabel": "generated pictures with 1-3 shapes (600): which of circle, "
-    "square, triangle are present? multi-label",
-}
-_ALIASES = {"breast-cancer": "breast_cancer", "cancer": "breast_cancer"}
-
-
-def builtin_names():
-    """The built-in data sets: name -> one-line description.
-
-    All are made locally (scikit-learn's bundled data sets, or generated), never
-    downloaded. ``shapes`` variants may also be written ``shapes:binary`` etc.
-
-    Returns
-    -------
-    dict of str to str
-
-    Examples
-    --------
-    >>> from logitlab.data import builtin_names
-    >>> list(builtin_names())
-    ['digits', 'breast_cancer', 'iris', 'moons', 'blobs', 'shapes', 'shapes-binary',
-     'shapes-multiclass', 'shapes-multilabel']
-    """
-    return dict(_BUILTINS)
-
-
-def _builtin_key(src):
-    """The canonical built-in name for ``src``, or None if it names none."""
-    if not isinstance(src, str):
-        return None
-    name = src.strip().lower()
-    name = _ALIASES.get(name, name)
-    if name in _BUILTINS and not name.startswith("shapes"):
-        return name
-    m = re.fullmatch(r"shapes(?:[-:_](\w+))?", name)
-    if m and (m.group(1) is None or m.group(1) in SHAPE_TASKS):
-        return f"shapes-{m.group(1) or 'multiclass'}"
-    return None
-
-
-def _load_builtin(key, opts):
-    from sklearn import datasets
-
-    rs = opts["random_state"]
-    if key == "digits":
-        bunch = datasets.load_digits()
-        return dict(
-            X=bunch.data / 16.0,
-            y=bunch.target,
-            class_names=[str(c) for c in bunch.target_names],
-            feature_names=list(bunch.feature_names),
-            image_shape=(8, 8, 1),
-        )
-    if key in ("breast_cancer", "iris"):
-        bunch = datasets.load_breast_cancer() if key == "breast_cancer" else datasets.load_iris()
-        return dict(
-            X=bunch.data,
-            y=bunch.target,
-            class_names=[str(c) for c in bunch.target_names],
-            feature_names=list(bunch.feature_names),
-        )
-    if key == "moons":
-        X, y = datasets.make_moons(500, noise=0.2, random_state=rs)
-        return dict(X=X, y=y, class_names=["0", "1"], feature_names=["x1", "x2"])
-    if key == "blobs":
-        X, y = datasets.make_blobs(500, centers=3, random_state=rs)
-        return dict(X=X, y=y, class_names=["0", "1", "2"], feature_names=["x1", "x2"])
-    task = key.split("-", 1)[1]
-    size, _, channels = _check_size_color(opts["size"], opts["color"])
-    X, y, names = make_shapes(600, task=task, size=size, color=opts["color"], random_state=rs)
-    return dict(X=X, y=y, class_names=names, image_shape=(size, size, channels))
-
-
-# --------------------------------------------------------------------------- entry point
-
-_OPTION_NAMES = (
+OPTION_NAMES = (
     "size",
     "color",
     "positive",
@@ -305,11 +208,14 @@ def load_source(
     random_state : int, default=0
         Seed of the generated built-ins (``moons``, ``blobs``, ``shapes``).
     lazy : bool, default=False
-        Image folders: do not decode the images now; ``X`` is an `ImageFiles` that
-        reads rows when they are indexed, so that a folder larger than memory can be
-        split and streamed (``logitlab train --stream``). The files are listed (and
-        the labels known) at once; a file that cannot be decoded is found when it is
-        read. Other sources are read into memory as usual.
+        Image folders and HDF5 files: do not read the features now; ``X`` is a
+        `LazyRows` (an `ImageFiles` or an `HDF5Rows`) that reads rows when they are
+        indexed, so that data larger than memory can be split and streamed
+        (``logitlab train --stream``). The files are listed, the labels and class
+        names read, at once; an image that cannot be decoded, an HDF5 example that
+        cannot be read or holds a non-finite value, is found when it is read (a
+        `DataError` naming the file, key and row). Other sources are read into memory
+        as usual.
 
     Returns
     -------
@@ -379,14 +285,14 @@ def load_source(
 def _load(src, opts, *, single_class_ok=False):
     """`load_source` with its options in a dict."""
     try:
-        _check_size_color(opts["size"], opts["color"])
+        check_size_color(opts["size"], opts["color"])
     except ValueError as exc:
         raise DataError(str(exc)) from None
 
-    key = _builtin_key(src) if isinstance(src, str) else None
+    key = builtin_key(src) if isinstance(src, str) else None
     if key is not None:
         _reject(opts, ("labels", "x_key", "y_key", "manifest"), f"the built-in data set {key!r}")
-        parts = _load_builtin(key, opts)
+        parts = load_builtin(key, opts)
         source = key
     else:
         if not isinstance(src, (str, os.PathLike)):
@@ -396,24 +302,24 @@ def _load(src, opts, *, single_class_ok=False):
         if not path.exists():
             hint = ""
             if isinstance(src, str) and not path.suffix and os.sep not in src and "/" not in src:
-                hint = f" (and is not a built-in data set: {', '.join(_BUILTINS)})"
+                hint = f" (and is not a built-in data set: {', '.join(BUILTINS)})"
             raise DataError(f"{source!r} does not exist{hint}")
         suffix = path.suffix.lower()
         if path.is_dir():
             _reject(opts, ("labels", "x_key", "y_key"), f"image folder {source!r}")
-            parts = _load_images(path, opts)
-        elif suffix in _HDF5_SUFFIXES:
+            parts = load_folder(path, opts)
+        elif suffix in HDF5_SUFFIXES:
             _reject(opts, ("labels", "manifest"), f"HDF5 file {source!r}")
-            parts = _load_hdf5(path, opts)
+            parts = load_hdf5(path, opts)
         elif suffix == ".npz":
             _reject(opts, ("labels", "manifest"), f".npz file {source!r}")
-            parts = _load_npz(path, opts)
+            parts = load_npz(path, opts)
         elif suffix == ".csv":
             _reject(opts, ("x_key", "y_key", "manifest"), f"CSV file {source!r}")
-            parts = _load_csv(path, opts)
+            parts = load_csv(path, opts)
         elif suffix == ".arff":
             _reject(opts, ("x_key", "y_key", "manifest"), f"ARFF file {source!r}")
-            parts = _load_arff(path, opts)
+            parts = load_arff(path, opts)
         else:
             what = (
                 "an image" if suffix in IMAGE_EXTENSIONS else f"a {suffix or 'extension-less'} file"
@@ -431,14 +337,14 @@ def _reject(opts, names, what):
 def _finish(parts, source, opts, *, single_class_ok):
     """Check and assemble what a reader returned into a LoadedData."""
     X = parts["X"]
-    if not isinstance(X, ImageFiles):  # lazy images are checked as they are read
+    if not isinstance(X, LazyRows):  # lazy rows are checked as they are read
         X = np.ascontiguousarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise DataError(f"{source}: features must be 2-D after unrolling, got shape {X.shape}")
     y = np.asarray(parts["y"])
     class_names = [str(c) for c in parts["class_names"]]
     feature_names = parts.get("feature_names")
-    if not isinstance(X, ImageFiles):
+    if not isinstance(X, LazyRows):
         _check_finite(X, feature_names, source)
     if y.shape[0] != X.shape[0]:
         raise DataError(f"{source}: {X.shape[0]} examples of features but {y.shape[0]} labels")
@@ -475,7 +381,7 @@ def _finish(parts, source, opts, *, single_class_ok):
         two = n_classes == 2 or (n_classes < 2 and len(class_names) == 2)
         task = "binary" if two else "multiclass"
 
-    options = {k: opts.get(k) for k in _OPTION_NAMES}
+    options = {k: opts.get(k) for k in OPTION_NAMES}
     if parts.get("manifest") is not None:
         options["manifest"] = parts["manifest"]
     return LoadedData(
@@ -500,563 +406,6 @@ def _check_finite(X, feature_names, source):
             f"{source}: column {name!r} holds {X[row, col]} in row {row + 1}; "
             f"features must be finite numbers ({int(bad.sum())} such values in all)"
         )
-
-
-# --------------------------------------------------------------------------- labels
-
-_INT_RE = re.compile(r"[+-]?\d+")
-
-
-def _encode(values, where):
-    """Class labels (numbers or strings) -> (indices 0..C-1, class names)."""
-    values = np.asarray(values)
-    if values.dtype.kind in "SO":
-        values = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values])
-    if values.dtype.kind == "U":
-        stripped = np.char.strip(values)
-        empty = np.flatnonzero(stripped == "")
-        if empty.size:
-            raise DataError(f"{where}: empty label in row {empty[0] + 1}")
-        if all(_INT_RE.fullmatch(v) for v in stripped):
-            values = stripped.astype(np.int64)
-        else:
-            try:
-                as_float = stripped.astype(np.float64)
-            except ValueError:
-                uniq, codes = np.unique(stripped, return_inverse=True)
-                return codes.astype(np.intp), [str(u) for u in uniq]
-            values = as_float
-    if values.dtype.kind == "b":
-        values = values.astype(np.int64)
-    if values.dtype.kind == "f":
-        bad = ~np.isfinite(values) | (values != np.round(values))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{where}: label {values[i].item()!r} in row {i + 1} is not an integer "
-                "or a name; class labels must be integers or names"
-            )
-        values = values.astype(np.int64)
-    if values.dtype.kind not in "iu":
-        raise DataError(f"{where}: labels of type {values.dtype} are not supported")
-    uniq, codes = np.unique(values, return_inverse=True)
-    return codes.astype(np.intp).reshape(-1), [str(int(u)) for u in uniq]
-
-
-def _indicators(column, name, where):
-    """One multi-label column (numbers or strings) -> 0/1 ints."""
-    column = np.asarray(column)
-    if column.dtype.kind in "SO":
-        column = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in column])
-    if column.dtype.kind == "U":
-        out = np.empty(column.shape, dtype=np.intp)
-        for i, v in enumerate(column.tolist()):
-            s = v.strip()
-            try:
-                f = float(s)
-            except ValueError:
-                f = math.nan
-            if f not in (0.0, 1.0):
-                raise DataError(
-                    f"{where}: label column {name!r} holds {v!r} in row {i + 1}; "
-                    "multi-label columns must hold 0 or 1"
-                )
-            out[i] = int(f)
-        return out
-    bad = ~np.isin(column, (0, 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{where}: label column {name!r} holds {column[i].item()!r} "
-            f"in row {i + 1}; "
-            "multi-label columns must hold 0 or 1"
-        )
-    return column.astype(np.intp)
-
-
-def _select_columns(labels, names, where):
-    """Indices of the label columns chosen by ``labels`` among ``names``."""
-    n = len(names)
-    if isinstance(labels, str):
-        spec = labels.strip()
-        m = re.fullmatch(r"last:\s*(\d+)", spec)
-        if m:
-            k = int(m.group(1))
-            if not 1 <= k < n:
-                raise DataError(
-                    f"{where}: labels={labels!r}: need 1 <= N < {n} "
-                    f"(the number of columns) to leave feature columns"
-                )
-            return list(range(n - k, n))
-        wanted = [s.strip() for s in spec.split(",")]
-    else:
-        try:
-            wanted = [str(s) for s in labels]
-        except TypeError:
-            raise DataError(
-                f"{where}: labels must be a column name, names separated by "
-                f"commas, a list of names or 'last:N', got {labels!r}"
-            ) from None
-    if not wanted or any(w == "" for w in wanted):
-        raise DataError(f"{where}: labels={labels!r} holds an empty column name")
-    unknown = [w for w in wanted if w not in names]
-    if unknown:
-        raise DataError(
-            f"{where}: no label column(s) {', '.join(map(repr, unknown))}; "
-            f"available columns: {_listing(names)}"
-        )
-    if len(set(wanted)) != len(wanted):
-        raise DataError(f"{where}: labels={labels!r} names a column twice")
-    ambiguous = [w for w in wanted if names.count(w) > 1]
-    if ambiguous:
-        raise DataError(
-            f"{where}: column name(s) {', '.join(map(repr, ambiguous))} appear "
-            "more than once in the header"
-        )
-    idx = [names.index(w) for w in wanted]
-    if len(idx) == n:
-        raise DataError(f"{where}: labels={labels!r} takes every column; no features left")
-    return idx
-
-
-def _listing(names, limit=30):
-    if len(names) <= limit:
-        return ", ".join(names)
-    return (
-        ", ".join(names[: limit - 5])
-        + f", ... ({len(names) - limit + 5} more), "
-        + ", ".join(names[-5:])
-    )
-
-
-def _labels_from_columns(columns, names, where):
-    """Label columns -> (y, class_names): one column is a class, several are labels."""
-    if len(columns) == 1:
-        return _encode(columns[0], f"{where}: label column {names[0]!r}")
-    Y = np.column_stack([_indicators(c, n, where) for c, n in zip(columns, names)])
-    return Y, list(names)
-
-
-# --------------------------------------------------------------------------- images
-
-
-def _read_images(files, opts):
-    X = ImageFiles(files, opts["size"], opts["color"])
-    if opts.get("lazy"):
-        return X
-    try:
-        return X[:]
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
-
-
-def _load_images(path, opts):
-    size, _, channels = _check_size_color(opts["size"], opts["color"])
-    image_shape = (size, size, channels)
-    if opts.get("manifest") is None:
-        try:
-            files, y, class_names = list_image_folder(path)
-        except (OSError, ValueError) as exc:
-            raise DataError(str(exc)) from None
-        X = _read_images(files, opts)
-        return dict(
-            X=X,
-            y=y,
-            class_names=class_names,
-            image_shape=image_shape,
-            files=[str(f) for f in files],
-        )
-
-    manifest = _find_manifest(path, opts["manifest"])
-    files, label_sets = _read_manifest(path, manifest)
-    class_names = sorted(set().union(*label_sets))
-    if not class_names:
-        raise DataError(f"manifest {str(manifest)!r}: no image has any label")
-    Y = np.zeros((len(files), len(class_names)), dtype=np.intp)
-    col = {name: j for j, name in enumerate(class_names)}
-    for i, labs in enumerate(label_sets):
-        Y[i, [col[lab] for lab in labs]] = 1
-    X = _read_images(files, opts)
-    return dict(
-        X=X,
-        y=Y,
-        class_names=class_names,
-        image_shape=image_shape,
-        files=[str(f) for f in files],
-        manifest=str(manifest),
-    )
-
-
-def _find_manifest(folder, manifest):
-    given = Path(manifest)
-    candidates = [given] if given.is_absolute() else [folder / given, given]
-    for c in candidates:
-        if c.is_file():
-            return c
-    raise DataError(
-        f"manifest {os.fspath(manifest)!r} does not exist (looked for "
-        f"{' and '.join(repr(str(c)) for c in candidates)})"
-    )
-
-
-def _read_manifest(folder, manifest):
-    where = f"manifest {str(manifest)!r}"
-    try:
-        text = manifest.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    lowered = [h.strip().lower() for h in header] if header else []
-    if "file" not in lowered or "labels" not in lowered:
-        raise DataError(
-            f"{where}: the header must be 'file,labels', got "
-            f"{','.join(header) if header else 'an empty file'!r}"
-        )
-    fi, li = lowered.index("file"), lowered.index("labels")
-    files, label_sets = [], []
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) <= fi:
-            raise DataError(f"{where}: line {line} has no file name")
-        name = row[fi].strip()
-        labs = row[li] if li < len(row) else ""
-        file = folder / name
-        if not name or not file.is_file():
-            raise DataError(f"{where}: line {line}: image file {str(file)!r} does not exist")
-        files.append(file)
-        label_sets.append(sorted({s.strip() for s in labs.split(";") if s.strip()}))
-    if not files:
-        raise DataError(f"{where}: lists no images")
-    return files, label_sets
-
-
-# --------------------------------------------------------------------------- arrays
-
-
-def _from_arrays(x, y, names, where, x_key, y_key):
-    """Features and labels read from HDF5 or .npz -> reader parts."""
-    if x.dtype.kind not in "biuf":
-        raise DataError(f"{where}: dataset {x_key!r} is not numeric (dtype {x.dtype})")
-    if x.ndim == 0:
-        raise DataError(f"{where}: dataset {x_key!r} is a scalar, not an array of examples")
-    m = x.shape[0]
-    y = np.asarray(y)
-    if y.ndim == 2 and 1 in y.shape and y.size == m:
-        y = y.reshape(-1)  # the course's (1, m) labels, or (m, 1)
-    if y.ndim not in (1, 2) or y.shape[0] != m:
-        raise DataError(
-            f"{where}: {x_key!r} holds {m} examples but {y_key!r} has shape "
-            f"{y.shape}; expected ({m},), (1, {m}) or ({m}, n_labels)"
-        )
-    image_shape = None
-    if x.ndim == 4:
-        image_shape = tuple(int(s) for s in x.shape[1:])
-    elif x.ndim == 3 and x.dtype == np.uint8:
-        image_shape = tuple(int(s) for s in x.shape[1:]) + (1,)
-    X = x.reshape(m, -1).astype(np.float64)
-    if x.dtype == np.uint8:
-        X /= 255.0
-    label_names = None
-    if names is not None:
-        names = np.asarray(names).reshape(-1)
-        label_names = [n.decode() if isinstance(n, bytes) else str(n) for n in names.tolist()]
-    if y.ndim == 2:
-        Y = np.column_stack(
-            [_indicators(y[:, j], f"{y_key}[:, {j}]", where) for j in range(y.shape[1])]
-        )
-        if label_names is None or len(label_names) != y.shape[1]:
-            label_names = [f"label{j}" for j in range(y.shape[1])]
-        return dict(X=X, y=Y, class_names=label_names, image_shape=image_shape)
-    if label_names is not None and y.dtype.kind in "iuf":
-        codes = y.astype(np.float64)
-        bad = (codes != np.round(codes)) | (codes < 0) | (codes >= len(label_names))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{where}: label {y[i].item()!r} (row {i + 1} of {y_key!r}) is not a "
-                f"class index for the {len(label_names)} class names "
-                f"{', '.join(label_names)}"
-            )
-        return dict(X=X, y=codes.astype(np.intp), class_names=label_names, image_shape=image_shape)
-    codes, class_names = _encode(y, f"{where}: labels {y_key!r}")
-    return dict(X=X, y=codes, class_names=class_names, image_shape=image_shape)
-
-
-def _default_keys(keys, x_key, y_key, where):
-    """The (x_key, y_key, prefix) to read, given the keys present."""
-    if x_key is None:
-        for prefix in ("train_set", "test_set"):
-            if f"{prefix}_x" in keys:
-                x_key = f"{prefix}_x"
-                break
-        else:
-            x_key = next((k for k in ("X", "x") if k in keys), None)
-        if x_key is None:
-            raise DataError(
-                f"{where}: no features found: the file holds "
-                f"{_listing(sorted(keys)) or 'no datasets'}; expected "
-                "train_set_x/train_set_y, test_set_x/test_set_y or X/y "
-                "(or pass x_key and y_key)"
-            )
-    if y_key is None:
-        if x_key.endswith("_x"):
-            y_key = x_key[:-2] + "_y"
-        elif x_key.endswith("_X"):
-            y_key = x_key[:-2] + "_y"
-        elif x_key in ("X", "x"):
-            y_key = next((k for k in ("y", "Y") if k in keys), "y")
-        else:
-            raise DataError(
-                f"{where}: pass y_key, the labels for x_key={x_key!r}; the file "
-                f"holds {_listing(sorted(keys))}"
-            )
-    for k, what in ((x_key, "x_key"), (y_key, "y_key")):
-        if k not in keys:
-            raise DataError(
-                f"{where}: no dataset {k!r} ({what}); the file holds "
-                f"{_listing(sorted(keys)) or 'nothing'}"
-            )
-    return x_key, y_key
-
-
-def _load_hdf5(path, opts):
-    import h5py
-
-    where = f"HDF5 file {str(path)!r}"
-    try:
-        with h5py.File(path, "r") as f:
-            keys = []
-            f.visit(lambda name: keys.append(name) if isinstance(f[name], h5py.Dataset) else None)
-            x_key, y_key = _default_keys(set(keys), opts.get("x_key"), opts.get("y_key"), where)
-            x, y = f[x_key][()], f[y_key][()]
-            names = f["list_classes"][()] if "list_classes" in keys else None
-    except OSError as exc:
-        raise DataError(f"cannot read {where} (not HDF5, truncated or corrupt): {exc}") from None
-    if names is not None and np.asarray(names).dtype.kind not in "SUO":
-        names = None
-    return _from_arrays(np.asarray(x), y, names, where, x_key, y_key)
-
-
-def _load_npz(path, opts):
-    import zipfile
-
-    where = f".npz file {str(path)!r}"
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            keys = set(npz.files)
-            x_key, y_key = _default_keys(keys, opts.get("x_key"), opts.get("y_key"), where)
-            x, y = npz[x_key], npz[y_key]
-            names = next((npz[k] for k in ("class_names", "list_classes") if k in keys), None)
-    except DataError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
-    return _from_arrays(x, y, names, where, x_key, y_key)
-
-
-# --------------------------------------------------------------------------- CSV
-
-
-def _load_csv(path, opts):
-    where = f"CSV file {str(path)!r}"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"cannot read {where}: not UTF-8 text ({exc})") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
-    first = text.split("\n", 1)[0]
-    delimiter = ","
-    if "," not in first:
-        delimiter = ";" if ";" in first else ("\t" if "\t" in first else ",")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header, rows, lines = None, [], []
-    for row in reader:
-        if not row or all(not c.strip() for c in row):
-            continue
-        if header is None:
-            header = [c.strip() for c in row]
-            continue
-        if len(row) != len(header):
-            raise DataError(
-                f"{where}: line {reader.line_num} has {len(row)} fields but the "
-                f"header has {len(header)}"
-            )
-        rows.append(row)
-        lines.append(reader.line_num)
-    if header is None:
-        raise DataError(f"{where} is empty")
-    if all(_is_number(c) for c in header):
-        raise DataError(
-            f"{where}: the first line {first.strip()[:60]!r} looks like data; "
-            "a header row naming the columns is required"
-        )
-    if not rows:
-        raise DataError(f"{where}: no data rows below the header")
-    if len(header) < 2:
-        raise DataError(f"{where}: a single column {header[0]!r}; need features and labels")
-
-    label_idx = _select_columns(
-        opts["labels"] if opts.get("labels") is not None else "last:1", header, where
-    )
-    feat_idx = [j for j in range(len(header)) if j not in set(label_idx)]
-    cells = [[row[j] for j in feat_idx] for row in rows]
-    try:
-        X = np.array(cells, dtype=np.float64)
-    except ValueError:
-        for r, row in enumerate(cells):
-            for c, v in enumerate(row):
-                if not _is_number(v):
-                    raise DataError(
-                        f"{where}: column {header[feat_idx[c]]!r} is not numeric: value "
-                        f"{v!r} in row {r + 1} (line {lines[r]}); features must be numbers"
-                    ) from None
-        raise  # pragma: no cover - numpy and float() agree
-    label_cols = [np.array([row[j].strip() for row in rows]) for j in label_idx]
-    try:
-        y, class_names = _labels_from_columns(label_cols, [header[j] for j in label_idx], where)
-    except DataError as exc:
-        raise DataError(_row_to_line(str(exc), lines)) from None
-    X = X.reshape(len(rows), len(feat_idx))
-    _check_finite_csv(X, [header[j] for j in feat_idx], lines, where)
-    return dict(X=X, y=y, class_names=class_names, feature_names=[header[j] for j in feat_idx])
-
-
-def _row_to_line(message, lines):
-    """Add the file's line number to a message naming a data row."""
-    m = re.search(r"in row (\d+)", message)
-    if not m:
-        return message
-    r = int(m.group(1))
-    return message.replace(m.group(0), f"{m.group(0)} (line {lines[r - 1]})", 1)
-
-
-def _check_finite_csv(X, names, lines, where):
-    bad = ~np.isfinite(X)
-    if bad.any():
-        r, c = (int(v) for v in np.argwhere(bad)[0])
-        raise DataError(
-            f"{where}: column {names[c]!r} holds {X[r, c]} in row {r + 1} "
-            f"(line {lines[r]}); features must be finite numbers"
-        )
-
-
-def _is_number(s):
-    try:
-        float(s)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-# --------------------------------------------------------------------------- ARFF
-
-_NUMERIC_ARFF = ("numeric", "real", "integer")
-
-
-def _load_arff(path, opts):
-    from scipy.io import arff
-
-    where = f"ARFF file {str(path)!r}"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
-    relation, sparse = _arff_header_facts(text)
-    if sparse:
-        raise DataError(
-            f"{where}: sparse ARFF data ({{index value, ...}} rows) is not "
-            "supported; save it in dense form"
-        )
-    try:
-        data, meta = arff.loadarff(io.StringIO(text))
-    except Exception as exc:  # scipy raises ValueError, ParseArffError, NotImplementedError ...
-        raise DataError(f"cannot parse {where}: {exc}") from None
-    names = list(meta.names())
-    types = list(meta.types())
-    if not names:
-        raise DataError(f"cannot parse {where}: no @attribute declarations")
-    if len(data) == 0:
-        raise DataError(f"{where}: no data rows")
-
-    def nominal_values(name):
-        return tuple(v.strip("'\"") for v in meta[name][1]) if meta[name][0] == "nominal" else None
-
-    if opts.get("labels") is not None:
-        label_idx = _select_columns(opts["labels"], names, where)
-    else:
-        label_idx = _arff_label_columns(names, types, nominal_values, relation, where)
-    feat_idx = [j for j in range(len(names)) if j not in set(label_idx)]
-    X = np.empty((len(data), len(feat_idx)), dtype=np.float64)
-    for c, j in enumerate(feat_idx):
-        column = data[names[j]]
-        if types[j] in _NUMERIC_ARFF:
-            X[:, c] = column
-            continue
-        values = nominal_values(names[j]) if types[j] == "nominal" else None
-        if values is None or not all(_is_number(v) for v in values):
-            raise DataError(
-                f"{where}: attribute {names[j]!r} is {types[j]}"
-                f"{' {' + ','.join(values) + '}' if values else ''}; feature "
-                "attributes must be numeric (or name it as a label with labels=)"
-            )
-        for i, v in enumerate(column.tolist()):  # numeric nominal values, e.g. {0,1}
-            v = v.decode() if isinstance(v, bytes) else str(v)
-            X[i, c] = float(v) if v != "?" else math.nan
-    columns = [data[names[j]] for j in label_idx]
-    for j, col in zip(label_idx, columns):
-        if col.dtype.kind == "S" and (col == b"?").any():
-            i = int(np.flatnonzero(col == b"?")[0])
-            raise DataError(
-                f"{where}: label attribute {names[j]!r} is missing ('?') in row {i + 1}"
-            )
-    y, class_names = _labels_from_columns(columns, [names[j] for j in label_idx], where)
-    return dict(X=X, y=y, class_names=class_names, feature_names=[names[j] for j in feat_idx])
-
-
-def _arff_header_facts(text):
-    """(relation name line, whether the data section is sparse) from an ARFF text."""
-    relation, sparse, in_data = "", False, False
-    for line in text.splitlines():
-        s = line.strip()
-        if not s or s.startswith("%"):
-            continue
-        low = s.lower()
-        if not in_data:
-            if low.startswith("@relation"):
-                relation = s[len("@relation") :].strip()
-            elif low.startswith("@data"):
-                in_data = True
-            continue
-        sparse = s.startswith("{")
-        break
-    return relation, sparse
-
-
-def _arff_label_columns(names, types, nominal_values, relation, where):
-    n = len(names)
-    m = re.search(r"-C\s+(-?\d+)", relation)
-    if m:
-        k = int(m.group(1))
-        if 0 < abs(k) < n:
-            return list(range(n - abs(k), n)) if k < 0 else list(range(k))
-    run = 0
-    for name in reversed(names):
-        values = nominal_values(name)
-        if values is None or set(values) != {"0", "1"}:
-            break
-        run += 1
-    if 0 < run < n:
-        return list(range(n - run, n))
-    if n < 2:
-        raise DataError(f"{where}: a single attribute {names[0]!r}; need features and labels")
-    return [n - 1]
-
-
-# --------------------------------------------------------------------------- split
 
 
 def align(data, like):
@@ -1177,7 +526,7 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
     >>> np.bincount(test.y)  # stratified
     array([10, 10, 10])
     """
-    unknown = set(options) - set(_OPTION_NAMES)
+    unknown = set(options) - set(OPTION_NAMES)
     if unknown:
         raise TypeError(f"split() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     if not isinstance(data, LoadedData):
@@ -1199,7 +548,7 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
         return data.subset(np.sort(train_idx)), data.subset(np.sort(test_idx))
 
     if not isinstance(test, LoadedData):
-        opts = {k: data.options.get(k) for k in _OPTION_NAMES}
+        opts = {k: data.options.get(k) for k in OPTION_NAMES}
         for k, default in (("size", 64), ("color", "rgb"), ("random_state", 0)):
             if opts[k] is None:
                 opts[k] = default

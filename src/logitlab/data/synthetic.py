@@ -14,7 +14,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .images import _check_size_color
+from .images import check_size_color
 
 __all__ = ["SHAPES", "SHAPE_TASKS", "make_shapes"]
 
@@ -94,7 +94,7 @@ def make_shapes(n_samples=600, *, task="multiclass", size=64, color="rgb", rando
         raise ValueError(f"task must be one of {', '.join(SHAPE_TASKS)}, got {task!r}")
     if not isinstance(n_samples, (int, np.integer)) or isinstance(n_samples, bool) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    size, mode, channels = _check_size_color(size, color)
+    size, mode, channels = check_size_color(size, color)
     n = int(n_samples)
     # two independent streams: geometry and colours, then pixel noise (whose amount
     # depends on size), so that pictures at different sizes agree

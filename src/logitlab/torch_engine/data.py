@@ -11,7 +11,9 @@ example ``i``, the features as one unrolled row (the layout of scikit-learn and 
 - `HDF5Dataset`: an HDF5 file, such as the notes' ``train_catvnoncat.h5``, read one
   example at a time, each worker process with its own file handle;
 - `ImageFolderDataset`: a folder of images, one sub-folder per class, decoded one
-  image at a time exactly as `logitlab.data.load_image_folder` decodes them.
+  image at a time exactly as `logitlab.data.load_image_folder` decodes them;
+- `LazyRowsDataset`: any `logitlab.data.LazyRows` (image files, an HDF5 dataset, a
+  split of either, as ``load_source(..., lazy=True)`` gives them) with its labels.
 
 `make_loader` builds the ``DataLoader``: seeded (the same ``seed`` gives the same
 batches in the same order), and sharded across processes under ``torch.distributed``.
@@ -29,24 +31,25 @@ An example is the pair ``(x, y)``, or ``x`` alone for a dataset without labels.
 from __future__ import annotations
 
 import operator
-import os
 import random
 from numbers import Integral
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from ..data.images import ImageFiles, _check_size_color, list_image_folder
+from ..data import HDF5Rows, ImageFiles, LazyRows
+from ..data.hdf5 import open_hdf5, read_dataset
+from ..data.images import check_size_color, list_image_folder
 
 __all__ = [
     "ArrayDataset",
     "HDF5Dataset",
     "ImageFilesDataset",
     "ImageFolderDataset",
+    "LazyRowsDataset",
     "Standardize",
     "make_loader",
     "set_epoch",
@@ -79,20 +82,6 @@ def _tensor(a, dtype):
     if dtype.is_floating_point and a.dtype.kind not in "f":
         a = a.astype(np.float64)  # exact for ints up to 2**53, then one rounding to dtype
     return torch.from_numpy(np.array(a, copy=True)).to(dtype)
-
-
-def _features(a, dtype):
-    """One example read from disk -> its unrolled ``(n_x,)`` tensor of ``dtype``.
-
-    uint8 (pixels) are scaled to [0, 1] in float64, then rounded to ``dtype`` once:
-    bit-identical to `load_image_folder`'s float64 rows cast to ``dtype``.
-    """
-    a = np.asarray(a).reshape(-1)
-    if a.dtype == np.uint8:
-        a = a.astype(np.float64) / 255.0
-    elif a.dtype.kind not in "f":
-        a = a.astype(np.float64)
-    return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
 
 
 def _class_indices(y, where):
@@ -237,13 +226,127 @@ class ArrayDataset(Dataset):
         return self.X[i], self.y[i]
 
 
-class HDF5Dataset(Dataset):
+class LazyRowsDataset(Dataset):
+    """The rows of a `~logitlab.data.LazyRows` with their labels, read from disk one
+    example (or one batch) at a time: what ``logitlab train --stream`` trains on.
+
+    Any kind of lazy rows works: `~logitlab.data.ImageFiles` (images decoded one by
+    one), `~logitlab.data.HDF5Rows` (examples of an HDF5 dataset), or their splits
+    (``X.take(rows)``), so a split, a ``positive`` class or a multi-label manifest
+    made by ``load_source(..., lazy=True)`` carries over.
+
+    Parameters
+    ----------
+    X : logitlab.data.LazyRows
+        The features (only what locates the rows is in memory).
+    y : array-like of shape (n,) or (n, n_labels), optional
+        Class indices (integers >= 0), or 0/1 label indicators. None (prediction)
+        makes each example ``x`` alone.
+    classes : sequence of str, optional
+        Class names, for `~logitlab.NeuralNetClassifier.fit_dataset`'s ``classes_``.
+    transform : callable, optional
+        Applied to each ``x`` tensor, ``(n_x,)``, e.g. a `Standardize`. Must be
+        picklable for ``num_workers > 0`` under the spawn or forkserver start methods.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of ``x`` (and of indicator labels).
+
+    Attributes
+    ----------
+    X : logitlab.data.LazyRows
+    targets : ndarray or None
+        ``y``, in memory.
+    y : torch.Tensor of shape (n,) or (n, n_labels), or None
+        The labels: ``int64`` class indices or ``dtype`` indicators.
+    classes : list of str
+        The class names, when given.
+    n_features : int
+        ``n_x``.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a `~logitlab.data.LazyRows`, or ``transform`` not callable.
+    ValueError
+        If ``y`` does not hold one label (row) per example, or holds invalid labels.
+
+    Notes
+    -----
+    Shapes: x ``(n_x,)``, batch ``(B, n_x)``; y ``()`` ``int64`` (batch ``(B,)``) or
+    ``(n_labels,)`` ``dtype`` (batch ``(B, n_labels)``). ``dataset[i][0]`` is
+    ``X[i]`` (float64) rounded to ``dtype`` once, then transformed. A ``DataLoader``
+    fetches a whole batch through ``__getitems__``: one ``X[rows]`` read per batch
+    (one HDF5 read rather than ``B``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import h5py
+    >>> import numpy as np
+    >>> from logitlab.data import HDF5Rows
+    >>> from logitlab.torch_engine.data import LazyRowsDataset, make_loader
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     file = Path(tmp) / "d.h5"
+    ...     with h5py.File(file, "w") as f:
+    ...         _ = f.create_dataset("X", data=np.arange(12.0).reshape(6, 2))
+    ...     X = HDF5Rows(file, "X").take([5, 0, 2])  # a split: three rows, unread
+    ...     ds = LazyRowsDataset(X, [1, 0, 1], classes=["a", "b"])
+    ...     print(len(ds), ds[0], ds.n_features)
+    ...     print(next(iter(make_loader(ds, batch_size=3, shuffle=False))))
+    ...     X.close()
+    3 (tensor([10., 11.]), tensor(1)) 2
+    [tensor([[10., 11.],
+            [ 0.,  1.],
+            [ 4.,  5.]]), tensor([1, 0, 1])]
+    """
+
+    def __init__(self, X, y=None, *, classes=None, transform=None, dtype=torch.float32):
+        if not isinstance(X, LazyRows):
+            raise TypeError(f"X must be a logitlab.data.LazyRows, got {type(X).__name__}")
+        self.X = X
+        self.dtype = _check_dtype(dtype)
+        self.transform = _check_transform(transform)
+        if y is None:
+            self.targets = self.y = None
+        else:
+            self.targets = np.asarray(y)
+            self.y = _labels(self.targets, len(X), self.dtype, type(self).__name__)
+        if classes is not None:
+            self.classes = [str(c) for c in classes]
+        self.n_features = X.shape[1]
+
+    def __len__(self):
+        return len(self.X)
+
+    def _example(self, row, i):
+        x = torch.from_numpy(row).to(self.dtype)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x if self.y is None else (x, self.y[i])
+
+    def __getitem__(self, i):
+        i = _index(i, len(self))
+        return self._example(self.X[i], i)
+
+    def __getitems__(self, indices):
+        """The examples ``indices`` (a ``DataLoader`` batch), their rows read at once."""
+        rows = [_index(i, len(self)) for i in indices]
+        X = self.X[np.asarray(rows, dtype=np.int64)]
+        return [self._example(x, i) for x, i in zip(X, rows)]
+
+
+#: The dataset over `~logitlab.data.ImageFiles`: a `LazyRowsDataset` (its former name).
+ImageFilesDataset = LazyRowsDataset
+
+
+class HDF5Dataset(LazyRowsDataset):
     """Examples read one at a time from an HDF5 file (h5py), such as the notes' data.
 
     The notes' ``train_catvnoncat.h5`` holds ``train_set_x`` (m, 64, 64, 3) uint8,
     ``train_set_y`` (m,) and ``list_classes``: ``HDF5Dataset(path, "train_set_x",
     "train_set_y")`` gives its examples unrolled and scaled as the notes do,
-    ``x = train_set_x[i].reshape(-1) / 255``.
+    ``x = train_set_x[i].reshape(-1) / 255``. A `LazyRowsDataset` over a
+    `~logitlab.data.HDF5Rows`, which reads the examples.
 
     Parameters
     ----------
@@ -268,6 +371,8 @@ class HDF5Dataset(Dataset):
     ----------
     path : pathlib.Path
         The file.
+    X : logitlab.data.HDF5Rows
+        The features, read on demand.
     y : torch.Tensor of shape (m,) or (m, n_labels), or None
         The labels, ``int64`` class indices or ``dtype`` indicators.
     shape : tuple of int
@@ -284,11 +389,14 @@ class HDF5Dataset(Dataset):
         message names the file (and the key and index, for a failed read).
     KeyError
         If ``x_key`` or ``y_key`` is not in the file; the message names the file and
-        lists the keys it holds.
+        lists the datasets it holds.
     ValueError
         If a key names a group rather than a dataset, if the data is not numeric, if
-        ``x`` and ``y`` hold different numbers of examples, or if ``y`` has the wrong
-        shape or values.
+        ``x`` and ``y`` hold different numbers of examples, if ``y`` has the wrong
+        shape or values, or (in ``dataset[i]``) if example ``i`` holds a non-finite
+        value.
+
+    The errors about the file are `logitlab.data.DataError` too.
 
     Notes
     -----
@@ -306,7 +414,8 @@ class HDF5Dataset(Dataset):
     across processes). A handle is never pickled: a pickled copy, or a worker started
     by spawn or forkserver, opens the file afresh; a worker forked from a process that
     had the file open notices the new process id and does the same. `close` closes
-    this process's handle (the next ``dataset[i]`` reopens it).
+    this process's handle (the next ``dataset[i]`` reopens it); ``dataset.X.handle``
+    is the handle this process has open, or None.
 
     Examples
     --------
@@ -339,166 +448,30 @@ class HDF5Dataset(Dataset):
         self.path = Path(path)
         self.x_key = x_key
         self.y_key = y_key
-        self.transform = _check_transform(transform)
-        self.dtype = _check_dtype(dtype)
-        self._h5 = self._x = self._pid = None
-        with self._open() as f:
-            x = self._dataset(f, x_key)
-            if x.ndim < 1:
-                raise ValueError(
-                    f"{self._where(x_key)} is a scalar; it must hold one "
-                    "example per entry along its first axis"
-                )
-            if x.dtype.kind not in "biuf":
-                raise ValueError(f"{self._where(x_key)} must be numeric, got dtype {x.dtype}")
-            self.shape = tuple(int(s) for s in x.shape)
-            self.n_features = int(np.prod(self.shape[1:], dtype=np.int64))
-            if y_key is None:
-                self.y = None
-            else:
-                yd = self._dataset(f, y_key)
-                try:
-                    y = yd[()]
-                except OSError as exc:
-                    raise OSError(
-                        f"cannot read {self._where(y_key)} (truncated or corrupt file?): {exc}"
-                    ) from exc
-                self.y = _labels(y, self.shape[0], dtype, f"{self._where(x_key)} and key {y_key!r}")
-
-    def _where(self, key):
-        return f"HDF5 file {str(self.path)!r}, key {key!r}"
-
-    def _open(self):
-        if not self.path.exists():
-            raise FileNotFoundError(f"HDF5 file {str(self.path)!r} does not exist")
-        try:
-            return h5py.File(self.path, "r")
-        except OSError as exc:
-            raise OSError(
-                f"cannot open HDF5 file {str(self.path)!r} (not an HDF5 file, "
-                f"or truncated or corrupt?): {exc}"
-            ) from exc
-
-    def _dataset(self, f, key):
-        if key not in f:
-            keys = ", ".join(repr(k) for k in f.keys()) or "none"
-            raise KeyError(
-                f"HDF5 file {str(self.path)!r} has no key {key!r}; its top-level keys: {keys}"
-            )
-        d = f[key]
-        if not isinstance(d, h5py.Dataset):
-            raise ValueError(f"{self._where(key)} is a group, not a dataset")
-        return d
-
-    def _features_dataset(self):
-        """This process's open ``x_key`` dataset (opening the file on first use)."""
-        pid = os.getpid()
-        if self._x is None or self._pid != pid:
-            # a handle inherited from another process (fork) is dropped, not used
-            self._h5 = self._x = None
-            f = self._open()
-            self._h5, self._x, self._pid = f, f[self.x_key], pid
-        return self._x
+        X = HDF5Rows(self.path, x_key)
+        y = None
+        if y_key is not None:
+            with open_hdf5(self.path) as f:
+                y = read_dataset(f, y_key)
+            # checked here too, for a message that names the file and both keys
+            _labels(y, len(X), _check_dtype(dtype), f"{X.where} and key {y_key!r}")
+        super().__init__(X, y, transform=transform, dtype=dtype)
+        self.shape = X.dataset_shape
 
     def close(self):
         """Close this process's file handle, if open (``dataset[i]`` reopens it)."""
-        if self._h5 is not None and self._pid == os.getpid():
-            self._h5.close()
-        self._h5 = self._x = self._pid = None
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_h5"] = state["_x"] = state["_pid"] = None  # never pickle a handle
-        return state
-
-    def __len__(self):
-        return self.shape[0]
-
-    def __getitem__(self, i):
-        i = _index(i, len(self))
-        data = self._features_dataset()
-        try:
-            a = data[i]
-        except OSError as exc:
-            raise OSError(
-                f"cannot read example {i} of {self._where(self.x_key)} "
-                f"(truncated or corrupt file?): {exc}"
-            ) from exc
-        x = _features(a, self.dtype)
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.y is None:
-            return x
-        return x, self.y[i]
+        self.X.close()
 
 
-class ImageFilesDataset(Dataset):
-    """The rows of an `~logitlab.data.ImageFiles` with their labels, decoded one
-    example at a time: what ``logitlab train --stream`` trains on.
-
-    Unlike `ImageFolderDataset` the files and labels are given, so a split, a
-    ``positive`` class or a multi-label manifest (``load_source(..., lazy=True)``)
-    carries over.
-
-    Parameters
-    ----------
-    X : logitlab.data.ImageFiles
-        The images (only their file names are in memory).
-    y : array-like of shape (n_images,) or (n_images, n_labels)
-        Class indices, or 0/1 label indicators.
-    classes : sequence of str, optional
-        Class names, for `~logitlab.NeuralNetClassifier.fit_dataset`'s ``classes_``.
-    transform : callable, optional
-        Applied to each ``x`` tensor, ``(n_x,)``, e.g. a `Standardize`.
-    dtype : torch.dtype, default=torch.float32
-        Floating dtype of ``x`` (and of indicator labels).
-
-    Attributes
-    ----------
-    targets : ndarray
-        ``y``, in memory.
-    n_features : int
-        ``n_x``.
-
-    Notes
-    -----
-    Shapes: x ``(n_x,)``, batch ``(B, n_x)``; y ``()`` ``int64`` (batch ``(B,)``) or
-    ``(n_labels,)`` ``dtype`` (batch ``(B, n_labels)``). ``dataset[i][0]`` is
-    ``X[i]`` (float64) rounded to ``dtype``, then transformed.
-    """
-
-    def __init__(self, X, y, *, classes=None, transform=None, dtype=torch.float32):
-        if not isinstance(X, ImageFiles):
-            raise TypeError(f"X must be logitlab.data.ImageFiles, got {type(X).__name__}")
-        self.X = X
-        self.dtype = _check_dtype(dtype)
-        self.transform = _check_transform(transform)
-        self.targets = np.asarray(y)
-        self._y = _labels(self.targets, len(X), self.dtype, "ImageFilesDataset")
-        if classes is not None:
-            self.classes = [str(c) for c in classes]
-        self.n_features = X.shape[1]
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, i):
-        i = _index(i, len(self))
-        x = _features(self.X[i], self.dtype)
-        if self.transform is not None:
-            x = self.transform(x)
-        return x, self._y[i]
-
-
-class ImageFolderDataset(ImageFilesDataset):
+class ImageFolderDataset(LazyRowsDataset):
     """A folder of images, one sub-folder per class, decoded one image per example.
 
     The files, classes and decoding are those of `logitlab.data.load_image_folder`
     (upright by EXIF, RGB or grayscale, Lanczos-resized to ``size × size``, unrolled
     row-major over (height, width, channel), divided by 255), so
     ``ImageFolderDataset(p)[i][0]`` is exactly ``load_image_folder(p)[0][i]`` rounded
-    to ``dtype``. Only the file paths are kept in memory: it is an `ImageFilesDataset`
-    over the folder's files.
+    to ``dtype``. Only the file paths are kept in memory: it is a `LazyRowsDataset`
+    over the folder's `~logitlab.data.ImageFiles`.
 
     Parameters
     ----------
@@ -562,7 +535,7 @@ class ImageFolderDataset(ImageFilesDataset):
     def __init__(
         self, path, size=64, color="rgb", classes=None, *, transform=None, dtype=torch.float32
     ):
-        _check_size_color(size, color)  # a bad size or colour fails before the scan
+        check_size_color(size, color)  # a bad size or colour fails before the scan
         files, targets, names = list_image_folder(path, classes)
         super().__init__(
             ImageFiles(files, size, color), targets, classes=names, transform=transform, dtype=dtype
