@@ -362,3 +362,38 @@ def test_preprocessing_from_a_model_file_is_checked(change, needle):
         Preprocessing.from_dict(d, n_features=4, n_outputs=3)
     back = Preprocessing.from_dict(good.to_dict(), n_features=4, n_outputs=3)
     assert back.feature_names == good.feature_names and np.array_equal(back.scale, good.scale)
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("torch") is None, reason="PyTorch is not installed"
+)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_with_workers_are_one_line(tmp_path, sig):
+    """As a terminal sends them: to the whole process group, DataLoader workers too."""
+    import os
+
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("a", "b")):
+        (photos / name).mkdir(parents=True)
+        for i in range(16):
+            pixels = rng.integers(0, 120, (8, 8, 3)) + 100 * k
+            Image.fromarray(pixels.astype(np.uint8)).save(photos / name / f"{i}.png")
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", str(photos), "--size",
+           "8", "--stream", "--workers", "2", "--engine", "torch", "--batch-size", "4",
+           "--epochs", "100000", "--model", "mlp", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "checkpoint" in err and (out / "checkpoint.safetensors").is_file()

@@ -1143,15 +1143,13 @@ def _train(
         with _collect_warnings() as fit_notes:
             job.fit(est, checkpoints.callback if hasattr(est, "max_iter") else None)
     except KeyboardInterrupt:
-        where = run_dir / CHECKPOINT_FILE
-        last = (
-            f"the last complete checkpoint is {where}"
-            if where.exists()
-            else "no checkpoint was complete yet"
-        )
-        raise Interrupted(
-            f"interrupted: {last}; continue with: logitlab train --resume {run_dir}"
-        ) from None
+        raise _interrupted(run_dir) from None
+    except RuntimeError as exc:
+        # Ctrl-C or SIGTERM sent to the process group stops DataLoader workers too;
+        # torch then reports the dead worker instead of the signal
+        if "DataLoader worker" in str(exc) and "signal" in str(exc):
+            raise _interrupted(run_dir) from None
+        raise
     except MemoryError:
         raise RunError(
             "out of memory while training: use a smaller --size, --hidden or "
@@ -1182,6 +1180,16 @@ def _train(
         warnings=[*notes, *fit_notes, *report_notes],
         files=[MODEL_FILE, *files],
     )
+
+
+def _interrupted(run_dir: Path) -> Interrupted:
+    where = run_dir / CHECKPOINT_FILE
+    last = (
+        f"the last complete checkpoint is {where}"
+        if where.exists()
+        else "no checkpoint was complete yet"
+    )
+    return Interrupted(f"interrupted: {last}; continue with: logitlab train --resume {run_dir}")
 
 
 class _Checkpoints:

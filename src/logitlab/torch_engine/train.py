@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 
 import numpy as np
 import torch
@@ -426,34 +428,42 @@ def train_dataset(
     opt = _optimizer(
         model.parameters(), solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol
     )
-    for epoch in range(max_iter):
-        set_epoch(loader, epoch)
-        totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
-        for xb, yb in loader:
-            xb = xb.to(dev, dtype=dtype, non_blocking=True)
-            yb = yb.to(dev, non_blocking=True)
-            if head == "softmax":
-                T = lookup[yb]
-            elif head == "binary":
-                T = lookup[yb].to(dtype).unsqueeze(1)
-            else:
-                T = yb.to(dtype)
-            n = xb.shape[0]
-            opt.zero_grad(set_to_none=True)
-            with amp:
-                Z = model(xb)
-            local = module.loss_sum(Z, T)
-            penalty = module.penalty(alpha, m)
-            loss = local / n + penalty
-            loss.backward()
-            totals[0] += local.detach().double() + n * _value(penalty)
-            totals[1] += n
-            opt.step()
-        if world > 1:
-            dist.all_reduce(totals)
-        J = float(totals[0] / totals[1])
-        if monitor.after_update(epoch, J):
-            break
+    try:
+        for epoch in range(max_iter):
+            set_epoch(loader, epoch)
+            totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
+            for xb, yb in loader:
+                xb = xb.to(dev, dtype=dtype, non_blocking=True)
+                yb = yb.to(dev, non_blocking=True)
+                if head == "softmax":
+                    T = lookup[yb]
+                elif head == "binary":
+                    T = lookup[yb].to(dtype).unsqueeze(1)
+                else:
+                    T = yb.to(dtype)
+                n = xb.shape[0]
+                opt.zero_grad(set_to_none=True)
+                with amp:
+                    Z = model(xb)
+                local = module.loss_sum(Z, T)
+                penalty = module.penalty(alpha, m)
+                loss = local / n + penalty
+                loss.backward()
+                totals[0] += local.detach().double() + n * _value(penalty)
+                totals[1] += n
+                opt.step()
+            if world > 1:
+                dist.all_reduce(totals)
+            J = float(totals[0] / totals[1])
+            if monitor.after_update(epoch, J):
+                break
+    except BaseException:
+        if num_workers and threading.current_thread() is threading.main_thread():
+            # a stopped run leaves the loader's worker processes behind; torch's SIGCHLD
+            # handler would then raise again, at exit, about workers Ctrl-C or SIGTERM
+            # ended as well
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        raise
     module.to_numpy(net)
     return result
 
