@@ -3,6 +3,8 @@
 import json
 import os
 import pickle
+import stat
+import threading
 import warnings
 
 import numpy as np
@@ -381,6 +383,67 @@ def test_missing_file(tmp_path):
 
 def test_directory_instead_of_file(tmp_path):
     assert "directory" in _load_error(tmp_path)
+
+
+def _refused_at_once(path):
+    """The ModelFileError message of loading ``path``, which must come at once: a
+    loader that waits on a named pipe fails this instead of hanging the test run."""
+    result = {}
+
+    def load():
+        try:
+            load_model(path)
+        except Exception as e:  # noqa: BLE001 - reported below
+            result["error"] = e
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), f"loading {path} blocked"
+    error = result.get("error")
+    assert isinstance(error, ModelFileError), repr(error)
+    assert str(path) in str(error)
+    return str(error)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    assert "named pipe" in _refused_at_once(fifo)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(fifo)
+    assert "named pipe" in _refused_at_once(link)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_device_is_refused():
+    assert "character device" in _refused_at_once("/dev/zero")
+
+
+def test_symlink_to_a_model_file_is_read(model_file, tmp_path):
+    path, est, X = model_file
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(path)
+    assert np.array_equal(load_model(link).predict_proba(X), est.predict_proba(X))
+
+
+def test_file_replaced_by_a_pipe_after_the_check_is_refused(model_file, monkeypatch):
+    """The type is checked again on the opened descriptor: a path swapped for a named
+    pipe between the stat and the open is refused, not read."""
+    path, _, _ = model_file
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    real_open = os.open
+
+    def swap_then_open(p, flags, *args):
+        if os.fspath(p) == str(path) and not stat.S_ISFIFO(os.stat(p).st_mode):
+            os.remove(p)
+            os.mkfifo(p)
+        return real_open(p, flags, *args)
+
+    monkeypatch.setattr(os, "open", swap_then_open)
+    assert "named pipe" in _refused_at_once(path)
 
 
 def test_truncated_file(model_file, tmp_path):

@@ -30,7 +30,17 @@ Header metadata (``str -> str``):
   array ones.
 - ``checksum``: ``sha256:<hex>`` over every tensor's name, dtype, shape and bytes and
   over every other metadata entry, checked on load: a file whose bytes were altered is
-  refused.
+  refused. The checksum catches accidents (truncation, bit rot, edits), not an
+  attacker, who can compute it for a changed file.
+
+Loading treats a file as untrusted input. Only a regular file is opened (a named pipe,
+a device or a directory is refused at once, also behind a symbolic link), and every size
+the file states is checked before anything is allocated from it: the header length
+against the file's size and 100 MB; each tensor's dtype, shape and byte range against
+the file; the JSON nesting depth; the class count (at most 1e6) against the output
+layer; ``n_features_in`` and every layer size against the parameter vector in the file
+(checked before the network is built); the shapes and dtypes of arrays stored in JSON;
+and integers that must be integers. Anything wrong is a :class:`ModelFileError`.
 
 Files are written to a temporary name in the destination folder and renamed over the
 destination (:func:`os.replace`) only once complete, so an interrupted save never leaves
@@ -41,13 +51,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
+import stat
+import struct
 import uuid
 import warnings
 from numbers import Integral
 
 import numpy as np
-import safetensors
 import safetensors.numpy as st_numpy
 from sklearn.utils.validation import check_is_fitted
 
@@ -88,25 +101,33 @@ _CLASSES = {
 }
 _ENGINES = ("numpy", "torch")
 
-# NumPy dtypes that safetensors stores (by numpy's dtype name)
-_TENSOR_DTYPES = {
-    "bool",
-    "int8",
-    "uint8",
-    "int16",
-    "uint16",
-    "int32",
-    "uint32",
-    "int64",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
+# the safetensors dtypes a model file holds, as the header names them, and their NumPy
+# dtypes (little-endian, as safetensors stores them)
+_ST_DTYPES = {
+    code: np.dtype(name).newbyteorder("<")
+    for code, name in {
+        "BOOL": "bool",
+        "U8": "uint8",
+        "I8": "int8",
+        "U16": "uint16",
+        "I16": "int16",
+        "U32": "uint32",
+        "I32": "int32",
+        "U64": "uint64",
+        "I64": "int64",
+        "F16": "float16",
+        "F32": "float32",
+        "F64": "float64",
+        "C64": "complex64",
+    }.items()
 }
+# NumPy dtypes stored as tensors (by numpy's dtype name)
+_TENSOR_DTYPES = {d.name for d in _ST_DTYPES.values()}
 _NETWORK_DTYPES = ("float32", "float64")
 _CLASS_KINDS = "biufUO"  # dtype kinds allowed for classes_
 _ARRAY_KINDS = "biufU"  # dtype kinds of arrays stored inside JSON values
+# a dtype as dtype.str writes it: "<f8", "|b1", "<U5", "|O"
+_DTYPE_TEXT = re.compile(r"[<>|=]?(?:[biufU][0-9]{1,10}|[biufUO])")
 
 _MODEL_PREFIX = "model."
 _PRE_PREFIX = "preprocessing."
@@ -171,29 +192,140 @@ def _encode_value(value):
     raise _NotJSON(f"an object of type {type(value).__name__}")
 
 
-def _decode_value(obj):
-    """Inverse of :func:`_encode_value` (estimators excepted: see _decode_params)."""
+def _is_int(value):
+    """A JSON integer: a Python int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _leaf_ok(value, kind):
+    """Whether a JSON value is what an array of dtype kind ``kind`` holds."""
+    if kind == "b":
+        return isinstance(value, bool)
+    if kind in "iu":
+        return _is_int(value)
+    if kind == "f":
+        return _is_int(value) or isinstance(value, float)
+    return isinstance(value, str)  # "U"
+
+
+class _Budget:
+    """Bytes that the arrays decoded from a file's JSON metadata may still take, so that
+    a small file cannot make the loader allocate much more than its own size."""
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def take(self, nbytes, what):
+        if nbytes > self.left:
+            raise ValueError(
+                f"{what} would take {nbytes} bytes, more than a model file of this size "
+                "can describe"
+            )
+        self.left -= nbytes
+
+
+def _take(budget, nbytes, what):
+    if budget is not None:
+        budget.take(nbytes, what)
+
+
+def _tagged(obj, keys):
+    if set(obj) != keys:
+        raise ValueError(f"a tagged value with the entries {sorted(obj)}, not {sorted(keys)}")
+
+
+def _check_shape(shape, what):
+    """``shape`` as a tuple, if it is a list of at most _MAX_NDIM non-negative ints whose
+    extent (zero sizes counted as 1) stays below _MAX_SPAN."""
+    if (
+        not isinstance(shape, list)
+        or len(shape) > _MAX_NDIM
+        or not all(_is_int(d) and d >= 0 for d in shape)
+    ):
+        raise ValueError(
+            f"{what} is not a list of at most {_MAX_NDIM} non-negative integers: "
+            f"{_short(repr(shape))}"
+        )
+    if math.prod(max(d, 1) for d in shape) > _MAX_SPAN:
+        raise ValueError(f"{what} {shape} is too large")
+    return tuple(shape)
+
+
+def _count_leaves(value, kind):
+    """Number of values in a nested list (the longest string's length for kind "U"),
+    checking each is of the kind; without building anything."""
+    count = longest = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif _leaf_ok(v, kind):
+            count += 1
+            if kind == "U":
+                longest = max(longest, len(v))
+        else:
+            raise ValueError(f"an array of dtype kind {kind!r} holds a {type(v).__name__}")
+    return count, longest
+
+
+def _decode_ndarray(obj, budget):
+    _tagged(obj, {_NDARRAY, "dtype", "shape"})
+    dtype = _safe_dtype(obj["dtype"], _ARRAY_KINDS)
+    shape = _check_shape(obj["shape"], "an array's shape")
+    count, longest = _count_leaves(obj[_NDARRAY], dtype.kind)
+    if math.prod(shape) != count:
+        raise ValueError(f"an array of shape {shape} holds {count} values")
+    itemsize = dtype.itemsize or 4 * max(longest, 1)  # "U" alone: as long as the longest
+    _take(budget, count * itemsize, f"an array of {count} values of dtype {dtype}")
+    arr = np.array(obj[_NDARRAY], dtype=dtype)
+    if arr.size != count:
+        raise ValueError("an array's values are not a regular nested list")
+    return arr.reshape(shape)
+
+
+def _decode_value(obj, budget=None):
+    """Inverse of :func:`_encode_value` (estimators excepted: see _decode_params). Every
+    array it builds is charged to ``budget`` (None: no limit) before it is allocated."""
     if isinstance(obj, list):
-        return [_decode_value(v) for v in obj]
+        return [_decode_value(v, budget) for v in obj]
     if not isinstance(obj, dict):
         return obj
-    if _TUPLE in obj:
-        return tuple(_decode_value(v) for v in obj[_TUPLE])
-    if _NDARRAY in obj:
-        dtype = _safe_dtype(obj["dtype"], _ARRAY_KINDS)
-        return np.array(obj[_NDARRAY], dtype=dtype).reshape(obj["shape"])
-    if _SCALAR in obj:
-        return _safe_dtype(obj["dtype"], "biuf").type(obj[_SCALAR])
-    if _ESTIMATOR in obj:
+    tag = next((t for t in _TAGS if t in obj), None)
+    if tag is None:
+        return {k: _decode_value(v, budget) for k, v in obj.items()}
+    if tag == _ESTIMATOR:
         raise ValueError("an estimator is only allowed as a constructor parameter")
-    return {k: _decode_value(v) for k, v in obj.items()}
+    if tag == _NDARRAY:
+        return _decode_ndarray(obj, budget)
+    if tag == _TUPLE:
+        _tagged(obj, {_TUPLE})
+        if not isinstance(obj[_TUPLE], list):
+            raise ValueError("a tagged tuple does not hold a list")
+        return tuple(_decode_value(v, budget) for v in obj[_TUPLE])
+    _tagged(obj, {_SCALAR, "dtype"})
+    dtype = _safe_dtype(obj["dtype"], "biuf")
+    if not _leaf_ok(obj[_SCALAR], dtype.kind):
+        raise ValueError(f"a scalar of dtype {dtype} holds a {type(obj[_SCALAR]).__name__}")
+    return dtype.type(obj[_SCALAR])
 
 
 def _safe_dtype(text, kinds):
-    dtype = np.dtype(str(text))
+    """The NumPy dtype a file names, if it is a plain one (as ``dtype.str`` writes it)
+    of one of the dtype kinds ``kinds``."""
+    if not isinstance(text, str) or not _DTYPE_TEXT.fullmatch(text):
+        raise ValueError(f"dtype {_short(repr(text))} is not allowed here")
+    try:
+        dtype = np.dtype(text)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"dtype {text!r} is not a valid dtype") from None
     if dtype.kind not in kinds:
         raise ValueError(f"dtype {dtype} is not allowed here")
     return dtype
+
+
+def _short(text, limit=200):
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ================================================================== classes
@@ -233,15 +365,25 @@ def _encode_classes(classes, name):
     return record
 
 
-def _decode_classes(record):
+def _decode_classes(record, budget=None):
+    if not isinstance(record, dict):
+        raise ValueError("classes is not a JSON object")
     dtype = _safe_dtype(record["dtype"], _CLASS_KINDS)
     values = record["values"]
     if not isinstance(values, list):
         raise ValueError("classes values are not a list")
+    if len(values) > _MAX_CLASSES:
+        raise ValueError(f"{len(values)} classes, more than the limit of {_MAX_CLASSES}")
     if dtype.kind == "O":
+        if not (all(isinstance(v, str) for v in values) or all(_is_int(v) for v in values)):
+            raise ValueError("object classes must be all strings or all integers")
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
         return arr
+    if not all(_leaf_ok(v, dtype.kind) for v in values):
+        raise ValueError(f"classes of dtype {dtype} hold values of another type")
+    itemsize = dtype.itemsize or 4 * max((len(v) for v in values), default=1)
+    _take(budget, len(values) * itemsize, f"{len(values)} classes of dtype {dtype}")
     return np.array(values, dtype=dtype).reshape(len(values))
 
 
@@ -498,7 +640,220 @@ NeuralNetClassifier or OneVsAllClassifier
 
 
 # ================================================================== loading
-def _decode_params(cls, params, path, name):
+#
+# A model file is read as untrusted input: its checksum catches accidents, not someone
+# who re-signs a changed file, so every size the file states is checked against the
+# file's own size and the limits below before anything is allocated from it.
+
+#: Largest safetensors header read (the limit safetensors itself applies).
+_MAX_HEADER_BYTES = 100_000_000
+#: Deepest nesting of JSON lists and objects read from a file.
+_MAX_JSON_DEPTH = 100
+#: Most classes (and one-vs-all sub-models) a model may have.
+_MAX_CLASSES = 1_000_000
+#: Most dimensions of an array, and the largest extent of one (zero sizes counted as 1).
+_MAX_NDIM, _MAX_SPAN = 32, 2**48
+#: The arrays decoded from the JSON metadata may take this much memory, plus so many
+#: bytes per byte of the file (JSON arrays are stored as text, larger than the arrays).
+_JSON_ARRAY_BYTES, _JSON_ARRAY_BYTES_PER_BYTE = 16 * 2**20, 64
+
+
+def _corrupt(path, problem):
+    return ModelFileError(path, f"not a valid safetensors file (truncated or corrupt?): {problem}")
+
+
+def _not_regular(mode):
+    """Why a file of mode ``mode`` is not read (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a directory, not a model file"
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((k for test, k in kinds if test(mode)), "not a regular file")
+    return f"it is {kind}; only regular files are read as model files"
+
+
+def _json_depth(value):
+    """Nesting depth of a decoded JSON value, without recursion."""
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        depth = max(depth, d)
+        children = v.values() if isinstance(v, dict) else v
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return depth if isinstance(value, (dict, list)) else 0
+
+
+def _json_loads(text, what):
+    """``json.loads`` for text from a file; ValueError for invalid or too deep JSON."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
+    except ValueError as e:
+        raise ValueError(f"{what} is not valid JSON: {_short(str(e))}") from None
+    if _json_depth(value) > _MAX_JSON_DEPTH:
+        raise ValueError(f"{what} is nested more than {_MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _utf8(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse_header(raw, data_size, path):
+    """The tensor entries ``{name: (dtype, shape, offset, count)}`` and the metadata
+    (None if absent) of a safetensors header; each tensor's dtype, shape and offsets are
+    checked against the ``data_size`` bytes that follow the header."""
+    try:
+        header = _json_loads(raw.decode("utf-8"), "its header")
+    except ValueError as e:  # UnicodeDecodeError included
+        raise _corrupt(path, _short(str(e))) from None
+    if not isinstance(header, dict):
+        raise _corrupt(path, "its header is not a JSON object")
+    metadata = header.pop("__metadata__", None)
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and all(
+            isinstance(k, str) and isinstance(v, str) and _utf8(k) and _utf8(v)
+            for k, v in metadata.items()
+        )
+    ):
+        raise _corrupt(path, "its __metadata__ is not a map of strings to strings")
+    entries, spans = {}, []
+    for name, entry in header.items():
+        what = f"tensor {_short(repr(name), 80)}"
+        if not _utf8(name):
+            raise _corrupt(path, f"{what} has a name that is not UTF-8 text")
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise _corrupt(path, f"{what} is not described by its dtype, shape and data_offsets")
+        code, offsets = entry["dtype"], entry["data_offsets"]
+        dtype = _ST_DTYPES.get(code) if isinstance(code, str) else None
+        if dtype is None:
+            raise _corrupt(path, f"{what} has dtype {_short(repr(code))}, not used in model files")
+        try:
+            shape = _check_shape(entry["shape"], "its shape")
+        except ValueError as e:
+            raise _corrupt(path, f"{what}: {e}") from None
+        if not (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(_is_int(o) for o in offsets)
+            and 0 <= offsets[0] <= offsets[1]
+        ):
+            raise _corrupt(path, f"{what} has invalid data_offsets {_short(repr(offsets))}")
+        begin, end = offsets
+        if end > data_size:
+            raise _corrupt(
+                path, f"{what} ends at byte {end} of the tensor data, which has {data_size}"
+            )
+        count = math.prod(shape)
+        if end - begin != count * dtype.itemsize:
+            raise _corrupt(
+                path,
+                f"{what} of shape {list(shape)} and dtype {code} needs "
+                f"{count * dtype.itemsize} bytes but its data_offsets span {end - begin}",
+            )
+        entries[name] = (dtype, shape, begin, count)
+        spans.append((begin, end))
+    position = 0
+    for begin, end in sorted(spans):
+        if begin != position:
+            raise _corrupt(path, "the tensors' data overlap or leave gaps")
+        position = end
+    if position != data_size:
+        raise _corrupt(path, f"{data_size - position} bytes follow the last tensor's data")
+    return entries, metadata
+
+
+def _read_exactly(f, n, path, what):
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = f.readinto(view[got:])
+        if not k:
+            raise _corrupt(path, f"the file ends {n - got} bytes before the end of {what}")
+        got += k
+    return buf
+
+
+def _read_open_file(f, size, path):
+    if size < 8:
+        raise _corrupt(path, f"it has {size} bytes, fewer than the 8 of a header length")
+    (n,) = struct.unpack("<Q", _read_exactly(f, 8, path, "the header length"))
+    if n > _MAX_HEADER_BYTES:
+        raise _corrupt(path, f"its header length {n} exceeds the limit of {_MAX_HEADER_BYTES}")
+    if n > size - 8:
+        raise _corrupt(path, f"its header length {n} exceeds the {size - 8} bytes that follow")
+    entries, metadata = _parse_header(_read_exactly(f, n, path, "the header"), size - 8 - n, path)
+    data = _read_exactly(f, size - 8 - n, path, "the tensor data")
+    if f.read(1):
+        raise _corrupt(path, "the file grew while it was read")
+    tensors = {}
+    for name, (dtype, shape, offset, count) in entries.items():
+        if dtype.kind == "b" and count and np.frombuffer(data, np.uint8, count, offset).max() > 1:
+            raise _corrupt(
+                path, f"boolean tensor {_short(repr(name), 80)} holds bytes other than 0, 1"
+            )
+        tensors[name] = np.frombuffer(data, dtype, count, offset).reshape(shape)
+    return metadata, tensors
+
+
+def _read_safetensors(path):
+    """The metadata (None if it has none) and the tensors of the safetensors file at
+    ``path``, and the file's size; errors name the file.
+
+    Only a regular file is opened (a named pipe or a device could block or never end),
+    and every size in it is checked against the file's size before anything is read or
+    allocated. The file is parsed here rather than by safetensors so that what was
+    checked is what is read: it is read once, through one file descriptor.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ModelFileNotFoundError(path, "no such file") from None
+    except (OSError, ValueError) as e:
+        raise ModelFileError(path, f"cannot read it: {e}") from None
+    problem = _not_regular(st.st_mode)
+    if problem:
+        raise ModelFileError(path, problem)
+    # O_NONBLOCK: should the path become a named pipe after the stat, opening it does
+    # not wait for a writer (and fstat below refuses it)
+    flags = os.O_RDONLY
+    for flag in ("O_NONBLOCK", "O_NOCTTY", "O_BINARY"):
+        flags |= getattr(os, flag, 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ModelFileNotFoundError(path, "no such file") from None
+    except OSError as e:
+        raise ModelFileError(path, f"cannot read it: {e}") from None
+    try:
+        f = open(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        try:
+            st = os.fstat(fd)
+            problem = _not_regular(st.st_mode)
+            if problem:
+                raise ModelFileError(path, problem)
+            return (*_read_open_file(f, st.st_size, path), st.st_size)
+        except OSError as e:
+            raise ModelFileError(path, f"cannot read it: {e}") from None
+
+
+def _decode_params(cls, params, path, name, budget):
     if not isinstance(params, dict):
         raise ModelFileError(path, f"{name}: constructor parameters are not a JSON object")
     known = set(cls._get_param_names())
@@ -506,60 +861,188 @@ def _decode_params(cls, params, path, name):
     if unknown:
         raise ModelFileError(
             path,
-            f"{name}: parameter(s) {unknown} are not parameters of {cls.__name__} in this "
-            f"logitlab ({__version__}); the file was written by an incompatible version",
+            f"{name}: parameter(s) {_short(str(unknown))} are not parameters of "
+            f"{cls.__name__} in this logitlab ({__version__}); the file was written by an "
+            "incompatible version",
         )
     out = {}
     for key, value in params.items():
         if isinstance(value, dict) and _ESTIMATOR in value:
-            out[key] = _decode_template(value[_ESTIMATOR], path, f"{name}.{key}")
+            _tagged(value, {_ESTIMATOR})
+            out[key] = _decode_template(value[_ESTIMATOR], path, f"{name}.{key}", budget)
         else:
-            out[key] = _decode_value(value)
+            out[key] = _decode_value(value, budget)
     try:
-        return cls(**out)
+        estimator = cls(**out)
     except TypeError as e:
         raise ModelFileError(path, f"{name}: cannot construct {cls.__name__}: {e}") from None
+    try:
+        estimator._validate_params()
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(path, f"{name}: {_short(str(e))}") from None
+    return estimator
 
 
 def _lookup_class(record, path, name):
     cls_name = record.get("class") if isinstance(record, dict) else None
-    if cls_name not in _CLASSES:
+    if not isinstance(cls_name, str) or cls_name not in _CLASSES:
         raise ModelFileError(
             path,
-            f"{name}: unknown estimator class {cls_name!r} (this logitlab reads "
-            f"{', '.join(_CLASSES)})",
+            f"{name}: unknown estimator class {_short(repr(cls_name))} (this logitlab "
+            f"reads {', '.join(_CLASSES)})",
         )
     return _CLASSES[cls_name]
 
 
-def _decode_template(record, path, name):
+def _decode_template(record, path, name, budget):
     cls = _lookup_class(record, path, name)
-    return _decode_params(cls, record["params"], path, name)
+    return _decode_params(cls, record["params"], path, name, budget)
 
 
-def _decode_estimator(record, prefix, tensors, expected, path, name):
-    """Rebuild a fitted estimator; the tensor names it used are added to ``expected``."""
+#: the output head each estimator class fits (None: chosen from y)
+_HEADS = {
+    LogisticRegression: "binary",
+    SoftmaxRegression: "softmax",
+    MultiLabelClassifier: "multilabel",
+    NeuralNetClassifier: None,
+}
+
+
+def _requested_layers(estimator):
+    """(hidden layer sizes, activation) that ``estimator``'s parameters ask for, as
+    ``fit`` would build them; None for sizes that are not positive integers."""
+    if not isinstance(estimator, NeuralNetClassifier):
+        return (), "relu"
+    h = estimator.hidden_layer_sizes
+    h = [h] if isinstance(h, Integral) else list(h) if isinstance(h, (list, tuple)) else h
+    if isinstance(h, np.ndarray):
+        h = h.tolist() if h.ndim == 1 else None
+    if not isinstance(h, list) or not all(
+        isinstance(k, Integral) and not isinstance(k, bool) and k >= 1 for k in h
+    ):
+        return None, estimator.activation
+    return tuple(int(k) for k in h), estimator.activation
+
+
+def _check_template(template, fitted, path, name):
+    """A one-vs-all sub-model must be what fitting would clone from the template: of
+    its class, and (for networks) with the layers its parameters ask for."""
+    if type(template) is not type(fitted):
+        raise ModelFileError(
+            path,
+            f"{name} is a {type(fitted).__name__} but the one-vs-all template is a "
+            f"{type(template).__name__}",
+        )
+    if isinstance(fitted, OneVsAllClassifier):
+        inner = template.estimator if template.estimator is not None else LogisticRegression()
+        for i, sub in enumerate(fitted.estimators_[:1]):
+            _check_template(inner, sub, path, f"{name}.estimators_[{i}]")
+        return
+    spec = fitted.network_.spec
+    if _requested_layers(template) != (spec.hidden, spec.activation):
+        raise ModelFileError(
+            path,
+            f"{name} has hidden layers {spec.hidden} ({spec.activation}) but the "
+            "one-vs-all template's parameters ask for others",
+        )
+
+
+def _count(value, what, path, name, low=0):
+    if not _is_int(value) or value < low:
+        raise ModelFileError(
+            path, f"{name}: {what} is {_short(repr(value))}, not an integer >= {low}"
+        )
+    return value
+
+
+def _decode_spec(spec_dict, theta_size, path, name):
+    """The ModelSpec of the file, each layer size checked to be an integer no larger
+    than the file's parameter vector (every layer size is at most the parameter count)."""
+    if not isinstance(spec_dict, dict):
+        raise ModelFileError(path, f"{name}: the model spec is not a JSON object")
+    n_x, hidden, n_out = spec_dict["n_x"], spec_dict["hidden"], spec_dict["n_out"]
+    sizes = [n_x, *hidden, n_out] if isinstance(hidden, list) else None
+    if (
+        sizes is None
+        or len(sizes) > theta_size + 1
+        or not all(_is_int(s) and 1 <= s <= theta_size for s in sizes)
+    ):
+        raise ModelFileError(
+            path,
+            f"{name}: invalid model spec: layer sizes {_short(repr(sizes or hidden))} are not "
+            f"positive integers that a parameter vector of {theta_size} values can hold",
+        )
+    try:
+        return ModelSpec(
+            n_x=n_x,
+            hidden=tuple(hidden),
+            n_out=n_out,
+            head=spec_dict["head"],
+            activation=spec_dict["activation"],
+        )
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(path, f"{name}: invalid model spec: {_short(str(e))}") from None
+
+
+def _history(array, path, name, what):
+    if array.ndim != 1 or array.dtype.kind != "f":
+        raise ModelFileError(
+            path, f"{name}: {what} is a {array.dtype} array of shape {array.shape}, not 1-D float"
+        )
+    return np.array(array)
+
+
+def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
+    """Rebuild a fitted estimator; the tensor names it used are added to ``expected``.
+
+    Every size is checked before the network is allocated: the class count against the
+    output layer, ``n_features_in`` against the input layer, and the layer sizes against
+    the parameter vector actually in the file."""
     cls = _lookup_class(record, path, name)
-    est = _decode_params(cls, record["params"], path, name)
-    est.classes_ = _decode_classes(record["classes"])
-    est.n_features_in_ = int(record["n_features_in"])
-    if record.get("feature_names_in") is not None:
-        names = record["feature_names_in"]
-        if not isinstance(names, list) or len(names) != est.n_features_in_:
-            raise ModelFileError(path, f"{name}: feature_names_in has the wrong length")
+    est = _decode_params(cls, record["params"], path, name, budget)
+    classes = _decode_classes(record["classes"], budget)
+    n_features = _count(record["n_features_in"], "n_features_in", path, name, low=1)
+    est.classes_, est.n_features_in_ = classes, n_features
+    names = record.get("feature_names_in")
+    if names is not None:
+        if not (
+            isinstance(names, list)
+            and len(names) == n_features
+            and all(isinstance(f, str) for f in names)
+        ):
+            raise ModelFileError(
+                path, f"{name}: feature_names_in is not a list of {n_features} strings"
+            )
         est.feature_names_in_ = np.asarray(names, dtype=object)
     if cls is OneVsAllClassifier:
         subs = record["estimators"]
-        if not isinstance(subs, list) or len(subs) != est.classes_.size:
+        if classes.size < 2 or not isinstance(subs, list) or len(subs) != classes.size:
             raise ModelFileError(
-                path, f"{name}: expected one sub-model per class ({est.classes_.size})"
+                path,
+                f"{name}: expected one sub-model per class ({classes.size}), at least 2",
             )
-        est.estimators_ = [
-            _decode_estimator(
-                sub, f"{prefix}estimators.{i}.", tensors, expected, path, f"{name}.estimators_[{i}]"
+        template = est.estimator if est.estimator is not None else LogisticRegression()
+        est.estimators_ = []
+        for i, sub_record in enumerate(subs):
+            sub_name = f"{name}.estimators_[{i}]"
+            sub = _decode_estimator(
+                sub_record, f"{prefix}estimators.{i}.", tensors, expected, path, sub_name, budget
             )
-            for i, sub in enumerate(subs)
-        ]
+            if sub.n_features_in_ != n_features:
+                raise ModelFileError(
+                    path,
+                    f"{sub_name} has {sub.n_features_in_} features, the model {n_features}",
+                )
+            _check_template(template, sub, path, sub_name)
+            if not isinstance(sub, OneVsAllClassifier):
+                spec = sub.network_.spec
+                if not (spec.head == "binary" or (spec.head == "softmax" and spec.n_out == 2)):
+                    raise ModelFileError(
+                        path,
+                        f"{sub_name}: a {spec.head} head with {spec.n_out} outputs is "
+                        "not a binary classifier",
+                    )
+            est.estimators_.append(sub)
         est.n_iter_ = np.array([getattr(e, "n_iter_", 0) for e in est.estimators_])
         est.history_ = [getattr(e, "history_", None) for e in est.estimators_]
         return est
@@ -571,73 +1054,86 @@ def _decode_estimator(record, prefix, tensors, expected, path, name):
             raise ModelFileError(path, f"{name}: tensor {full!r} is missing")
         return tensors[full]
 
-    spec_dict = record["spec"]
-    try:
-        spec = ModelSpec.from_dict(spec_dict)
-    except (KeyError, TypeError, ValueError) as e:
-        raise ModelFileError(path, f"{name}: invalid model spec: {e}") from None
     dtype = record["dtype"]
-    if dtype not in _NETWORK_DTYPES:
-        raise ModelFileError(path, f"{name}: unsupported network dtype {dtype!r}")
-    if spec.n_x != est.n_features_in_:
-        raise ModelFileError(
-            path,
-            f"{name}: the spec has {spec.n_x} inputs but n_features_in is {est.n_features_in_}",
-        )
+    if not isinstance(dtype, str) or dtype not in _NETWORK_DTYPES:
+        raise ModelFileError(path, f"{name}: unsupported network dtype {_short(repr(dtype))}")
     theta = tensor("theta")
-    if theta.dtype != np.dtype(dtype):
+    if theta.dtype != np.dtype(dtype) or theta.ndim != 1:
         raise ModelFileError(
             path,
-            f"{name}: the parameter vector has dtype {theta.dtype}, the network dtype is {dtype}",
+            f"{name}: the parameter vector is a {theta.dtype} array of shape {theta.shape}; "
+            f"the network needs a 1-D {dtype} one",
         )
-    if theta.shape != (spec.n_params,):
+    spec = _decode_spec(record["spec"], theta.size, path, name)
+    if spec.n_x != n_features:
+        raise ModelFileError(
+            path, f"{name}: the spec has {spec.n_x} inputs but n_features_in is {n_features}"
+        )
+    n_classes = 2 if spec.head == "binary" else spec.n_out
+    if classes.size != n_classes or (spec.head == "softmax" and n_classes < 2):
+        raise ModelFileError(
+            path,
+            f"{name}: {classes.size} classes do not fit a {spec.head} head with "
+            f"{spec.n_out} output(s)",
+        )
+    if _HEADS[cls] not in (None, spec.head):
+        raise ModelFileError(
+            path, f"{name}: a {cls.__name__} has a {_HEADS[cls]} head, not {spec.head}"
+        )
+    if _requested_layers(est) != (spec.hidden, spec.activation):
+        raise ModelFileError(
+            path,
+            f"{name}: the network has hidden layers {spec.hidden} ({spec.activation}) but "
+            "the estimator's parameters ask for others",
+        )
+    if spec.head == "multilabel":
+        threshold = np.asarray(getattr(est, "threshold", 0.5), dtype=float)
+        if threshold.ndim and threshold.shape != (spec.n_out,):
+            raise ModelFileError(
+                path,
+                f"{name}: threshold of shape {threshold.shape} for {spec.n_out} labels",
+            )
+    n_params = spec.n_params  # a Python int: the sizes are Python ints
+    if theta.shape != (n_params,):
         raise ModelFileError(
             path,
             f"{name}: the parameter vector has shape {theta.shape} but the spec "
-            f"(layer sizes {spec.layer_sizes}) needs {spec.n_params} parameters",
+            f"(layer sizes {spec.layer_sizes}) needs {n_params} parameters",
         )
-    net = Network(spec, dtype=dtype)
+    net = Network(spec, dtype=dtype)  # allocates no more than the file holds
     net.set_params(theta)
     est.network_ = net
-    est.n_iter_ = int(record["n_iter"])
-    est.history_ = np.array(tensor("history"))
+    est.n_iter_ = _count(record["n_iter"], "n_iter", path, name)
+    est.history_ = _history(tensor("history"), path, name, "history")
+    has_vh = record["validation_history"]
+    if not isinstance(has_vh, bool):
+        raise ModelFileError(path, f"{name}: validation_history is not true or false")
     est.validation_history_ = (
-        np.array(tensor("validation_history")) if record["validation_history"] else None
+        _history(tensor("validation_history"), path, name, "validation_history") if has_vh else None
     )
     return est
 
 
-def _open(path):
-    """Metadata and a tensor getter of a safetensors file; errors name the file."""
-    if not os.path.exists(path):
-        raise ModelFileNotFoundError(path, "no such file")
-    if os.path.isdir(path):
-        raise ModelFileError(path, "it is a directory, not a model file")
-    try:
-        with safetensors.safe_open(path, framework="np") as f:
-            metadata = f.metadata()
-            if metadata is None or metadata.get("format") != FORMAT_NAME:
-                raise ModelFileError(
-                    path,
-                    f"not a logitlab model file: its safetensors metadata has no "
-                    f"'format': {FORMAT_NAME!r} entry",
-                )
-            _check_version(metadata, path)
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except ModelFileError:
-        raise
-    except (
-        safetensors.SafetensorError,
-        OSError,
-        ValueError,
-        TypeError,
-        OverflowError,
-        MemoryError,
-    ) as e:
-        raise ModelFileError(
-            path, f"not a valid safetensors file (truncated or corrupt?): {e}"
-        ) from None
-    return metadata, tensors
+def _decode_preprocessing(record, tensors, expected, path, budget):
+    if not isinstance(record, dict):
+        raise ValueError("the preprocessing description is not a JSON object")
+    arrays, values = record["arrays"], record["values"]
+    if not isinstance(arrays, list) or not all(isinstance(k, str) for k in arrays):
+        raise ValueError("the preprocessing arrays are not a list of names")
+    if not isinstance(values, dict):
+        raise ValueError("the preprocessing values are not a JSON object")
+    preprocessing = {}
+    for key in arrays:
+        full = _PRE_PREFIX + key
+        if full not in tensors:
+            raise ModelFileError(path, f"preprocessing tensor {_short(repr(full))} is missing")
+        expected.add(full)
+        preprocessing[key] = np.array(tensors[full])
+    for key, value in values.items():
+        if key in preprocessing:
+            raise ValueError(f"preprocessing[{_short(repr(key))}] is given twice")
+        preprocessing[key] = _decode_value(value, budget)
+    return preprocessing
 
 
 def _check_version(metadata, path):
@@ -649,9 +1145,9 @@ def _check_version(metadata, path):
     if version != FORMAT_VERSION:
         raise ModelFileError(
             path,
-            f"written by logitlab {metadata.get('logitlab_version', '(unknown)')} with "
-            f"format version {raw}; this is logitlab {__version__} which reads version "
-            f"{FORMAT_VERSION}",
+            f"written by logitlab {_short(metadata.get('logitlab_version', '(unknown)'), 40)} "
+            f"with format version {_short(str(raw), 40)}; this is logitlab {__version__} "
+            f"which reads version {FORMAT_VERSION}",
         )
 
 
@@ -677,8 +1173,11 @@ def _set_engine(estimator, engine):
 def read_model_file(path, *, engine=None):
     """Read a model file: the fitted estimator, its preprocessing and the metadata.
 
-    Nothing in the file is executed or unpickled: tensors are read with safetensors,
-    the rest is JSON, and the estimator class must be one of logitlab's.
+    Nothing in the file is executed or unpickled: tensors are raw numbers, the rest is
+    JSON, and the estimator class must be one of logitlab's. Only a regular file is
+    opened, and every size the file states is checked against the file's own size and
+    sane limits before anything is allocated (see the module docstring), so a crafted
+    file gives a :class:`ModelFileError`, not a large allocation or a hang.
 
     Parameters
     ----------
@@ -707,10 +1206,11 @@ def read_model_file(path, *, engine=None):
     ModelFileNotFoundError
         If ``path`` does not exist (also a FileNotFoundError).
     ModelFileError
-        If the file is not a readable safetensors file (e.g. truncated), not a logitlab
-        model, of another format version, altered since it was written (checksum
-        mismatch) or inconsistent (e.g. a parameter vector that does not fit the
-        network, unknown constructor parameters).
+        If ``path`` is not a regular file (a directory, a named pipe, a device), or the
+        file is not a readable safetensors file (e.g. truncated), not a logitlab model,
+        of another format version, altered since it was written (checksum mismatch) or
+        inconsistent (e.g. a parameter vector that does not fit the network, sizes that
+        do not fit the file, unknown or invalid constructor parameters).
     ValueError
         If ``engine`` is given but the estimator has no ``engine`` parameter.
 
@@ -731,7 +1231,14 @@ def read_model_file(path, *, engine=None):
     (['cat', 'dog'], {'image_size': (64, 64)}, 'NeuralNetClassifier')
     """
     path = os.fspath(path)
-    metadata, tensors = _open(path)
+    metadata, tensors, size = _read_safetensors(path)
+    if metadata is None or metadata.get("format") != FORMAT_NAME:
+        raise ModelFileError(
+            path,
+            f"not a logitlab model file: its safetensors metadata has no "
+            f"'format': {FORMAT_NAME!r} entry",
+        )
+    _check_version(metadata, path)
     if "checksum" not in metadata:
         raise ModelFileError(path, "the metadata has no checksum")
     if _checksum(tensors, metadata) != metadata["checksum"]:
@@ -740,31 +1247,35 @@ def read_model_file(path, *, engine=None):
             "the file was altered: checksum mismatch (its tensors or metadata are "
             "not the bytes save_model wrote)",
         )
+    budget = _Budget(_JSON_ARRAY_BYTES + _JSON_ARRAY_BYTES_PER_BYTE * size)
     try:
-        record = json.loads(metadata["model"])
-        pre_record = json.loads(metadata.get("preprocessing", '{"arrays": [], "values": {}}'))
-        expected = set()
-        estimator = _decode_estimator(
-            record, _MODEL_PREFIX, tensors, expected, path, metadata.get("estimator", "model")
-        )
-        preprocessing = {}
-        for key in pre_record["arrays"]:
-            full = _PRE_PREFIX + key
-            if full not in tensors:
-                raise ModelFileError(path, f"preprocessing tensor {full!r} is missing")
-            expected.add(full)
-            preprocessing[key] = np.array(tensors[full])
-        for key, value in pre_record["values"].items():
-            preprocessing[key] = _decode_value(value)
+        with np.errstate(all="raise"):  # e.g. 1e300 as float16: refused, not inf
+            record = _json_loads(metadata["model"], "the model description")
+            pre_record = _json_loads(
+                metadata.get("preprocessing", '{"arrays": [], "values": {}}'),
+                "the preprocessing description",
+            )
+            expected = set()
+            cls_name = metadata.get("estimator", "model")
+            estimator = _decode_estimator(
+                record, _MODEL_PREFIX, tensors, expected, path, cls_name, budget
+            )
+            if cls_name != record["class"]:
+                raise ModelFileError(
+                    path,
+                    f"the metadata names the estimator {_short(repr(cls_name))}, the model "
+                    f"description {record['class']!r}",
+                )
+            preprocessing = _decode_preprocessing(pre_record, tensors, expected, path, budget)
     except ModelFileError:
         raise
     except KeyError as e:
         raise ModelFileError(path, f"the model description lacks the entry {e}") from None
-    except (TypeError, ValueError, AttributeError) as e:
-        raise ModelFileError(path, f"invalid model description: {e}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError, FloatingPointError) as e:
+        raise ModelFileError(path, f"invalid model description: {_short(str(e))}") from None
     extra = sorted(set(tensors) - expected)
     if extra:
-        raise ModelFileError(path, f"unexpected tensors {extra}")
+        raise ModelFileError(path, f"unexpected tensors {_short(str(extra))}")
     info = {
         "format": metadata["format"],
         "format_version": int(metadata["format_version"]),
