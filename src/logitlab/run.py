@@ -1255,15 +1255,26 @@ def _write_results(
     metrics["fit_seconds"] = seconds
     train_pred, _ = _predict(est, tr.X, pre)  # the examples as given, not shifted copies
     train_pred = _as_indices(est, train_pred, data.task)
+    report_notes: list[str] = []
     if data.task == "multilabel":
         metrics["train_hamming_loss"] = float(np.mean(train_pred != tr.y))
     else:
         metrics["train_accuracy"] = float(np.mean(train_pred == tr.y))
+        # streamed and one-vs-all fits cannot check this themselves (the estimator
+        # does for a network fitted in memory)
+        majority = float(np.bincount(tr.y).max()) / len(tr.y)
+        said = any("learned nothing" in n for n in notes)
+        if metrics["train_accuracy"] <= majority and not said:
+            report_notes.append(
+                f"the model learned nothing: on its own training data it scores accuracy "
+                f"{metrics['train_accuracy']:.3f}, no better than always predicting the most "
+                f"frequent class ({majority:.3f}); standardise the features (--standardize) "
+                "or lower the learning rate (--lr)"
+            )
     history = getattr(est, "history_", None)
     if isinstance(history, list):  # one-vs-all: one history per class, no single curve
         history = None
     validation = getattr(est, "validation_history_", None)
-    report_notes: list[str] = []
     files = [METRICS_FILE]
     atomic_write(
         run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=_json_default) + "\n"
