@@ -228,9 +228,12 @@ def test_cli_bench_vectorization_measures_both_demos():
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert out["dot"]["max_difference"] < 1e-6 and out["step"]["max_difference"] < 1e-12
-    # both loops are slower than NumPy even at this small size; the >= 300x goal is
-    # measured by bench/ (make bench), not by a timed unit test
-    assert out["dot"]["ratio"] > 1 and out["step"]["ratio"] > 1
+    # the speed itself is measured by bench/ (make bench), never by a timed unit test:
+    # on a loaded machine even the direction can flip at this size
+    for part in ("dot", "step"):
+        d = out[part]
+        assert d["loop_seconds"] > 0 and d["vectorized_seconds"] > 0
+        assert d["ratio"] == pytest.approx(d["loop_seconds"] / d["vectorized_seconds"])
     r = CliRunner().invoke(
         cli, ["bench", "vectorization", "--n", "20000", "--n-x", "50", "--m", "40", "--repeat", "1"]
     )

@@ -140,8 +140,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
     }
 
-    # set by subclasses: the fixed head (None = chosen from y), hidden layers
-    _head = None
+    #: the output head this estimator fits, set by subclasses; None: chosen from y
+    output_head: str | None = None
 
     def _hidden(self):
         return ()
@@ -153,7 +153,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
     def _encode_y(self, y):
         """Check y; return (Y in the notes' layout, head, y for stratification or None,
         the classes). Nothing is set: `set_fitted` sets the fitted state."""
-        head = self._head
+        head = self.output_head
         if head is None:
             kind = type_of_target(y, input_name="y")
             if kind == "multilabel-indicator" or (y.ndim == 2 and y.shape[1] > 1):
@@ -214,7 +214,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------------- fit
     def _validate_fit(self, X, y):
-        multi = self._head in (None, "multilabel")
+        multi = self.output_head in (None, "multilabel")
         return validate_data(self, X, y, dtype=self.dtype, multi_output=multi, y_numeric=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -746,7 +746,7 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
     ((1, 30), 0.99)
     """
 
-    _head = "binary"
+    output_head = "binary"
 
     def __init__(
         self,
@@ -809,7 +809,7 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
     (2, 10)
     """
 
-    _head = "softmax"
+    output_head = "softmax"
 
     def __init__(
         self,
@@ -872,7 +872,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
            [1, 1]])
     """
 
-    _head = "multilabel"
+    output_head = "multilabel"
     _parameter_constraints = {
         **_NetworkClassifier._parameter_constraints,
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
@@ -1080,16 +1080,49 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if self.classes_.size < 2:
+        classes = np.unique(y)
+        if classes.size < 2:
             raise ValueError(
                 "OneVsAllClassifier needs samples of at least 2 classes in y, but y "
-                f"contains only one class: {self.classes_[0]!r}"
+                f"contains only one class: {classes[0]!r}"
             )
         base = LogisticRegression() if self.estimator is None else self.estimator
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64)) for c in self.classes_
+        estimators = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64)) for c in classes
         )
+        return self.set_fitted(
+            estimators,
+            classes=classes,
+            n_features_in=X.shape[1],
+            feature_names_in=getattr(self, "feature_names_in_", None),
+        )
+
+    def set_fitted(self, estimators, *, classes, n_features_in, feature_names_in=None):
+        """Set the fitted state: the one place it is set, by `fit` and by model files.
+
+        Parameters
+        ----------
+        estimators : list of fitted binary classifiers, one per class
+        classes : array-like of shape (n_classes,)
+        n_features_in : int
+        feature_names_in : array-like of str, optional
+
+        Returns
+        -------
+        self
+        """
+        if len(estimators) != len(classes):
+            raise ValueError(
+                f"{len(estimators)} classifiers for {len(classes)} classes; one-vs-all "
+                "needs one per class"
+            )
+        self.estimators_ = list(estimators)
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = int(n_features_in)
+        if feature_names_in is not None:
+            self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.n_iter_ = np.array([getattr(e, "n_iter_", 0) for e in self.estimators_])
         self.history_ = [getattr(e, "history_", None) for e in self.estimators_]
         return self

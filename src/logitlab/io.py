@@ -899,15 +899,6 @@ def _decode_template(record, path, name, budget):
     return _decode_params(cls, record["params"], path, name, budget)
 
 
-#: the output head each estimator class fits (None: chosen from y)
-_HEADS = {
-    LogisticRegression: "binary",
-    SoftmaxRegression: "softmax",
-    MultiLabelClassifier: "multilabel",
-    NeuralNetClassifier: None,
-}
-
-
 def _requested_layers(estimator):
     """(hidden layer sizes, activation) that ``estimator``'s parameters ask for, as
     ``fit`` would build them; None for sizes that are not positive integers."""
@@ -1002,7 +993,6 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
     est = _decode_params(cls, record["params"], path, name, budget)
     classes = _decode_classes(record["classes"], budget)
     n_features = _count(record["n_features_in"], "n_features_in", path, name, low=1)
-    est.classes_, est.n_features_in_ = classes, n_features
     names = record.get("feature_names_in")
     if names is not None:
         if not (
@@ -1013,7 +1003,6 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
             raise ModelFileError(
                 path, f"{name}: feature_names_in is not a list of {n_features} strings"
             )
-        est.feature_names_in_ = np.asarray(names, dtype=object)
     if cls is OneVsAllClassifier:
         subs = record["estimators"]
         if classes.size < 2 or not isinstance(subs, list) or len(subs) != classes.size:
@@ -1022,7 +1011,7 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
                 f"{name}: expected one sub-model per class ({classes.size}), at least 2",
             )
         template = est.estimator if est.estimator is not None else LogisticRegression()
-        est.estimators_ = []
+        estimators = []
         for i, sub_record in enumerate(subs):
             sub_name = f"{name}.estimators_[{i}]"
             sub = _decode_estimator(
@@ -1042,10 +1031,10 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
                         f"{sub_name}: a {spec.head} head with {spec.n_out} outputs is "
                         "not a binary classifier",
                     )
-            est.estimators_.append(sub)
-        est.n_iter_ = np.array([getattr(e, "n_iter_", 0) for e in est.estimators_])
-        est.history_ = [getattr(e, "history_", None) for e in est.estimators_]
-        return est
+            estimators.append(sub)
+        return est.set_fitted(
+            estimators, classes=classes, n_features_in=n_features, feature_names_in=names
+        )
 
     def tensor(key):
         full = prefix + key
@@ -1076,9 +1065,9 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
             f"{name}: {classes.size} classes do not fit a {spec.head} head with "
             f"{spec.n_out} output(s)",
         )
-    if _HEADS[cls] not in (None, spec.head):
+    if cls.output_head not in (None, spec.head):
         raise ModelFileError(
-            path, f"{name}: a {cls.__name__} has a {_HEADS[cls]} head, not {spec.head}"
+            path, f"{name}: a {cls.__name__} has a {cls.output_head} head, not {spec.head}"
         )
     if _requested_layers(est) != (spec.hidden, spec.activation):
         raise ModelFileError(
@@ -1102,16 +1091,22 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         )
     net = Network(spec, dtype=dtype)  # allocates no more than the file holds
     net.set_params(theta)
-    est.network_ = net
-    est.n_iter_ = _count(record["n_iter"], "n_iter", path, name)
-    est.history_ = _history(tensor("history"), path, name, "history")
     has_vh = record["validation_history"]
     if not isinstance(has_vh, bool):
         raise ModelFileError(path, f"{name}: validation_history is not true or false")
-    est.validation_history_ = (
-        _history(tensor("validation_history"), path, name, "validation_history") if has_vh else None
+    return est.set_fitted(
+        net,
+        classes=classes,
+        n_features_in=n_features,
+        history=_history(tensor("history"), path, name, "history"),
+        n_iter=_count(record["n_iter"], "n_iter", path, name),
+        validation_history=(
+            _history(tensor("validation_history"), path, name, "validation_history")
+            if has_vh
+            else None
+        ),
+        feature_names_in=names,
     )
-    return est
 
 
 def _decode_preprocessing(record, tensors, expected, path, budget):
