@@ -311,3 +311,23 @@ def test_target_errors():
         LogisticRegression(solver="newton").fit(X, np.arange(12) % 2)
     with pytest.raises(ValueError, match="learning_rate"):
         LogisticRegression(learning_rate=-1).fit(X, np.arange(12) % 2)
+
+
+def test_warm_start_continues_history_and_n_iter():
+    """As scikit-learn's MLP extends loss_curve_: 5 + 5 full-batch gd iterations are
+    10 iterations, with one history."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    from logitlab import NeuralNetClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    kw = dict(hidden_layer_sizes=(4,), solver="gd", learning_rate=0.1, tol=0, random_state=0)
+    once = NeuralNetClassifier(max_iter=10, **kw).fit(X, y)
+    twice = NeuralNetClassifier(max_iter=5, warm_start=True, **kw).fit(X, y).fit(X, y)
+    assert twice.n_iter_ == 10 and len(twice.history_) == 10
+    np.testing.assert_allclose(twice.history_, once.history_, rtol=1e-12)
+    np.testing.assert_allclose(twice.network_.theta, once.network_.theta, rtol=1e-12)
+    with pytest.raises(ValueError, match="warm_start=True continues"):
+        twice.fit(X[:, :5], y)  # other features: never a silent fresh start

@@ -397,3 +397,58 @@ def test_ctrl_c_and_sigterm_with_workers_are_one_line(tmp_path, sig):
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert "checkpoint" in err and (out / "checkpoint.safetensors").is_file()
+
+
+def test_interrupted_while_writing_the_report_names_the_saved_model(tmp_path, monkeypatch):
+    import logitlab.report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(logitlab.report, "write_plots", interrupted)
+    with pytest.raises(Interrupted, match="the model is saved in .*model.safetensors"):
+        train_run(RunSettings(data="iris"), tmp_path / "r")
+    assert evaluate_run(tmp_path / "r", "iris")["n_samples"] == 150
+
+
+def test_memory_error_is_one_line(tmp_path, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(run_module, "_job", exhausted)
+    one_line_error(cli_run("train", "--data", "iris", "--out", tmp_path / "r"), "out of memory")
+
+
+def test_a_hard_kill_leaves_a_run_that_resumes_and_evaluates(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", "digits", "--model",
+           "mlp", "--solver", "sgd", "--batch-size", "16", "--epochs", "60", "--tol", "0",
+           "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.kill()  # SIGKILL: no handler runs, temporaries may be left behind
+    proc.wait(timeout=60)
+    (out / ".checkpoint.safetensors.0123.tmp").write_bytes(b"half a file")
+    result = resume_run(out)
+    assert result.estimator.n_iter_ == 60
+    assert not list(out.glob(".*.tmp"))
+    assert evaluate_run(out, "digits")["n_samples"] == 1797
+
+
+def test_the_course_hdf5_file_of_test_pictures_can_be_predicted(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(0)
+    for prefix, m in (("train", 60), ("test", 10)):
+        y = rng.integers(0, 2, m)
+        x = np.where(y[:, None, None, None] == 1, 200, 40) + rng.integers(0, 40, (m, 4, 4, 3))
+        with h5py.File(tmp_path / f"{prefix}.h5", "w") as f:
+            f[f"{prefix}_set_x"] = x.astype(np.uint8)
+            f[f"{prefix}_set_y"] = y.reshape(1, m)
+            f["list_classes"] = np.array([b"non-cat", b"cat"])
+    train_run(RunSettings(data=str(tmp_path / "train.h5"), model="logistic"), tmp_path / "r")
+    results = predict_run(tmp_path / "r", [str(tmp_path / "test.h5")])
+    assert len(results) == 10 and {r["label"] for r in results} <= {"non-cat", "cat"}
+    assert results[0]["input"] == f"{tmp_path / 'test.h5'}:1"
