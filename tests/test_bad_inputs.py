@@ -243,3 +243,27 @@ def test_available_memory_is_read_from_the_system():
     n = data_errors.available_memory()
     if os.path.exists("/proc/meminfo"):
         assert isinstance(n, int) and n > 0
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_options_of_the_wrong_type(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
+    # these escaped as sklearn's InvalidParameterError, AttributeError and ValueError
+    _fails(
+        "moons",
+        r"random_state must be an integer in \[0, 2\*\*32\) or None, got 'abc'",
+        random_state="abc",
+    )
+    _fails("moons", r"random_state must be .*got -1", random_state=-1)
+    _fails(tmp_path / "d.npz", r"x_key must be a string \(a dataset's name\), got 5", x_key=5)
+    _fails(tmp_path, r"manifest must be a path, got 3", manifest=3)
+    _fails("\x00", r"'\\x00' is not a valid path: it holds a NUL character")
+    # "" was Path(""), the working folder, read as an image folder
+    _fails("", r"a data source is a path or a built-in name, got an empty string")
+    _fails(
+        "shapes",
+        r"size=100000 makes images of 10000000000 pixels, more than Pillow's",
+        size=100_000,
+    )

@@ -111,6 +111,8 @@ def check_path(path: str | os.PathLike, kind: str | None = None, what: str = "")
         ) from None
     except OSError as exc:  # a loop of symbolic links, no permission, a name too long ...
         raise DataError(f"cannot access {name}: {exc.strerror or exc}") from None
+    except ValueError:  # os.stat's "embedded null byte"
+        raise DataError(f"{name} is not a valid path: it holds a NUL character") from None
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise DataError(
             f"{name} is a {_describe(mode)}, not a regular file or a directory; "

@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings
+from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -233,9 +234,25 @@ def list_image_folder(path, classes=None):
 
 
 def check_size_color(size: int, color: str) -> tuple[int, str, int]:
-    """Validate ``size`` and ``color``; return (size, Pillow mode, channels)."""
+    """Validate ``size`` and ``color``; return (size, Pillow mode, channels).
+
+    ``size × size`` may not exceed Pillow's decompression-bomb limit
+    (``PIL.Image.MAX_IMAGE_PIXELS``), which guards every image made here too.
+
+    Examples
+    --------
+    >>> from logitlab.data.images import check_size_color
+    >>> check_size_color(64, "grayscale")
+    (64, 'L', 1)
+    """
     if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and size * size > limit:
+        raise ValueError(
+            f"size={size} makes images of {size * size} pixels, more than Pillow's "
+            f"limit of {limit} (PIL.Image.MAX_IMAGE_PIXELS)"
+        )
     key = color.lower() if isinstance(color, str) else color
     if key not in _COLORS:
         raise ValueError(f"color must be 'rgb' or 'grayscale', got {color!r}")
@@ -454,7 +471,7 @@ class ImageFiles(LazyRows):
     (3, 4) [0.39215686 0.39215686 0.39215686 0.39215686] [0.         0.78431373] (2, 4)
     """
 
-    def __init__(self, files, size=64, color="rgb"):
+    def __init__(self, files: Sequence[str | os.PathLike], size: int = 64, color: str = "rgb"):
         self.size, self._mode, channels = check_size_color(size, color)
         self.color = color
         self.files = [os.fspath(f) for f in files]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -299,6 +300,9 @@ def _load(src, opts, *, single_class_ok=False):
         check_size_color(opts["size"], opts["color"])
     except ValueError as exc:
         raise DataError(str(exc)) from None
+    _check_options(opts)
+    if isinstance(src, str) and not src.strip():  # Path("") would be the working folder
+        raise DataError("a data source is a path or a built-in name, got an empty string")
 
     key = builtin_key(src) if isinstance(src, str) else None
     if key is not None:
@@ -342,6 +346,22 @@ def _load(src, opts, *, single_class_ok=False):
             what += f" ({suffix or 'no extension'})"
             raise DataError(f"{source!r} is {what}: unsupported data source; use {_SUPPORTED}")
     return _finish(parts, source, opts, single_class_ok=single_class_ok)
+
+
+def _check_options(opts):
+    """Options of the wrong type, refused before they reach a reader."""
+    rs = opts.get("random_state")
+    if rs is not None and not (
+        isinstance(rs, Integral) and not isinstance(rs, bool) and 0 <= rs < 2**32
+    ):
+        raise DataError(f"random_state must be an integer in [0, 2**32) or None, got {rs!r}")
+    for name in ("x_key", "y_key"):
+        value = opts.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"{name} must be a string (a dataset's name), got {value!r}")
+    manifest = opts.get("manifest")
+    if manifest is not None and not isinstance(manifest, (str, os.PathLike)):
+        raise DataError(f"manifest must be a path, got {manifest!r}")
 
 
 def _reject(opts, names, what):
