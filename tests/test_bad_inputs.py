@@ -267,3 +267,60 @@ def test_options_of_the_wrong_type(tmp_path):
         r"size=100000 makes images of 10000000000 pixels, more than Pillow's",
         size=100_000,
     )
+
+
+# --------------------------------------------------------------------------- found by fuzzing
+
+
+def test_npz_labels_of_no_columns(tmp_path):
+    # escaped as numpy's "need at least one array to concatenate"
+    np.savez(tmp_path / "d.npz", X=np.ones((2, 3)), y=np.zeros((2, 0)))
+    _fails(tmp_path / "d.npz", r"d.npz': 'y' of shape \(2, 0\) holds no labels")
+
+
+def test_labels_that_are_not_utf8(tmp_path):
+    # escaped as UnicodeDecodeError
+    np.savez(tmp_path / "d.npz", X=np.ones((2, 3)), y=np.array([[b"\x80", b"1"], [b"0", b"1"]]))
+    _fails(tmp_path / "d.npz", r"d.npz': label column 'y\[:, 0\]' holds '\ufffd' in row 1")
+
+
+def test_corrupt_hdf5_objects_are_read_errors(tmp_path, monkeypatch):
+    """h5py raises KeyError, TypeError ... for a damaged object header, datatype or
+    name; each is one DataReadError naming the file (here h5py is made to raise them,
+    as fuzzed files did)."""
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        f["X"], f["y"] = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    real_getitem = h5py.Group.__getitem__
+    for error in (
+        KeyError("Unable to synchronously open object (invalid dataset size)"),
+        TypeError("No NumPy equivalent for TypeBitfieldID exists"),
+        ValueError("Invalid dataset identifier"),
+    ):
+
+        def broken(self, name, error=error):
+            if name == "X":
+                raise error
+            return real_getitem(self, name)
+
+        monkeypatch.setattr(h5py.Group, "__getitem__", broken)
+        with pytest.raises(DataError, match=r"HDF5 file .*d.h5' \(truncated or corrupt") as err:
+            load_source(tmp_path / "d.h5")
+        assert isinstance(err.value, OSError)
+    monkeypatch.undo()
+
+    real_visititems = h5py.Group.visititems
+
+    def bytes_names(self, func):  # h5py gives names that are not UTF-8 as bytes
+        return real_visititems(self, lambda name, obj: func(name.encode() + b"\xff", obj))
+
+    monkeypatch.setattr(h5py.Group, "visititems", bytes_names)
+    # was: TypeError comparing str and bytes while listing the keys
+    _fails(tmp_path / "d.h5", r"d.h5': no features found: the file holds X\ufffd, y\ufffd")
+
+
+def test_multilabel_columns_without_names_or_with_one_name_twice(tmp_path):
+    # gave class_names ['', ''] (two labels no one can tell apart)
+    nameless = _write(tmp_path / "nameless.csv", ",x2,,\n0.5,1,1,0\n2,3,0,1\n")
+    _fails(nameless, r"nameless.csv': label column 1 of 2 has no name", labels="last:2")
+    twice = _write(tmp_path / "twice.csv", "x1,x2,sun,sun\n0.5,1,1,0\n2,3,0,1\n")
+    _fails(twice, r"twice.csv': label columns 'sun' appear more than once", labels="last:2")

@@ -105,7 +105,7 @@ def load_arff(path: Path, opts: dict) -> dict:
                 "attributes must be numeric (or name it as a label with labels=)"
             )
         for i, v in enumerate(column.tolist()):  # numeric nominal values, e.g. {0,1}
-            v = v.decode() if isinstance(v, bytes) else str(v)
+            v = v.decode(errors="replace") if isinstance(v, bytes) else str(v)
             X[i, c] = float(v) if v != "?" else math.nan
     columns = [data[names[j]] for j in label_idx]
     for j, col in zip(label_idx, columns):

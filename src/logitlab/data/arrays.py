@@ -169,6 +169,8 @@ def labels_from_arrays(
                 "each class needs a name of its own"
             )
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise DataError(f"{where}: {y_key!r} of shape {y.shape} holds no labels")
         Y = np.column_stack(
             [indicators(y[:, j], f"{y_key}[:, {j}]", where) for j in range(y.shape[1])]
         )

@@ -158,7 +158,10 @@ def indicators(column: ArrayLike, name: str, where: str) -> np.ndarray:
     """
     column = np.asarray(column)
     if column.dtype.kind in "SO":
-        column = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in column])
+        column = np.array(
+            [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in column],
+            dtype=str,
+        )
     if column.dtype.kind == "U":
         out = np.empty(column.shape, dtype=np.intp)
         for i, v in enumerate(column.tolist()):
@@ -303,8 +306,21 @@ def labels_from_columns(
     """
     if len(columns) == 1:
         return encode_labels(columns[0], f"{where}: label column {names[0]!r}")
+    # the columns' names become the labels' names: they must tell the labels apart
+    names = [str(n).strip() for n in names]
+    if "" in names:
+        raise DataError(
+            f"{where}: label column {names.index('') + 1} of {len(names)} has no name "
+            "in the header; multi-label columns are named after their labels"
+        )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(
+            f"{where}: label columns {', '.join(map(repr, repeated))} appear more than "
+            "once; each label needs a name of its own"
+        )
     Y = np.column_stack([indicators(c, n, where) for c, n in zip(columns, names)])
-    return Y, list(names)
+    return Y, names
 
 
 def is_number(s: object) -> bool:
