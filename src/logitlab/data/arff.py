@@ -59,7 +59,14 @@ def load_arff(path: Path, opts: dict) -> dict:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise DataError(f"cannot read {where}: {exc}") from None
-    relation, sparse = _arff_header_facts(text)
+    if not text.strip():
+        raise DataError(f"{where} is empty")
+    relation, sparse, has_data = _arff_header_facts(text)
+    if not has_data:
+        raise DataError(
+            f"cannot parse {where}: no @data line (is it an ARFF file? it starts "
+            f"{text.lstrip()[:40]!r})"
+        )
     if sparse:
         raise DataError(
             f"{where}: sparse ARFF data ({{index value, ...}} rows) is not "
@@ -68,7 +75,7 @@ def load_arff(path: Path, opts: dict) -> dict:
     try:
         data, meta = arff.loadarff(io.StringIO(text))
     except Exception as exc:  # scipy raises ValueError, ParseArffError, NotImplementedError ...
-        raise DataError(f"cannot parse {where}: {exc}") from None
+        raise DataError(f"cannot parse {where}: {str(exc) or type(exc).__name__}") from None
     names = list(meta.names())
     types = list(meta.types())
     if not names:
@@ -98,7 +105,7 @@ def load_arff(path: Path, opts: dict) -> dict:
                 "attributes must be numeric (or name it as a label with labels=)"
             )
         for i, v in enumerate(column.tolist()):  # numeric nominal values, e.g. {0,1}
-            v = v.decode() if isinstance(v, bytes) else str(v)
+            v = v.decode(errors="replace") if isinstance(v, bytes) else str(v)
             X[i, c] = float(v) if v != "?" else math.nan
     columns = [data[names[j]] for j in label_idx]
     for j, col in zip(label_idx, columns):
@@ -112,7 +119,7 @@ def load_arff(path: Path, opts: dict) -> dict:
 
 
 def _arff_header_facts(text):
-    """(relation name line, whether the data section is sparse) from an ARFF text."""
+    """(relation name, whether the data is sparse, whether there is an @data line)."""
     relation, sparse, in_data = "", False, False
     for line in text.splitlines():
         s = line.strip()
@@ -127,7 +134,7 @@ def _arff_header_facts(text):
             continue
         sparse = s.startswith("{")
         break
-    return relation, sparse
+    return relation, sparse, in_data
 
 
 def _arff_label_columns(names, types, nominal_values, relation, where):

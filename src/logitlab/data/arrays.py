@@ -10,6 +10,7 @@ indicators.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -158,8 +159,18 @@ def labels_from_arrays(
     label_names = None
     if names is not None:
         names = np.asarray(names).reshape(-1)
-        label_names = [n.decode() if isinstance(n, bytes) else str(n) for n in names.tolist()]
+        label_names = [
+            n.decode(errors="replace") if isinstance(n, bytes) else str(n) for n in names.tolist()
+        ]
+        repeated = sorted(n for n, k in Counter(label_names).items() if k > 1)
+        if repeated:
+            raise DataError(
+                f"{where}: the class names repeat {', '.join(map(repr, repeated))}; "
+                "each class needs a name of its own"
+            )
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise DataError(f"{where}: {y_key!r} of shape {y.shape} holds no labels")
         Y = np.column_stack(
             [indicators(y[:, j], f"{y_key}[:, {j}]", where) for j in range(y.shape[1])]
         )

@@ -22,6 +22,7 @@ __all__ = [
     "check_memory",
     "check_path",
     "format_bytes",
+    "short_repr",
 ]
 
 
@@ -110,6 +111,8 @@ def check_path(path: str | os.PathLike, kind: str | None = None, what: str = "")
         ) from None
     except OSError as exc:  # a loop of symbolic links, no permission, a name too long ...
         raise DataError(f"cannot access {name}: {exc.strerror or exc}") from None
+    except ValueError:  # os.stat's "embedded null byte"
+        raise DataError(f"{name} is not a valid path: it holds a NUL character") from None
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise DataError(
             f"{name} is a {_describe(mode)}, not a regular file or a directory; "
@@ -169,6 +172,20 @@ def available_memory() -> int | None:
     except (OSError, ValueError):
         pass
     return min(found) if found else None
+
+
+def short_repr(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: a value quoted in a message
+    (a label, a cell) may be as long as a whole file.
+
+    Examples
+    --------
+    >>> from logitlab.data.errors import short_repr
+    >>> short_repr("cat"), short_repr("x" * 100, limit=10)
+    ("'cat'", "'xxxxxxxx... (102 characters)")
+    """
+    r = repr(value)
+    return r if len(r) <= limit else f"{r[: limit - 1]}... ({len(r)} characters)"
 
 
 def format_bytes(n: int) -> str:

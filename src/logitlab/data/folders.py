@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, check_path
 from .images import ImageFiles, check_size_color, list_image_folder
+from .tables import csv_rows, read_text
 
 __all__ = ["load_folder"]
 
@@ -105,8 +104,8 @@ def _find_manifest(folder, manifest):
     given = Path(manifest)
     candidates = [given] if given.is_absolute() else [folder / given, given]
     for c in candidates:
-        if c.is_file():
-            return c
+        if os.path.lexists(c):  # something is there: it must be a regular file
+            return check_path(c, "file", "manifest")
     raise DataError(
         f"manifest {os.fspath(manifest)!r} does not exist (looked for "
         f"{' and '.join(repr(str(c)) for c in candidates)})"
@@ -115,31 +114,27 @@ def _find_manifest(folder, manifest):
 
 def _read_manifest(folder, manifest):
     where = f"manifest {str(manifest)!r}"
-    try:
-        text = manifest.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    rows = csv_rows(read_text(manifest, where), where)
+    first = next(rows, None)
+    header = first[1] if first else None
     lowered = [h.strip().lower() for h in header] if header else []
     if "file" not in lowered or "labels" not in lowered:
         raise DataError(
             f"{where}: the header must be 'file,labels', got "
-            f"{','.join(header) if header else 'an empty file'!r}"
+            f"{','.join(header)[:80] if header else 'an empty file'!r}"
         )
     fi, li = lowered.index("file"), lowered.index("labels")
     files, label_sets = [], []
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) <= fi:
+    for line, row in rows:
+        name = row[fi].strip() if fi < len(row) else ""
+        if not name:
             raise DataError(f"{where}: line {line} has no file name")
-        name = row[fi].strip()
         labs = row[li] if li < len(row) else ""
         file = folder / name
-        if not name or not file.is_file():
-            raise DataError(f"{where}: line {line}: image file {str(file)!r} does not exist")
+        try:
+            check_path(file, "file", "image file")
+        except DataError as exc:
+            raise DataError(f"{where}: line {line}: {exc}") from None
         files.append(file)
         label_sets.append(sorted({s.strip() for s in labs.split(";") if s.strip()}))
     if not files:

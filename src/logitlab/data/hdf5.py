@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +38,22 @@ __all__ = [
 #: File name extensions read as HDF5 (compared case-insensitively).
 HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
 
-# What h5py (the HDF5 library under it) raises for a damaged file: mostly OSError,
-# RuntimeError for some broken internal structures.
-_H5_ERRORS = (OSError, RuntimeError)
+# What h5py (and the HDF5 library under it) raises for a damaged file: mostly OSError;
+# KeyError when an object's header is corrupt, RuntimeError and ValueError for other
+# broken structures, TypeError for a datatype message NumPy has no twin for.
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
+
+
+@contextmanager
+def _reading(what):
+    """h5py's errors for a damaged file -> one DataReadError naming ``what``; our own
+    DataErrors (a KeyError, a ValueError too) pass through unchanged."""
+    try:
+        yield
+    except DataError:
+        raise
+    except _H5_ERRORS as exc:
+        raise DataReadError(f"{what} (truncated or corrupt file?): {exc}") from exc
 
 
 def _file_where(path):
@@ -102,14 +116,11 @@ def dataset_keys(f) -> list[str]:
 
     def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            keys.append(name)
+            # h5py gives a name that is not UTF-8 (a corrupt file's) as bytes
+            keys.append(name.decode(errors="replace") if isinstance(name, bytes) else name)
 
-    try:
+    with _reading(f"cannot list the datasets of {_file_where(f.filename)}"):
         f.visititems(visit)
-    except _H5_ERRORS as exc:
-        raise DataReadError(
-            f"cannot list the datasets of {_file_where(f.filename)} (corrupt?): {exc}"
-        ) from exc
     return keys
 
 
@@ -128,15 +139,14 @@ def get_dataset(f, key: str):
     import h5py
 
     where = _file_where(f.filename)
-    try:
+    with _reading(f"cannot read key {key!r} of {where}"):
         if key not in f:
             keys = ", ".join(repr(k) for k in dataset_keys(f)) or "none"
             raise DataKeyError(f"{where} has no key {key!r}; its datasets: {keys}")
         d = f[key]
-    except _H5_ERRORS as exc:
-        raise DataReadError(f"cannot read key {key!r} of {where} (corrupt?): {exc}") from exc
-    if not isinstance(d, h5py.Dataset):
-        raise DataError(f"{where}, key {key!r} is a group, not a dataset")
+        if not isinstance(d, h5py.Dataset):
+            raise DataError(f"{where}, key {key!r} is a group, not a dataset")
+        _ = (d.shape, d.dtype)  # a corrupt header fails here, not later
     return d
 
 
@@ -155,10 +165,8 @@ def read_dataset(f, key: str) -> np.ndarray:
     if d.shape is None:
         raise DataError(f"{where} is empty (it holds no values)")
     check_memory(math.prod(d.shape) * d.dtype.itemsize, f"{where} (shape {d.shape})")
-    try:
+    with _reading(f"cannot read {where}"):
         return np.asarray(d[()])
-    except _H5_ERRORS as exc:
-        raise DataReadError(f"cannot read {where} (truncated or corrupt file?): {exc}") from exc
 
 
 class HDF5Rows(LazyRows):
@@ -236,7 +244,8 @@ class HDF5Rows(LazyRows):
         self._h5 = self._x = self._pid = None
         with open_hdf5(self.path) as f:
             d = get_dataset(f, x_key)
-            shape, dtype = d.shape, d.dtype
+            with _reading(f"cannot read {self.where}"):
+                shape, dtype = d.shape, d.dtype
         if dtype.kind not in "biuf":
             raise DataError(f"{self.where} must be numeric, got dtype {dtype}")
         if shape is None or len(shape) == 0:
@@ -324,13 +333,8 @@ class HDF5Rows(LazyRows):
             return data[unique]
         except _H5_ERRORS as exc:
             for i in unique.tolist():  # find the example at fault, for the message
-                try:
+                with _reading(f"cannot read example {i} of {self.where}"):
                     data[i]
-                except _H5_ERRORS as exc_i:
-                    raise DataReadError(
-                        f"cannot read example {i} of {self.where} "
-                        f"(truncated or corrupt file?): {exc_i}"
-                    ) from exc_i
             raise DataReadError(
                 f"cannot read {len(unique)} examples of {self.where}: {exc}"
             ) from exc

@@ -1,31 +1,86 @@
-"""Image folders (one sub-folder per class) as a feature matrix in scikit-learn's layout."""
+"""Image folders (one sub-folder per class) as a feature matrix in scikit-learn's layout.
+
+Pixel values
+------------
+Every image becomes 8-bit RGB (or 8-bit grey), then ``value / 255`` in [0, 1]. Only
+JPEG, PNG, BMP and GIF files are decoded (`IMAGE_FORMATS`; a file of another format
+is refused whatever its name), and Pillow's decompression-bomb limit stands. What
+each mode Pillow hands over becomes:
+
+- ``"RGB"``, ``"L"`` (grey): as stored;
+- ``"1"`` (1 bit): black 0, white 1;
+- ``"RGBA"``, ``"LA"`` (with alpha): the alpha channel is **dropped**; a transparent
+  pixel keeps the colour stored under it (no compositing over a background);
+- ``"P"`` (palette, as in GIF and some PNG and BMP files): each index is replaced by
+  its palette colour; palette transparency is dropped like alpha;
+- ``"CMYK"`` (JPEG): Pillow's conversion, ``R = round((255 − C)(255 − K) / 255)``
+  (likewise G from M, B from Y), without colour management;
+- ``"I;16"`` (16-bit grey PNG): ``v -> round(v / 257)`` on 8 bits, so ``v / 65535``
+  to within half an 8-bit step (Pillow's own conversion would clip every value above
+  255 to white); ``"I"`` and ``"F"`` (32-bit grey, which these formats do not give
+  today) follow the same rule after clipping to [0, 65535];
+- 16-bit colour PNGs are read by Pillow as 8-bit ``"RGB"``/``"RGBA"`` already,
+  keeping the high byte of each value (``v // 256``).
+
+Grayscale (``color="grayscale"``) is the ITU-R 601-2 luma of the RGB image
+(Pillow's ``convert("L")``: ``L = 0.299 R + 0.587 G + 0.114 B``); grey modes are
+not converted through RGB (the result is the same).
+"""
 
 from __future__ import annotations
 
 import os
+import struct
+import warnings
+from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import DataError, check_path
 from .lazy import LazyRows
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "IMAGE_FORMATS",
     "ImageFiles",
     "check_size_color",
     "list_image_folder",
     "load_image_folder",
     "read_image",
     "shift_augment",
+    "to_8bit",
 ]
 
 #: File name extensions read as images (compared case-insensitively).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
+#: The image formats decoded, as Pillow names them; no other decoder is tried, so a
+#: PostScript file named ``.png`` never reaches Ghostscript.
+IMAGE_FORMATS = ("JPEG", "PNG", "BMP", "GIF")
+
 # color argument -> (Pillow mode, channels)
 _COLORS = {"rgb": ("RGB", 3), "grayscale": ("L", 1)}
+
+# grey modes wider than 8 bits, scaled from the 16-bit range by to_8bit
+_WIDE_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+# What Pillow's decoders raise for a malformed file, beyond OSError (which covers
+# UnidentifiedImageError and "image file is truncated"): SyntaxError for broken
+# PNG chunks, struct.error for short headers, and others for inconsistent fields.
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
+)
 
 
 def load_image_folder(path, size=64, color="rgb", classes=None):
@@ -33,8 +88,10 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
 
     The class of an image is the name of the sub-folder it lies in (``path/cat/1.jpg``
     is of class ``"cat"``). Each image is decoded with Pillow, turned upright by its
-    EXIF orientation tag, converted to RGB (or 8-bit grayscale), resized to
-    ``size × size`` with Lanczos resampling (the aspect ratio is not kept), then
+    EXIF orientation tag, converted to 8-bit RGB (or grayscale) by the rules of the
+    module's *Pixel values* (alpha dropped, palettes expanded, 16-bit grey scaled
+    rather than clipped), resized to ``size × size`` with Lanczos resampling (the
+    aspect ratio is not kept; an image of that size already is not resampled), then
     unrolled row-major over (height, width, channel), the notes'
     ``image.reshape(-1)``, and scaled to [0, 1] by dividing by 255.
 
@@ -69,7 +126,9 @@ def load_image_folder(path, size=64, color="rgb", classes=None):
         If ``path``, or a sub-folder named in ``classes``, does not exist.
     ValueError
         If ``path`` is not a folder or has no sub-folders, if a class folder holds no
-        image files, or if an image cannot be decoded (the message names the file).
+        image files, or if an image cannot be decoded, is not a JPEG, PNG, BMP or GIF
+        file, or is larger than Pillow's decompression-bomb limit (a `DataError`
+        naming the file).
 
     Notes
     -----
@@ -175,9 +234,25 @@ def list_image_folder(path, classes=None):
 
 
 def check_size_color(size: int, color: str) -> tuple[int, str, int]:
-    """Validate ``size`` and ``color``; return (size, Pillow mode, channels)."""
+    """Validate ``size`` and ``color``; return (size, Pillow mode, channels).
+
+    ``size × size`` may not exceed Pillow's decompression-bomb limit
+    (``PIL.Image.MAX_IMAGE_PIXELS``), which guards every image made here too.
+
+    Examples
+    --------
+    >>> from logitlab.data.images import check_size_color
+    >>> check_size_color(64, "grayscale")
+    (64, 'L', 1)
+    """
     if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and size * size > limit:
+        raise ValueError(
+            f"size={size} makes images of {size * size} pixels, more than Pillow's "
+            f"limit of {limit} (PIL.Image.MAX_IMAGE_PIXELS)"
+        )
     key = color.lower() if isinstance(color, str) else color
     if key not in _COLORS:
         raise ValueError(f"color must be 'rgb' or 'grayscale', got {color!r}")
@@ -222,22 +297,126 @@ def _image_names(folder):
         )
 
 
-def read_image(file, size, mode):
-    """Decode ``file`` and return it as a (size, size[, 3]) uint8 array."""
+def to_8bit(img: Image.Image, mode: str) -> Image.Image:
+    """Any image Pillow hands over, as an 8-bit ``"RGB"`` or ``"L"`` image.
+
+    The rules of the module's *Pixel values* (see the module docstring): alpha is
+    dropped, palettes expanded, 16-bit and wider grey values rounded to 8 bits
+    (``v -> round(v / 257)``, clipped to [0, 65535] first), CMYK converted by Pillow's
+    formula, and grayscale is the luma of the RGB image.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+        An image in any mode.
+    mode : {"RGB", "L"}
+        The mode wanted.
+
+    Returns
+    -------
+    PIL.Image.Image
+        In ``mode``; the same size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from logitlab.data.images import to_8bit
+    >>> grey16 = Image.fromarray(np.array([[0, 300, 65535]], np.uint16))  # mode I;16
+    >>> np.asarray(to_8bit(grey16, "L"))  # not clipped at 255: scaled
+    array([[  0,   1, 255]], dtype=uint8)
+    >>> np.asarray(to_8bit(Image.new("RGBA", (1, 1), (10, 20, 30, 0)), "RGB"))
+    array([[[10, 20, 30]]], dtype=uint8)
+    """
+    if mode not in ("RGB", "L"):
+        raise ValueError(f"mode must be 'RGB' or 'L', got {mode!r}")
+    if img.mode in _WIDE_GREY:
+        # Pillow's own convert("L") clips these at 255: scale the 16-bit range instead
+        v = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0)
+        img = Image.fromarray(np.rint(np.clip(v, 0, 65535) / 257).astype(np.uint8))
+    elif img.mode in ("P", "PA"):
+        img = img.convert("RGBA")  # the palette's colours, transparency as alpha (dropped)
+    if img.mode == mode:
+        return img
+    if mode == "L" and img.mode in ("1", "LA", "La"):
+        return img.convert("L")  # grey already: only alpha (dropped) or depth changes
+    if mode == "L":
+        return img.convert("RGB").convert("L")  # the luma of the colours
+    return img.convert("RGB")
+
+
+def read_image(file: str | os.PathLike, size: int, mode: str) -> np.ndarray:
+    r"""Decode an image file as a ``(size, size, 3)`` (``"RGB"``) or ``(size, size)``
+    (``"L"``) uint8 array: the pixels of `load_image_folder`, times 255.
+
+    Only JPEG, PNG, BMP and GIF files are decoded, whatever the file's name; the file
+    is turned upright by its EXIF orientation, converted by `to_8bit`, and resized
+    with Lanczos resampling (not at all when it has the size already).
+
+    Parameters
+    ----------
+    file : str or os.PathLike
+        The image file.
+    size : int
+        Side of the square result, in pixels.
+    mode : {"RGB", "L"}
+        Pillow's name of the colours wanted.
+
+    Returns
+    -------
+    ndarray of uint8
+
+    Raises
+    ------
+    DataError
+        (a ``ValueError``) naming the file, for a file that is not a regular file,
+        not a JPEG, PNG, BMP or GIF image (e.g. PostScript or TIFF named ``.png``),
+        is truncated or corrupt, or is larger than Pillow's decompression-bomb limit
+        (``PIL.Image.MAX_IMAGE_PIXELS`` pixels; the warning Pillow gives between the
+        limit and twice it is an error here too).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from logitlab.data.images import read_image
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     Image.new("RGB", (4, 4), (255, 0, 0)).save(Path(tmp) / "red.png")
+    ...     _ = (Path(tmp) / "fake.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n")
+    ...     print(read_image(Path(tmp) / "red.png", 2, "RGB")[0, 0])
+    ...     try:
+    ...         read_image(Path(tmp) / "fake.png", 2, "RGB")
+    ...     except ValueError as exc:
+    ...         print(str(exc).replace(tmp, "TMP"))
+    [255   0   0]
+    cannot read image file 'TMP/fake.png': not a JPEG, PNG, BMP or GIF image
+    """
+    if mode not in ("RGB", "L"):
+        raise ValueError(f"mode must be 'RGB' or 'L', got {mode!r}")
+    name = f"image file {os.fspath(file)!r}"
+    check_path(file, "file", "image file")
     try:
-        with Image.open(file) as im:
-            if im.format == "JPEG":
-                # DCT-domain downscaling while decoding; a no-op unless the image is
-                # at least twice 2·size on each side
-                im.draft(im.mode, (2 * size, 2 * size))
-            img = ImageOps.exif_transpose(im)
-        if img.mode == "P" and "transparency" in img.info:
-            img = img.convert("RGBA")  # avoids Pillow's palette-transparency warning
-        img = img.convert(mode)
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse it too
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file, formats=IMAGE_FORMATS) as im:
+                if im.format == "JPEG":
+                    # DCT-domain downscaling while decoding; a no-op unless the image is
+                    # at least twice 2·size on each side
+                    im.draft(im.mode, (2 * size, 2 * size))
+                im.load()
+                img = ImageOps.exif_transpose(im)
+            img = to_8bit(img, mode)
+    except UnidentifiedImageError:
+        raise DataError(f"cannot read {name}: not a JPEG, PNG, BMP or GIF image") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DataError(f"cannot read {name}: too large to decode safely: {exc}") from None
+    except _DECODE_ERRORS as exc:
+        raise DataError(f"cannot read {name}: {type(exc).__name__}: {exc}") from None
+    if img.size != (size, size):
         img = img.resize((size, size), Image.Resampling.LANCZOS)
-        return np.asarray(img)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"cannot read image file {str(file)!r}: {exc}") from exc
+    return np.asarray(img)
 
 
 # Deprecated: the old private name, kept until logitlab.cli imports read_image.
@@ -292,7 +471,7 @@ class ImageFiles(LazyRows):
     (3, 4) [0.39215686 0.39215686 0.39215686 0.39215686] [0.         0.78431373] (2, 4)
     """
 
-    def __init__(self, files, size=64, color="rgb"):
+    def __init__(self, files: Sequence[str | os.PathLike], size: int = 64, color: str = "rgb"):
         self.size, self._mode, channels = check_size_color(size, color)
         self.color = color
         self.files = [os.fspath(f) for f in files]

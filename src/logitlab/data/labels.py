@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .errors import DataError
+from .errors import DataError, short_repr
 
 __all__ = [
     "encode_labels",
@@ -31,10 +31,17 @@ _INT_RE = re.compile(r"[+-]?\d+")
 def encode_labels(values: ArrayLike, where: str) -> tuple[np.ndarray, list[str]]:
     """Encode single-label class labels (numbers or names) as indices ``0 .. C-1``.
 
+    Labels are either all numbers or all names. Numbers must be integers (``2.0`` is
+    ``2``), and are sorted numerically; names are sorted as strings. A column that
+    mixes the two (``1, 2, cat``) is refused rather than guessed at: sorted as
+    strings it would put ``10`` before ``2``, and ``1`` and ``1.0`` would be two
+    classes in it but one anywhere else.
+
     Parameters
     ----------
     values : array-like of shape (n,)
-        The labels, numbers or strings (bytes are decoded).
+        The labels, numbers or strings (bytes are decoded; surrounding spaces of
+        strings are dropped).
     where : str
         What the labels are, for error messages (e.g. the file and column).
 
@@ -43,41 +50,52 @@ def encode_labels(values: ArrayLike, where: str) -> tuple[np.ndarray, list[str]]
     codes : ndarray of shape (n,), intp
         ``codes[i] = k`` means class ``class_names[k]``.
     class_names : list of str
-        The classes, sorted: numerically when every label is an integer, else as
-        strings.
+        The classes, sorted.
 
     Raises
     ------
     DataError
-        For an empty label, a number that is not an integer, or an unsupported type.
+        For an empty label, a number that is not an integer, labels mixing numbers
+        and names, or an unsupported type; the message names the rows at fault.
 
     Examples
     --------
     >>> from logitlab.data.labels import encode_labels
-    >>> encode_labels(["10", "9", "10"], "column 'y'")
+    >>> encode_labels(["10", "9", "10.0"], "column 'y'")
     (array([1, 0, 1]), ['9', '10'])
     >>> encode_labels(["dog", "cat", "dog"], "column 'y'")
     (array([1, 0, 1]), ['cat', 'dog'])
+    >>> encode_labels(["1", "cat", "2"], "column 'y'")
+    Traceback (most recent call last):
+    ...
+    logitlab.data.errors.DataError: column 'y': labels mix numbers ('1' in row 1) and \
+names ('cat' in row 2); class labels must be all numbers or all names
     """
     values = np.asarray(values)
+    if values.ndim != 1:
+        values = values.reshape(-1)
     if values.dtype.kind in "SO":
-        values = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values])
+        values = np.array(
+            [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in values],
+            dtype=str,
+        )
     if values.dtype.kind == "U":
-        stripped = np.char.strip(values)
-        empty = np.flatnonzero(stripped == "")
-        if empty.size:
+        stripped = [v.strip() for v in values.tolist()]
+        empty = [i for i, v in enumerate(stripped) if not v]
+        if empty:
             raise DataError(f"{where}: empty label in row {empty[0] + 1}")
-        if all(_INT_RE.fullmatch(v) for v in stripped):
-            values = stripped.astype(np.int64)
-        else:
-            try:
-                as_float = stripped.astype(np.float64)
-            except ValueError:
-                uniq, codes = np.unique(stripped, return_inverse=True)
-                return codes.astype(np.intp), [str(u) for u in uniq]
-            values = as_float
-    if values.dtype.kind == "b":
-        values = values.astype(np.int64)
+        numeric = [is_number(v) for v in stripped]
+        if all(numeric):
+            return _encode_numbers(stripped, where)
+        if any(numeric):
+            i, j = numeric.index(True), numeric.index(False)
+            raise DataError(
+                f"{where}: labels mix numbers ({short_repr(stripped[i])} in row {i + 1}) "
+                f"and names ({short_repr(stripped[j])} in row {j + 1}); class labels must "
+                "be all numbers or all names"
+            )
+        uniq, codes = np.unique(np.array(stripped), return_inverse=True)
+        return codes.astype(np.intp).reshape(-1), [str(u) for u in uniq]
     if values.dtype.kind == "f":
         bad = ~np.isfinite(values) | (values != np.round(values))
         if bad.any():
@@ -86,11 +104,29 @@ def encode_labels(values: ArrayLike, where: str) -> tuple[np.ndarray, list[str]]
                 f"{where}: label {values[i].item()!r} in row {i + 1} is not an integer "
                 "or a name; class labels must be integers or names"
             )
-        values = values.astype(np.int64)
-    if values.dtype.kind not in "iu":
-        raise DataError(f"{where}: labels of type {values.dtype} are not supported")
-    uniq, codes = np.unique(values, return_inverse=True)
-    return codes.astype(np.intp).reshape(-1), [str(int(u)) for u in uniq]
+    if values.dtype.kind in "biuf":
+        uniq, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.intp).reshape(-1), [str(int(u)) for u in uniq]
+    raise DataError(f"{where}: labels of type {values.dtype} are not supported")
+
+
+def _encode_numbers(values, where):
+    """Labels written as numbers -> codes, sorted numerically."""
+    ints = []
+    for i, v in enumerate(values):
+        if _INT_RE.fullmatch(v):  # exact for integers of any length (float() rounds)
+            ints.append(int(v))
+            continue
+        f = float(v)
+        if not math.isfinite(f) or f != round(f):
+            raise DataError(
+                f"{where}: label {short_repr(v)} in row {i + 1} is not an integer "
+                "or a name; class labels must be integers or names"
+            )
+        ints.append(int(f))
+    uniq = sorted(set(ints))
+    index = {u: k for k, u in enumerate(uniq)}
+    return np.array([index[v] for v in ints], dtype=np.intp), [str(u) for u in uniq]
 
 
 def indicators(column: ArrayLike, name: str, where: str) -> np.ndarray:
@@ -122,7 +158,10 @@ def indicators(column: ArrayLike, name: str, where: str) -> np.ndarray:
     """
     column = np.asarray(column)
     if column.dtype.kind in "SO":
-        column = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in column])
+        column = np.array(
+            [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in column],
+            dtype=str,
+        )
     if column.dtype.kind == "U":
         out = np.empty(column.shape, dtype=np.intp)
         for i, v in enumerate(column.tolist()):
@@ -133,7 +172,7 @@ def indicators(column: ArrayLike, name: str, where: str) -> np.ndarray:
                 f = math.nan
             if f not in (0.0, 1.0):
                 raise DataError(
-                    f"{where}: label column {name!r} holds {v!r} in row {i + 1}; "
+                    f"{where}: label column {name!r} holds {short_repr(v)} in row {i + 1}; "
                     "multi-label columns must hold 0 or 1"
                 )
             out[i] = int(f)
@@ -142,7 +181,7 @@ def indicators(column: ArrayLike, name: str, where: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{where}: label column {name!r} holds {column[i].item()!r} "
+            f"{where}: label column {name!r} holds {short_repr(column[i].item())} "
             f"in row {i + 1}; "
             "multi-label columns must hold 0 or 1"
         )
@@ -267,8 +306,21 @@ def labels_from_columns(
     """
     if len(columns) == 1:
         return encode_labels(columns[0], f"{where}: label column {names[0]!r}")
+    # the columns' names become the labels' names: they must tell the labels apart
+    names = [str(n).strip() for n in names]
+    if "" in names:
+        raise DataError(
+            f"{where}: label column {names.index('') + 1} of {len(names)} has no name "
+            "in the header; multi-label columns are named after their labels"
+        )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(
+            f"{where}: label columns {', '.join(map(repr, repeated))} appear more than "
+            "once; each label needs a name of its own"
+        )
     Y = np.column_stack([indicators(c, n, where) for c, n in zip(columns, names)])
-    return Y, list(names)
+    return Y, names
 
 
 def is_number(s: object) -> bool:

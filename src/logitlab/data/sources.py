@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
 from .arff import load_arff
 from .builtins import BUILTINS, builtin_key, builtin_names, load_builtin
-from .errors import DataError
+from .errors import DataError, MissingDataError, check_path
 from .folders import load_folder
 from .hdf5 import HDF5_SUFFIXES, load_hdf5
 from .images import IMAGE_EXTENSIONS, check_size_color
@@ -39,6 +40,12 @@ __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "
 
 TASKS = ("binary", "multiclass", "multilabel")
 _SUPPORTED = "a folder of images, .h5/.hdf5 (HDF5), .csv, .arff, .npz, or a built-in name"
+_FILE_KINDS = {
+    ".h5": "an HDF5 file",
+    ".npz": "an .npz archive",
+    ".csv": "a CSV file",
+    ".arff": "an ARFF file",
+}
 
 
 @dataclass(repr=False, eq=False)
@@ -224,9 +231,12 @@ def load_source(
     Raises
     ------
     DataError
-        For a missing path, an unsupported file type, a file that cannot be read or
-        parsed, missing keys or columns, non-numeric or non-finite features, bad
-        labels, a data set with a single class, or an option that does not apply to
+        For a missing path, a path that is not a regular file or a folder (a named
+        pipe or a device is refused before it is opened), an unsupported file type,
+        a file that cannot be read or parsed, missing keys or columns, non-numeric or
+        non-finite features, bad labels, a data set with a single class, data too
+        large for the memory available (checked from the declared shape before
+        reading; stream it with ``lazy=True``), or an option that does not apply to
         the source. The message names the file, key, column, row or value at fault.
 
     Notes
@@ -234,8 +244,10 @@ def load_source(
     Single-label classes are numbered in this order: HDF5 ``list_classes`` and
     scikit-learn's built-ins keep theirs; image folders take the sub-folders sorted by
     name; labels read from CSV, ARFF or arrays are sorted (numerically when they are
-    all integers, else as strings), so ``y`` is always ``0 .. n_classes - 1`` and
-    ``class_names`` gives the names (``"cat"``, or ``"3"`` for label 3).
+    all numbers, which must be integers, as strings when they are all names), so
+    ``y`` is always ``0 .. n_classes - 1`` and ``class_names`` gives the names
+    (``"cat"``, or ``"3"`` for label 3). A label column that mixes numbers and names
+    (``1, 2, cat``) is refused: sorted as strings, ``10`` would come before ``2``.
 
     ARFF labels, when ``labels`` is not given: a MEKA-style ``-C N`` option in the
     ``@relation`` name (``'yeast: -C -14'``: the last 14 attributes; ``-C 14`` the
@@ -288,6 +300,9 @@ def _load(src, opts, *, single_class_ok=False):
         check_size_color(opts["size"], opts["color"])
     except ValueError as exc:
         raise DataError(str(exc)) from None
+    _check_options(opts)
+    if isinstance(src, str) and not src.strip():  # Path("") would be the working folder
+        raise DataError("a data source is a path or a built-in name, got an empty string")
 
     key = builtin_key(src) if isinstance(src, str) else None
     if key is not None:
@@ -299,12 +314,18 @@ def _load(src, opts, *, single_class_ok=False):
             raise DataError(f"a data source is a path or a built-in name, got {src!r}")
         path = Path(src)
         source = os.fspath(src)
-        if not path.exists():
+        try:
+            # before anything opens it: a named pipe or a device would block or not end
+            check_path(path)
+        except MissingDataError as exc:
             hint = ""
             if isinstance(src, str) and not path.suffix and os.sep not in src and "/" not in src:
                 hint = f" (and is not a built-in data set: {', '.join(BUILTINS)})"
-            raise DataError(f"{source!r} does not exist{hint}")
+            raise MissingDataError(f"{exc}{hint}") from None
         suffix = path.suffix.lower()
+        kind = _FILE_KINDS.get(".h5" if suffix in HDF5_SUFFIXES else suffix)
+        if path.is_dir() and kind is not None:
+            raise DataError(f"{source!r} is a directory, not {kind}")
         if path.is_dir():
             _reject(opts, ("labels", "x_key", "y_key"), f"image folder {source!r}")
             parts = load_folder(path, opts)
@@ -321,11 +342,26 @@ def _load(src, opts, *, single_class_ok=False):
             _reject(opts, ("x_key", "y_key", "manifest"), f"ARFF file {source!r}")
             parts = load_arff(path, opts)
         else:
-            what = (
-                "an image" if suffix in IMAGE_EXTENSIONS else f"a {suffix or 'extension-less'} file"
-            )
+            what = "an image" if suffix in IMAGE_EXTENSIONS else "a file of another type"
+            what += f" ({suffix or 'no extension'})"
             raise DataError(f"{source!r} is {what}: unsupported data source; use {_SUPPORTED}")
     return _finish(parts, source, opts, single_class_ok=single_class_ok)
+
+
+def _check_options(opts):
+    """Options of the wrong type, refused before they reach a reader."""
+    rs = opts.get("random_state")
+    if rs is not None and not (
+        isinstance(rs, Integral) and not isinstance(rs, bool) and 0 <= rs < 2**32
+    ):
+        raise DataError(f"random_state must be an integer in [0, 2**32) or None, got {rs!r}")
+    for name in ("x_key", "y_key"):
+        value = opts.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"{name} must be a string (a dataset's name), got {value!r}")
+    manifest = opts.get("manifest")
+    if manifest is not None and not isinstance(manifest, (str, os.PathLike)):
+        raise DataError(f"manifest must be a path, got {manifest!r}")
 
 
 def _reject(opts, names, what):

@@ -31,13 +31,16 @@ An example is the pair ``(x, y)``, or ``x`` alone for a dataset without labels.
 from __future__ import annotations
 
 import operator
+import os
 import random
+from collections.abc import Callable, Sequence
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
+from numpy.typing import ArrayLike
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from ..data import HDF5Rows, ImageFiles, LazyRows
@@ -300,7 +303,15 @@ class LazyRowsDataset(Dataset):
             [ 4.,  5.]]), tensor([1, 0, 1])]
     """
 
-    def __init__(self, X, y=None, *, classes=None, transform=None, dtype=torch.float32):
+    def __init__(
+        self,
+        X: LazyRows,
+        y: ArrayLike | None = None,
+        *,
+        classes: Sequence[str] | None = None,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
         if not isinstance(X, LazyRows):
             raise TypeError(f"X must be a logitlab.data.LazyRows, got {type(X).__name__}")
         self.X = X
@@ -444,7 +455,15 @@ class HDF5Dataset(LazyRowsDataset):
     (torch.Size([3, 12]), tensor([0, 1, 1]))
     """
 
-    def __init__(self, path, x_key, y_key=None, *, transform=None, dtype=torch.float32):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        x_key: str,
+        y_key: str | None = None,
+        *,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
         self.path = Path(path)
         self.x_key = x_key
         self.y_key = y_key
