@@ -384,7 +384,7 @@ def test_ctrl_c_and_sigterm_with_workers_are_one_line(tmp_path, sig):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", str(photos), "--size",
            "8", "--stream", "--workers", "2", "--engine", "torch", "--batch-size", "4",
-           "--epochs", "100000", "--model", "mlp", "--out", str(out)]  # fmt: skip
+           "--epochs", "100000", "--tol", "0", "--model", "mlp", "--out", str(out)]  # fmt: skip
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

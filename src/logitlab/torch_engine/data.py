@@ -33,6 +33,7 @@ from __future__ import annotations
 import operator
 import os
 import random
+import sys
 from collections.abc import Callable, Sequence
 from numbers import Integral
 from pathlib import Path
@@ -606,6 +607,16 @@ def _seed_worker(worker_id):
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)
+    sys.excepthook = _quiet_when_stopped
+
+
+def _quiet_when_stopped(kind, value, traceback):
+    """A worker's ``sys.excepthook``: when training stops (Ctrl-C, SIGTERM) the main
+    process stops reading, and the thread that hands it shared tensors meets a broken
+    pipe; that is not news for the user, so it is not printed. Anything else is."""
+    if issubclass(kind, (BrokenPipeError, ConnectionResetError, KeyboardInterrupt)):
+        return
+    sys.__excepthook__(kind, value, traceback)
 
 
 def _check_int(value, name, minimum):
