@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from ._version import __version__
+from .spec import MODELS
 
 
 class UserError(click.ClickException):
@@ -187,8 +188,7 @@ TRAIN_OPTIONS = (
     (("--test-size",), dict(type=click.FloatRange(0, 1, min_open=True, max_open=True),
                             default=0.2, show_default=True)),
     *LOADER_OPTIONS,
-    (("--model",), dict(type=click.Choice(("auto", "logistic", "softmax", "one-vs-all",
-                                           "multilabel", "mlp")),
+    (("--model",), dict(type=click.Choice(("auto", *MODELS)),
                         default="auto", show_default=True,
                         help="auto: logistic, softmax or multilabel, from the data.")),
     (("--hidden",), dict(default="25,12", show_default=True, help="mlp: hidden layer sizes.")),

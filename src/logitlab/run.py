@@ -67,6 +67,9 @@ from .data import (
     shift_augment,
 )
 from .data import split as split_data
+from .data.errors import available_memory, format_bytes
+from .spec import DEFAULT_MODEL, TASKS, TASKS_OF_MODEL
+from .spec import MODELS as SPEC_MODELS
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -97,19 +100,12 @@ CHECKPOINT_SECONDS = 2.0
 #: rows read, standardised and predicted at a time, so that streamed data stays bounded
 CHUNK = 512
 
-MODELS = ("auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp")
-TASKS = ("binary", "multiclass", "multilabel")
+#: what ``model`` may be: ``auto`` (the task's default model) or one of spec.MODELS
+MODELS = ("auto", *SPEC_MODELS)
 _ACTIVATIONS = ("relu", "tanh", "sigmoid")
 _SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 _ENGINES = ("numpy", "torch")
 _COLORS = ("rgb", "grayscale")
-_FITS = {
-    "logistic": ("binary",),
-    "softmax": ("binary", "multiclass"),
-    "one-vs-all": ("binary", "multiclass"),
-    "multilabel": ("multilabel",),
-    "mlp": ("binary", "multiclass", "multilabel"),
-}
 # the largest image side a model file may ask predict to resize to
 _MAX_IMAGE_SIDE = 4096
 
@@ -772,33 +768,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------- memory estimates
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None
-    where the system does not say."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**28 else f"{n / 2**20:.0f} MiB"
-
-
 def _check_memory(need: int, what: str) -> None:
     """Refuse, in one line naming the option, an allocation larger than the memory
     available."""
     free = available_memory()
     if free is not None and need > free:
         raise RunError(
-            f"{what} needs about {_gib(need)} of memory, and {_gib(free)} is available; "
+            f"{what} needs about {format_bytes(need)} of memory, and {format_bytes(free)} is "
+            "available; "
             "ask for less"
         )
 
@@ -838,9 +815,9 @@ def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
 
     model = settings.model
     if model == "auto":
-        model = {"binary": "logistic", "multiclass": "softmax", "multilabel": "multilabel"}[task]
-    if task not in _FITS[model]:
-        fitting = " or ".join(m for m, t in _FITS.items() if task in t)
+        model = DEFAULT_MODEL[task]
+    if task not in TASKS_OF_MODEL[model]:
+        fitting = " or ".join(m for m, t in TASKS_OF_MODEL.items() if task in t)
         raise RunError(f"--model {model} does not fit a {task} task; use {fitting}")
     kw: dict[str, Any] = {
         "random_state": settings.seed,
@@ -963,11 +940,11 @@ def _job(settings: RunSettings) -> _Job:
                 f"--stream trains networks one mini-batch at a time; --model {name} (one "
                 "model per class) cannot: use --model mlp, softmax, logistic or multilabel"
             )
-        from .torch_engine.data import LazyRowsDataset, Standardize
+        from .torch_engine.data import LazyRowsDataset, NumpyTransform
 
         transform = None
         if pre.mean is not None and pre.scale is not None:
-            transform = Standardize(pre.mean, pre.scale)
+            transform = NumpyTransform(pre.apply)  # the one standardisation of the run
         dataset = LazyRowsDataset(tr.X, tr.y, transform=transform)
 
         def fit(est: Any, callback: Callable[..., None] | None) -> None:

@@ -1,7 +1,17 @@
-"""One description of a network, read by both engines.
+"""One description of a network, read by both engines, and the words for it.
 
 A :class:`ModelSpec` names the layer sizes ``[n_x, n_1, ..., n_L]``, the hidden
 activation and the output head. It says nothing about how the network is trained.
+
+The vocabulary, used with these meanings everywhere in logitlab:
+
+- a **task** is what the data asks (:data:`TASKS`): ``binary`` (one of two classes),
+  ``multiclass`` (one of C classes), ``multilabel`` (any of C labels);
+- a **head** is the output layer that answers it (:data:`HEADS`): one sigmoid unit
+  (``binary``), C softmax units (``softmax``), C independent sigmoids
+  (``multilabel``); :data:`HEAD_FOR_TASK` pairs them;
+- a **model** is the kind of estimator a user names, ``logitlab train --model``
+  (:data:`MODELS`), each fitting the tasks in :data:`TASKS_OF_MODEL`.
 
 >>> spec = ModelSpec(n_x=12288, hidden=(25, 12), n_out=6, head="softmax")
 >>> spec.layer_sizes
@@ -18,7 +28,27 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+TASKS = ("binary", "multiclass", "multilabel")
 HEADS = ("binary", "softmax", "multilabel")
+HEAD_FOR_TASK: Mapping[str, str] = {
+    "binary": "binary",
+    "multiclass": "softmax",
+    "multilabel": "multilabel",
+}
+MODELS = ("logistic", "softmax", "one-vs-all", "multilabel", "mlp")
+TASKS_OF_MODEL: Mapping[str, tuple[str, ...]] = {
+    "logistic": ("binary",),
+    "softmax": ("binary", "multiclass"),
+    "one-vs-all": ("binary", "multiclass"),
+    "multilabel": ("multilabel",),
+    "mlp": TASKS,
+}
+#: the model ``--model auto`` picks for each task: the notes' linear model for it
+DEFAULT_MODEL: Mapping[str, str] = {
+    "binary": "logistic",
+    "multiclass": "softmax",
+    "multilabel": "multilabel",
+}
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 

@@ -38,7 +38,6 @@ from .tables import load_csv
 
 __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "split"]
 
-TASKS = ("binary", "multiclass", "multilabel")
 _SUPPORTED = "a folder of images, .h5/.hdf5 (HDF5), .csv, .arff, .npz, or a built-in name"
 _FILE_KINDS = {
     ".h5": "an HDF5 file",

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..spec import TASKS
 from .images import check_size_color
 
 __all__ = ["SHAPES", "SHAPE_TASKS", "make_shapes"]
@@ -22,7 +23,7 @@ __all__ = ["SHAPES", "SHAPE_TASKS", "make_shapes"]
 SHAPES = ("circle", "square", "triangle")
 
 #: The tasks `make_shapes` can generate.
-SHAPE_TASKS = ("binary", "multiclass", "multilabel")
+SHAPE_TASKS = TASKS  # the generated pictures come in every task
 
 # Each kind of shape leans towards its own hue (red circles, green squares, blue
 # triangles), with a wide spread, so that colour statistics (what a linear model on raw

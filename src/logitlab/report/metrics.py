@@ -33,9 +33,9 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-__all__ = ["compute_metrics", "TASKS"]
+from ..spec import TASKS
 
-TASKS = ("binary", "multiclass", "multilabel")
+__all__ = ["compute_metrics", "TASKS"]
 
 
 def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):

@@ -54,6 +54,7 @@ __all__ = [
     "ImageFilesDataset",
     "ImageFolderDataset",
     "LazyRowsDataset",
+    "NumpyTransform",
     "Standardize",
     "make_loader",
     "set_epoch",
@@ -592,6 +593,40 @@ class Standardize:
 
     def __call__(self, x):
         return ((x.to(torch.float64) - self.mean) / self.scale).to(x.dtype)
+
+
+class NumpyTransform:
+    """A ``transform`` that applies a NumPy function to each ``x``, in float64.
+
+    What lets a preprocessing written once for NumPy arrays serve the torch datasets
+    too: ``logitlab train --stream`` standardises each streamed example with the run's
+    own :meth:`logitlab.run.Preprocessing.apply`, the function that standardises the
+    examples in memory, evaluate's and predict's. Picklable when ``fn`` is (a
+    module-level function, or a bound method of a picklable object), so worker
+    processes can apply it.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps a float64 array of shape (n_x,) to one of the same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from logitlab.torch_engine.data import NumpyTransform
+    >>> NumpyTransform(np.negative)(torch.tensor([3.0, 2.0]))
+    tensor([-3., -2.])
+    """
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        self.fn = fn
+
+    def __call__(self, x):
+        out = np.asarray(self.fn(x.detach().cpu().to(torch.float64).numpy()), dtype=np.float64)
+        return torch.from_numpy(out).to(x.dtype)
 
 
 # --------------------------------------------------------------------------- loading
