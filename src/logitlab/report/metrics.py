@@ -90,8 +90,8 @@ def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):
 
 # --------------------------------------------------------------------- single label
 def _single_label_metrics(task, y_true, y_pred, proba, class_names):
-    y_true = _as_1d(y_true, "y_true")
-    y_pred = _as_1d(y_pred, "y_pred")
+    y_true = as_1d(y_true, "y_true")
+    y_pred = as_1d(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"y_true and y_pred have different lengths: {y_true.shape[0]} and {y_pred.shape[0]}"
@@ -154,8 +154,8 @@ def resolve_labels(y_true, y_pred, class_names=None, n_columns=None):
     Returns ``(labels, names)``: ``labels`` an ndarray of the values found in the
     targets, ``names`` a list of strings aligned with it (see the module docstring).
     """
-    y_true = _as_1d(y_true, "y_true")
-    y_pred = y_true if y_pred is None else _as_1d(y_pred, "y_pred")
+    y_true = as_1d(y_true, "y_true")
+    y_pred = y_true if y_pred is None else as_1d(y_pred, "y_pred")
     seen = np.unique(np.concatenate([y_true, y_pred]))
     if class_names is not None:
         names = np.asarray(list(class_names))
@@ -181,8 +181,8 @@ def resolve_labels(y_true, y_pred, class_names=None, n_columns=None):
 
 # ----------------------------------------------------------------------- multilabel
 def _multilabel_metrics(y_true, y_pred, proba, class_names):
-    Y_true = _as_indicator(y_true, "y_true")
-    Y_pred = _as_indicator(y_pred, "y_pred")
+    Y_true = as_indicator(y_true, "y_true")
+    Y_pred = as_indicator(y_pred, "y_pred")
     if Y_true.shape != Y_pred.shape:
         raise ValueError(
             f"y_true and y_pred have different shapes: {Y_true.shape} and {Y_pred.shape}"
@@ -231,7 +231,7 @@ def label_names(n_labels, class_names=None):
 
 
 # -------------------------------------------------------------------------- helpers
-def _as_1d(y, what):
+def as_1d(y, what):
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -240,7 +240,7 @@ def _as_1d(y, what):
     return y
 
 
-def _as_indicator(y, what):
+def as_indicator(y, what):
     Y = np.asarray(y)
     if Y.ndim != 2:
         raise ValueError(

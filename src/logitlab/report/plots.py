@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .._atomic import atomic_path
-from .metrics import TASKS, _as_1d, _as_indicator, label_names, resolve_labels
+from .metrics import TASKS, as_1d, as_indicator, label_names, resolve_labels
 
 __all__ = ["write_plots", "FIGSIZE", "DPI", "PLOT_FILES"]
 
@@ -98,7 +98,7 @@ def write_plots(
 
     def save(name, fig):
         if fig is not None:
-            _save_png(fig, run_dir / PLOT_FILES[name])
+            save_png(fig, run_dir / PLOT_FILES[name])
             written[name] = PLOT_FILES[name]
 
     if history is not None and len(history):
@@ -119,13 +119,13 @@ def write_plots(
 
 
 # ------------------------------------------------------------------------- figures
-def _new_figure(layout="constrained"):
+def new_figure(layout="constrained"):
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
 
-def _save_png(fig, path):
+def save_png(fig, path):
     """Render ``fig`` to ``path`` atomically (temporary file + os.replace)."""
     try:
         with atomic_path(path) as tmp:
@@ -135,7 +135,7 @@ def _save_png(fig, path):
 
 
 def _learning_curve(history, validation_history):
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     curves = [("training", history, "C0")]
     if validation_history is not None and len(validation_history):
@@ -166,11 +166,11 @@ def _learning_curve(history, validation_history):
 
 
 def _confusion_matrix(y_true, y_pred, class_names):
-    y_true, y_pred = _as_1d(y_true, "y_true"), _as_1d(y_pred, "y_pred")
+    y_true, y_pred = as_1d(y_true, "y_true"), as_1d(y_pred, "y_pred")
     labels, names = resolve_labels(y_true, y_pred, class_names)
     cm = confusion_matrix(y_true, y_pred, labels=labels)
     n = len(names)
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(int(cm.max()), 1), interpolation="nearest")
     fig.colorbar(im, ax=ax, shrink=0.8)
@@ -178,12 +178,12 @@ def _confusion_matrix(y_true, y_pred, class_names):
     fontsize = 9 if n <= 10 else 7 if n <= 20 else 5
     ax.set_xticks(
         ticks,
-        [_short(s) for s in names],
+        [short_label(s) for s in names],
         fontsize=fontsize,
         rotation=45 if n > 4 or max(map(len, names)) > 6 else 0,
         ha="right" if n > 4 or max(map(len, names)) > 6 else "center",
     )
-    ax.set_yticks(ticks, [_short(s) for s in names], fontsize=fontsize)
+    ax.set_yticks(ticks, [short_label(s) for s in names], fontsize=fontsize)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix")
@@ -204,21 +204,21 @@ def _confusion_matrix(y_true, y_pred, class_names):
 
 
 def _per_label(y_true, y_pred, class_names):
-    Y_true, Y_pred = _as_indicator(y_true, "y_true"), _as_indicator(y_pred, "y_pred")
+    Y_true, Y_pred = as_indicator(y_true, "y_true"), as_indicator(y_pred, "y_pred")
     names = label_names(Y_true.shape[1], class_names)
     precision, recall, _, _ = precision_recall_fscore_support(
         Y_true, Y_pred, average=None, zero_division=0
     )
     x = np.arange(len(names))
     width = 0.4
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.bar(x - width / 2, precision, width, label="precision", color="C0")
     ax.bar(x + width / 2, recall, width, label="recall", color="C1")
     n = len(names)
     ax.set_xticks(
         x,
-        [_short(s) for s in names],
+        [short_label(s) for s in names],
         fontsize=9 if n <= 12 else 6,
         rotation=45 if n > 6 else 0,
         ha="right" if n > 6 else "center",
@@ -236,7 +236,7 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
     X2d = np.asarray(X2d, dtype=float)
     if X2d.ndim != 2 or X2d.shape[1] != 2:
         raise ValueError(f"X2d must have shape (n_samples, 2), got {X2d.shape}")
-    lo, hi, xx, yy = _plane_grid(X2d)
+    lo, hi, xx, yy = plane_grid(X2d)
     grid_pred = np.asarray(predict_fn(np.column_stack([xx.ravel(), yy.ravel()])))
     multilabel = task == "multilabel"
     if multilabel:
@@ -246,13 +246,13 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
         if y2d is not None:
             y2d = _label_sets(y2d, lab_names)
         class_names = None  # classes are the label combinations seen
-    grid_pred = _as_1d(grid_pred, "predict_fn output")
+    grid_pred = as_1d(grid_pred, "predict_fn output")
     if grid_pred.shape[0] != xx.size:
         raise ValueError(
             f"predict_fn returned {grid_pred.shape[0]} predictions for {xx.size} points"
         )
     if y2d is not None:
-        y2d = _as_1d(y2d, "y2d")
+        y2d = as_1d(y2d, "y2d")
         if y2d.shape[0] != X2d.shape[0]:
             raise ValueError(f"y2d has {y2d.shape[0]} labels for {X2d.shape[0]} points")
     if class_names is not None:
@@ -267,8 +267,8 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
         y_index = None if y2d is None else index(y2d)
 
     n = len(names)
-    cmap, norm = _class_colors(n)
-    fig = _new_figure()
+    cmap, norm = class_colors(n)
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.contourf(xx, yy, Z, levels=np.arange(n + 1) - 0.5, cmap=cmap, norm=norm, alpha=0.35)
     if y2d is not None:
@@ -291,7 +291,7 @@ def _decision_boundary(task, X2d, y2d, predict_fn, class_names):
     ax.set_title("Decision boundary")
     if n <= 12:
         ax.legend(
-            handles=[Patch(color=cmap(k), label=_short(names[k])) for k in range(n)],
+            handles=[Patch(color=cmap(k), label=short_label(names[k])) for k in range(n)],
             loc="best",
             fontsize=8,
             framealpha=0.8,
@@ -309,13 +309,13 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
             f"image_shape {shape}, got {images.shape}"
         )
     if task == "multilabel":
-        Y_true, Y_pred = _as_indicator(y_true, "y_true"), _as_indicator(y_pred, "y_pred")
+        Y_true, Y_pred = as_indicator(y_true, "y_true"), as_indicator(y_pred, "y_pred")
         names = label_names(Y_true.shape[1], class_names)
         wrong = np.flatnonzero((Y_true != Y_pred).any(axis=1))
         true_text = _label_sets(Y_true, names, empty="none")
         pred_text = _label_sets(Y_pred, names, empty="none")
     else:
-        y_true, y_pred = _as_1d(y_true, "y_true"), _as_1d(y_pred, "y_pred")
+        y_true, y_pred = as_1d(y_true, "y_true"), as_1d(y_pred, "y_pred")
         labels, names = resolve_labels(y_true, y_pred, class_names)
         index = _indexer(labels)
         wrong = np.flatnonzero(y_true != y_pred)
@@ -331,7 +331,7 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
     k = wrong.size
     ncols = min(k, math.ceil(math.sqrt(k * FIGSIZE[0] / FIGSIZE[1])))
     nrows = math.ceil(k / ncols)
-    fig = _new_figure(layout=None)  # a fixed grid: constrained layout is slow on 36 axes
+    fig = new_figure(layout=None)  # a fixed grid: constrained layout is slow on 36 axes
     fig.subplots_adjust(
         left=0.02,
         right=0.98,
@@ -346,7 +346,7 @@ def _misclassified(task, images, image_shape, y_true, y_pred, class_names, max_i
         ax = fig.add_subplot(nrows, ncols, pos + 1)
         image = _displayable(images[i].reshape(shape))
         ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        true, pred = _short(true_text[i], 16), _short(pred_text[i], 16)
+        true, pred = short_label(true_text[i], 16), short_label(pred_text[i], 16)
         title = f"{true} → {pred}" if len(true) + len(pred) <= 14 else f"{true}\n→ {pred}"
         ax.set_title(title, fontsize=fontsize, color="firebrick", linespacing=1.0)
         ax.set_axis_off()
@@ -381,7 +381,7 @@ def _label_sets(Y, names, empty="none"):
     )
 
 
-def _plane_grid(points):
+def plane_grid(points):
     """The box around 2-D ``points`` (10% margin each side) and a _GRID_POINTS² mesh
     over it: (lo, hi, xx, yy), for drawing decision regions."""
     lo, hi = points.min(axis=0), points.max(axis=0)
@@ -394,7 +394,7 @@ def _plane_grid(points):
     return lo, hi, xx, yy
 
 
-def _class_colors(n):
+def class_colors(n):
     """One colour per class index 0..n-1: the colormap and the norm that maps index k
     to colour k."""
     cmap = _class_cmap(n)
@@ -427,6 +427,6 @@ def _displayable(image):
     return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
 
 
-def _short(text, limit=18):
+def short_label(text, limit=18):
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

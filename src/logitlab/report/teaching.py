@@ -52,7 +52,7 @@ from ..estimators import (
     OneVsAllClassifier,
     SoftmaxRegression,
 )
-from .plots import DPI, FIGSIZE, _class_colors, _new_figure, _plane_grid, _save_png, _short
+from .plots import DPI, FIGSIZE, class_colors, new_figure, plane_grid, save_png, short_label
 
 __all__ = [
     "plot_activations",
@@ -491,10 +491,10 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
     on = "train" if X_test is None else "test"
     X_eval, y_eval = (X, y) if X_test is None else (X_test, y_test)
 
-    lo, hi, xx, yy = _plane_grid(X if X_test is None else np.vstack([X, X_test]))
+    lo, hi, xx, yy = plane_grid(X if X_test is None else np.vstack([X, X_test]))
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     n = classes.size
-    cmap, norm = _class_colors(n)
+    cmap, norm = class_colors(n)
     levels = np.arange(n + 1) - 0.5
 
     fig = _figure("boundaries")
@@ -534,7 +534,7 @@ def plot_boundaries(path, X, y, *, hidden=(25, 12), random_state=0, X_test=None,
         ax.set_xlabel("feature 1")
         ax.set_title(f"{name}\n{on} accuracy {accuracy[key]:.3f}", fontsize=10)
     axes[0].set_ylabel("feature 2")
-    handles = [Patch(color=cmap(k), label=_short(classes[k])) for k in range(n)]
+    handles = [Patch(color=cmap(k), label=short_label(classes[k])) for k in range(n)]
     if X_test is not None:
         handles += [
             Line2D([], [], marker="o", linestyle="", color="0.4", label="train"),
@@ -687,7 +687,7 @@ def plot_learning_rates(
 # ---------------------------------------------------------------------------- helpers
 def _figure(name):
     """A :mod:`.plots` figure (Agg canvas, constrained layout) resized for ``name``."""
-    fig = _new_figure()
+    fig = new_figure()
     fig.set_size_inches(*FIGSIZES[name])
     return fig
 
@@ -695,7 +695,7 @@ def _figure(name):
 def _write(fig, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _save_png(fig, path)
+    save_png(fig, path)
     return path
 
 
