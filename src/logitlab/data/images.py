@@ -419,10 +419,6 @@ def read_image(file: str | os.PathLike, size: int, mode: str) -> np.ndarray:
     return np.asarray(img)
 
 
-# Deprecated: the old private name, kept until logitlab.cli imports read_image.
-_read_image = read_image
-
-
 class ImageFiles(LazyRows):
     """Image files as the rows of a feature matrix, decoded only when read: a `LazyRows`.
 
