@@ -293,6 +293,24 @@ def test_memory_asked_for_is_checked_first(tmp_path, monkeypatch):
         ),  # fmt: skip
         "--hidden 100000,100000",
     )
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    for name in ("a", "b"):
+        (photos / name).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (8, 8), (40 * i, 0, 0)).save(photos / name / f"{i}.png")
+
+    def decoded(*args, **kwargs):
+        raise AssertionError("an image was decoded before the memory check")
+
+    monkeypatch.setattr(run_module.ImageFiles, "read_rows", decoded)
+    one_line_error(
+        cli_run("train", "--data", photos, "--size", "1024", "--out", tmp_path / "r3"),
+        "--size 1024",
+    )
+    args = ["--size", "64", "--augment-shift", "40", "--out", tmp_path / "r4"]
+    one_line_error(cli_run("train", "--data", photos, *args), "--augment-shift 40")
 
 
 # -------------------------------------------------------------- matching by name

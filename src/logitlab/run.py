@@ -62,11 +62,11 @@ from .data import (
     ImageFiles,
     LazyRows,
     LoadedData,
-    builtin_names,
     load_source,
     shift_augment,
 )
 from .data import split as split_data
+from .data.builtins import N_SHAPES, builtin_key
 from .data.errors import available_memory, format_bytes
 from .spec import DEFAULT_MODEL, TASKS, TASKS_OF_MODEL
 from .spec import MODELS as SPEC_MODELS
@@ -122,9 +122,7 @@ class Interrupted(Exception):
 # ------------------------------------------------------------------------- settings
 def _is_builtin(src: str) -> bool:
     """Whether ``load_source`` reads ``src`` as a built-in data set's name."""
-    name = src.strip().lower().replace("_", "-")
-    names = {n.replace("_", "-") for n in builtin_names()} | {"cancer"}
-    return name in names or (name.startswith("shapes") and name[6:7] in ("", "-", ":"))
+    return builtin_key(src) is not None
 
 
 def _absolute(src: str | None) -> str | None:
@@ -876,6 +874,13 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
     """Load and split the data. Image folders are listed first and decoded only once
     the memory they need is known to be there."""
     loader = settings.loader()
+    key = builtin_key(settings.data)
+    if key is not None and key.startswith("shapes"):  # generated whole, in memory
+        channels = 3 if settings.color == "rgb" else 1
+        _check_memory(
+            2 * N_SHAPES * settings.size**2 * channels * 8,
+            f"--size {settings.size}: {N_SHAPES} generated pictures",
+        )
     data = load_source(settings.data, random_state=settings.seed, lazy=True, **loader)
     if settings.stream:
         if not isinstance(data.X, LazyRows):

@@ -29,6 +29,10 @@ BUILTINS = {
 _ALIASES = {"breast-cancer": "breast_cancer", "cancer": "breast_cancer"}
 
 
+#: pictures in each generated ``shapes`` data set
+N_SHAPES = 600
+
+
 def builtin_names() -> dict[str, str]:
     """The built-in data sets: name -> one-line description.
 
@@ -121,5 +125,5 @@ def load_builtin(key: str, opts: dict) -> dict:
         return dict(X=X, y=y, class_names=["0", "1", "2"], feature_names=["x1", "x2"])
     task = key.split("-", 1)[1]
     size, _, channels = check_size_color(opts["size"], opts["color"])
-    X, y, names = make_shapes(600, task=task, size=size, color=opts["color"], random_state=rs)
+    X, y, names = make_shapes(N_SHAPES, task=task, size=size, color=opts["color"], random_state=rs)
     return dict(X=X, y=y, class_names=names, image_shape=(size, size, channels))
