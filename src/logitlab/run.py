@@ -778,21 +778,27 @@ def _check_memory(need: int, what: str) -> None:
         )
 
 
-def _estimate_training_memory(settings: RunSettings, n_rows: int, n_x: int, n_out: int) -> None:
-    """Check the arrays training will allocate against the memory available."""
-    if not settings.stream:
+def _estimate_training_memory(settings: RunSettings, data: LoadedData) -> None:
+    """Check the arrays training will allocate against the memory available, naming
+    the option that asks for them, before anything is decoded or copied."""
+    n_rows, n_x = data.n_samples, data.n_features
+    if not settings.stream and (isinstance(data.X, LazyRows) or settings.augment_shift):
         copies = (2 * settings.augment_shift + 1) ** 2 if settings.augment_shift else 1
         rows = n_rows * (copies + (1 if copies > 1 else 0))
-        what = (
-            f"--size {settings.size}"
-            if settings.augment_shift == 0
-            else (f"--augment-shift {settings.augment_shift} (with --size {settings.size})")
-        )
-        _check_memory(rows * n_x * 8, f"{what}: {n_rows} rows of {n_x} features")
+        if settings.augment_shift:
+            what = f"--augment-shift {settings.augment_shift} (at --size {settings.size})"
+        elif isinstance(data.X, ImageFiles):
+            what = f"--size {settings.size}"
+        else:
+            what = f"reading {data.source} whole (--stream reads it batch by batch)"
+        _check_memory(rows * n_x * 8, f"{what}: {rows:,} rows of {n_x:,} features")
     if settings.model == "mlp":
+        n_out = 1 if data.task == "binary" else len(data.class_names)
         sizes = [n_x, *settings.hidden, n_out]
         n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
         batch = settings.batch_size or n_rows
+        # θ, its gradient and the solver's state (Adam: 2 more), and each layer's Z, A
+        # and dZ for one batch
         activations = 3 * batch * sum(sizes[1:])
         _check_memory(
             8 * (5 * n_params + activations),
@@ -899,12 +905,13 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
             raise RunError("--stream reads mini-batches: give --batch-size (e.g. 32)")
     if settings.augment_shift and data.image_shape is None:
         raise RunError(f"--augment-shift needs images, and {data.source} holds a table")
-    n_out = 1 if data.task == "binary" else len(data.class_names)
-    _estimate_training_memory(settings, data.n_samples, data.n_features, n_out)
-    if settings.test is not None and not _is_builtin(settings.data):
-        same = not _is_builtin(settings.test) and (
-            Path(settings.test).resolve() == Path(settings.data).resolve()
-        )
+    _estimate_training_memory(settings, data)
+    if settings.test is not None:
+        keys = builtin_key(settings.data), builtin_key(settings.test)
+        if any(keys):
+            same = keys[0] == keys[1]
+        else:
+            same = Path(settings.test).resolve() == Path(settings.data).resolve()
         if same:
             warnings.warn(
                 f"--test names the same data as --data ({settings.data}): the test "
