@@ -470,3 +470,23 @@ def test_the_course_hdf5_file_of_test_pictures_can_be_predicted(tmp_path):
     results = predict_run(tmp_path / "r", [str(tmp_path / "test.h5")])
     assert len(results) == 10 and {r["label"] for r in results} <= {"non-cat", "cat"}
     assert results[0]["input"] == f"{tmp_path / 'test.h5'}:1"
+
+
+def test_a_test_table_with_columns_in_another_order_is_matched_by_name(tmp_path, table):
+    csv_file, X, y = table
+    rng = np.random.default_rng(1)
+    X_test = rng.normal(size=(30, 3))
+    y_test = np.array(["ant", "bee", "cat"])[np.argmax(X_test, axis=1)]
+    same = write_table(tmp_path / "test.csv", X_test, y_test, ["a", "b", "c"])
+    shuffled = write_table(tmp_path / "shuffled.csv", X_test[:, [1, 2, 0]], y_test, ["b", "c", "a"])
+    runs = {}
+    for name, test in (("same", same), ("shuffled", shuffled)):
+        settings = RunSettings(data=str(csv_file), test=str(test), standardize=True)
+        runs[name] = train_run(settings, tmp_path / name).metrics
+    assert runs["same"]["accuracy"] == runs["shuffled"]["accuracy"] > 0.8
+    assert runs["same"]["log_loss"] == runs["shuffled"]["log_loss"]
+    fewer = write_table(tmp_path / "fewer.csv", X_test[:, :2], y_test, ["a", "b"])
+    one_line_error(
+        cli_run("train", "--data", csv_file, "--test", fewer, "--out", tmp_path / "r"),
+        "lacks the column(s) 'c'",
+    )

@@ -485,7 +485,7 @@ def test_split_with_a_test_source(tmp_path):
     np.testing.assert_array_equal(test.y, [2, 0])
     wide = _write(tmp_path / "wide.csv", "a,b,c,y\n1,2,3,cat\n")
     with pytest.raises(
-        DataError, match=r"wide.csv' has 3 features but training data .*train.csv' has 2"
+        DataError, match=r"wide.csv' has column\(s\) 'c' that .*train.csv' does not"
     ):
         split(load_source(train_csv), test=wide)
     unknown = _write(tmp_path / "unknown.csv", "a,b,y\n1,2,bird\n")

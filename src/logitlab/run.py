@@ -427,13 +427,16 @@ class Preprocessing:
         cls, data: LoadedData, train: LoadedData, *, standardize: bool, loader: dict[str, Any]
     ) -> Preprocessing:
         """The preprocessing of a run on ``data``, with statistics from ``train``."""
+        loader = {k: v for k, v in loader.items() if k != "manifest" and v is not None}
+        if isinstance(data.options.get("labels"), list):  # a table's label columns, by name
+            loader["labels"] = list(data.options["labels"])
         pre = cls(
             task=data.task,
             class_names=[str(c) for c in data.class_names],
             n_features=int(data.n_features),
             feature_names=None if data.feature_names is None else list(data.feature_names),
             image_shape=tuple(data.image_shape) if data.image_shape else None,
-            loader={k: v for k, v in loader.items() if k != "manifest" and v is not None},
+            loader=loader,
         )
         if standardize:
             from sklearn.preprocessing import StandardScaler
@@ -510,6 +513,10 @@ class Preprocessing:
         for key, value in loader.items():
             if key not in ("size", "color", "positive", "labels", "x_key", "y_key"):
                 raise bad(f"loader option {key!r} is unknown")
+            if key == "labels" and isinstance(value, list):  # label columns by name
+                if not value or not all(isinstance(v, str) and v for v in value):
+                    raise bad("loader labels is not a list of column names")
+                continue
             _check_field(key, value, f"{where}: preprocessing loader")
         mean, scale = d.get("mean"), d.get("scale")
         if (mean is None) != (scale is None):

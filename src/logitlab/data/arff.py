@@ -115,7 +115,13 @@ def load_arff(path: Path, opts: dict) -> dict:
                 f"{where}: label attribute {names[j]!r} is missing ('?') in row {i + 1}"
             )
     y, class_names = labels_from_columns(columns, [names[j] for j in label_idx], where)
-    return dict(X=X, y=y, class_names=class_names, feature_names=[names[j] for j in feat_idx])
+    return dict(
+        X=X,
+        y=y,
+        class_names=class_names,
+        feature_names=[names[j] for j in feat_idx],
+        label_columns=[names[j] for j in label_idx],
+    )
 
 
 def _arff_header_facts(text):

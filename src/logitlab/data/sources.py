@@ -32,6 +32,7 @@ from .errors import DataError, MissingDataError, check_path
 from .folders import load_folder
 from .hdf5 import HDF5_SUFFIXES, load_hdf5
 from .images import IMAGE_EXTENSIONS, check_size_color
+from .labels import listing
 from .lazy import LazyRows
 from .npz import load_npz
 from .tables import load_csv
@@ -417,6 +418,9 @@ def _finish(parts, source, opts, *, single_class_ok):
         task = "binary" if two else "multiclass"
 
     options = {k: opts.get(k) for k in OPTION_NAMES}
+    if parts.get("label_columns") is not None:
+        # by name from now on: a test table may order its columns another way
+        options["labels"] = list(parts["label_columns"])
     if parts.get("manifest") is not None:
         options["manifest"] = parts["manifest"]
     return LoadedData(
@@ -441,6 +445,58 @@ def _check_finite(X, feature_names, source):
             f"{source}: column {name!r} holds {X[row, col]} in row {row + 1}; "
             f"features must be finite numbers ({int(bad.sum())} such values in all)"
         )
+
+
+def match_columns(data, like):
+    """``data`` with its table columns in ``like``'s order, matched by name.
+
+    Tables name their columns; two tables with the same columns in another order hold
+    the same features, and a column missing from one, or only in one, is an error
+    naming it. Sources without column names (images, arrays) are returned as they are.
+
+    Parameters
+    ----------
+    data, like : LoadedData
+
+    Returns
+    -------
+    LoadedData
+
+    Raises
+    ------
+    DataError
+        Naming the columns one of them lacks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitlab.data import load_source
+    >>> from logitlab.data.sources import match_columns
+    >>> train = load_source("iris")
+    >>> test = train.subset([0, 1])
+    >>> test.X, test.feature_names = test.X[:, ::-1], test.feature_names[::-1]
+    >>> bool(np.array_equal(match_columns(test, train).X, train.X[:2]))
+    True
+    """
+    have, want = data.feature_names, like.feature_names
+    if have is None or want is None or list(have) == list(want):
+        return data
+    missing = [n for n in want if n not in have]
+    extra = [n for n in have if n not in want]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"lacks the column(s) {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"has column(s) {', '.join(map(repr, extra))}")
+        raise DataError(
+            f"{data.source!r} {' and '.join(parts)} that {like.source!r} does not "
+            f"(its columns: {listing(list(want))})"
+        )
+    if len(set(have)) != len(have):
+        raise DataError(f"{data.source!r}: a column name appears twice")
+    order = [list(have).index(n) for n in want]
+    return replace(data, X=np.asarray(data.X)[:, order], feature_names=list(want))
 
 
 def align(data, like):
@@ -478,6 +534,7 @@ def align(data, like):
     >>> align(test, train).y
     array([2, 0])
     """
+    data = match_columns(data, like)
     if data.n_features != like.n_features:
         raise DataError(
             f"{data.source!r} has {data.n_features} features but {like.source!r} "
@@ -602,6 +659,7 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
                 opts["manifest"] = None
         opts.update(options)
         test = _load(test, opts, single_class_ok=True)
+    test = match_columns(test, data)
     if test.n_features != data.n_features:
         raise DataError(
             f"test data {test.source!r} has {test.n_features} features but "

@@ -187,7 +187,13 @@ def load_csv(path: Path, opts: dict) -> dict:
         raise DataError(_row_to_line(str(exc), lines)) from None
     X = X.reshape(len(rows), len(feat_idx))
     _check_finite_csv(X, [header[j] for j in feat_idx], lines, where)
-    return dict(X=X, y=y, class_names=class_names, feature_names=[header[j] for j in feat_idx])
+    return dict(
+        X=X,
+        y=y,
+        class_names=class_names,
+        feature_names=[header[j] for j in feat_idx],
+        label_columns=[header[j] for j in label_idx],
+    )
 
 
 def _row_to_line(message, lines):
