@@ -108,6 +108,8 @@ _ENGINES = ("numpy", "torch")
 _COLORS = ("rgb", "grayscale")
 # the largest image side a model file may ask predict to resize to
 _MAX_IMAGE_SIDE = 4096
+# settings.json is a few hundred bytes; a larger one is not ours
+_MAX_SETTINGS_BYTES = 1 << 20
 
 
 class RunError(ValueError):
@@ -253,9 +255,11 @@ class RunSettings:
             raise RunError(
                 f"{path}: no settings (was {str(run_dir)!r} written by 'logitlab train'?)"
             )
+        if path.stat().st_size > _MAX_SETTINGS_BYTES:
+            raise RunError(f"{path}: {path.stat().st_size:,} bytes is not a settings file")
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
             raise RunError(f"{path}: cannot read the settings: {exc}") from None
         return cls.from_dict(d, where=str(path))
 
@@ -694,7 +698,11 @@ def _locked(run_dir: Path) -> Iterator[None]:
     import fcntl
 
     path = run_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise RunError(f"{path}: cannot open the run's lock file ({exc.strerror})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -1364,6 +1372,11 @@ def load_run(run_dir: str | os.PathLike[str]) -> tuple[Any, Preprocessing]:
     if not run_dir.is_dir():
         raise RunError(f"run folder {str(run_dir)!r} does not exist")
     path = run_dir / MODEL_FILE
+    if not path.exists() and (run_dir / CHECKPOINT_FILE).exists():
+        raise RunError(
+            f"{run_dir} holds an interrupted run: no {MODEL_FILE} yet; finish it with "
+            f"logitlab train --resume {run_dir}"
+        )
     est, pre, _ = read_model_file(path)
     return est, _model_preprocessing(est, pre, str(path))
 
