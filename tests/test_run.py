@@ -490,3 +490,14 @@ def test_a_test_table_with_columns_in_another_order_is_matched_by_name(tmp_path,
         cli_run("train", "--data", csv_file, "--test", fewer, "--out", tmp_path / "r"),
         "lacks the column(s) 'c'",
     )
+
+
+def test_an_interrupted_run_says_to_resume_and_odd_settings_files_are_refused(tmp_path):
+    settings = RunSettings(data="digits", model="mlp", solver="sgd", batch_size=16, epochs=50)
+    with pytest.raises(Interrupted):
+        train_run(settings, tmp_path / "run", StopAfter(2))
+    one_line_error(cli_run("evaluate", tmp_path / "run", "--data", "digits"), "--resume")
+    (tmp_path / "run" / "settings.json").write_bytes(b" " * (2 << 20))
+    one_line_error(cli_run("train", "--resume", tmp_path / "run"), "is not a settings file")
+    (tmp_path / "run" / "settings.json").write_text("[" * 100_000)
+    one_line_error(cli_run("train", "--resume", tmp_path / "run"), "cannot read the settings")
