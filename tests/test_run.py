@@ -439,19 +439,30 @@ def test_memory_error_is_one_line(tmp_path, monkeypatch):
 
 def test_a_hard_kill_leaves_a_run_that_resumes_and_evaluates(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", "digits", "--model",
-           "mlp", "--solver", "sgd", "--batch-size", "16", "--epochs", "60", "--tol", "0",
-           "--out", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ready = tmp_path / "ready"
+    # a run that stops itself mid-training (after its first checkpoint) and waits there
+    # to be killed: no handler runs, temporaries may be left behind
+    script = f"""
+import time
+from logitlab.run import Progress, RunSettings, train_run
+class Wait(Progress):
+    def update(self, done, cost):
+        if done >= 3:
+            open({str(ready)!r}, "w").close()
+            time.sleep(600)
+train_run(RunSettings(data="digits", model="mlp", solver="sgd", batch_size=16, epochs=10,
+                      tol=0), {str(out)!r}, Wait())
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 120
-    while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
+    while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.5)
-    proc.kill()  # SIGKILL: no handler runs, temporaries may be left behind
+    proc.kill()
     proc.wait(timeout=60)
+    assert (out / "checkpoint.safetensors").is_file() and not (out / "model.safetensors").exists()
     (out / ".checkpoint.safetensors.0123.tmp").write_bytes(b"half a file")
     result = resume_run(out)
-    assert result.estimator.n_iter_ == 60
+    assert result.estimator.n_iter_ == 10
     assert not list(out.glob(".*.tmp"))
     assert evaluate_run(out, "digits")["n_samples"] == 1797
 
