@@ -446,8 +446,11 @@ class Preprocessing:
             from sklearn.preprocessing import StandardScaler
 
             scaler = StandardScaler()
-            for rows in _chunks(train.X):
-                scaler.partial_fit(rows)
+            if isinstance(train.X, LazyRows):  # one chunk at a time: bounded memory
+                for rows in _chunks(train.X):
+                    scaler.partial_fit(rows)
+            else:  # in one go, to the last bit as scikit-learn fits it
+                scaler.fit(train.X)
             pre.mean, pre.scale = scaler.mean_, scaler.scale_
         pre.fingerprint = _fingerprint(train)
         return pre
