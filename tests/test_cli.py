@@ -186,7 +186,15 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
         "--out",
         str(out),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a test run in the background inherits an ignored SIGINT (POSIX shells ignore it in
+    # background jobs); the child must take Ctrl-C as a terminal user's run would
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     checkpoint = out / "checkpoint.safetensors"
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:

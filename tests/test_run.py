@@ -404,7 +404,13 @@ def test_ctrl_c_and_sigterm_with_workers_are_one_line(tmp_path, sig):
            "8", "--stream", "--workers", "2", "--engine", "torch", "--batch-size", "4",
            "--epochs", "100000", "--tol", "0", "--model", "mlp", "--out", str(out)]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # a background test run inherits an ignored SIGINT: take it as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
