@@ -201,7 +201,12 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
         time.sleep(0.2)
     time.sleep(2.5)  # let a later checkpoint be written too
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:  # a failed test must not leave a training run behind
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert "checkpoint" in err and "--resume" in err

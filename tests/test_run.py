@@ -239,7 +239,12 @@ def test_sigterm_keeps_the_last_checkpoint(tmp_path):
     while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:  # a failed test must not leave a training run behind
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert "checkpoint" in err and "--resume" in err
@@ -417,7 +422,12 @@ def test_ctrl_c_and_sigterm_with_workers_are_one_line(tmp_path, sig):
         time.sleep(0.1)
     time.sleep(1.0)
     os.killpg(proc.pid, sig)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:  # a failed test must not leave a training run behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert "checkpoint" in err and (out / "checkpoint.safetensors").is_file()
