@@ -5,9 +5,16 @@ import pytest
 
 from logitlab import functional as F
 from logitlab import gradcheck
-from logitlab.numpy_engine import Network, loop_logistic_step, train
+from logitlab.numpy_engine import Network, TrainConfig, loop_logistic_step
+from logitlab.numpy_engine import train as engine_train
 from logitlab.numpy_engine.solvers import Adam, Momentum, batches
 from logitlab.spec import ModelSpec
+
+
+def train(net, X, Y, *, X_val=None, Y_val=None, rng=None, callback=None, **settings):
+    """The engine's train with its settings gathered into one TrainConfig."""
+    config = TrainConfig(**settings)
+    return engine_train(net, X, Y, config, X_val=X_val, Y_val=Y_val, rng=rng, callback=callback)
 
 
 def _data(head, n_x=5, m=12, n_out=3, seed=0):

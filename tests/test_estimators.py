@@ -4,7 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_digits, make_multilabel_classification
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    make_classification,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.model_selection import train_test_split
@@ -331,3 +336,32 @@ def test_warm_start_continues_history_and_n_iter():
     np.testing.assert_allclose(twice.network_.theta, once.network_.theta, rtol=1e-12)
     with pytest.raises(ValueError, match="warm_start=True continues"):
         twice.fit(X[:, :5], y)  # other features: never a silent fresh start
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_one_training_config_is_built_once_and_handed_to_the_engine(engine, monkeypatch):
+    """Every training setting reaches the engine inside one TrainConfig."""
+    if engine == "torch":
+        pytest.importorskip("torch")
+    from logitlab import NeuralNetClassifier, TrainConfig, numpy_engine
+
+    seen = []
+    module = numpy_engine
+    if engine == "torch":
+        from logitlab import torch_engine as module
+    real = module.train
+
+    def spy(net, X, Y, config, **kw):
+        seen.append(config)
+        return real(net, X, Y, config, **kw)
+
+    monkeypatch.setattr(module, "train", spy)
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    clf = NeuralNetClassifier((3,), solver="momentum", learning_rate=0.05, max_iter=7,
+                              batch_size=16, tol=0, alpha=0.3, momentum=0.8, engine=engine,
+                              random_state=0).fit(X, y)  # fmt: skip
+    assert seen == [
+        TrainConfig(solver="momentum", learning_rate=0.05, max_iter=7, batch_size=16, tol=0,
+                    alpha=0.3, momentum=0.8, device="auto")
+    ]  # fmt: skip
+    assert clf.n_iter_ == 7

@@ -12,7 +12,7 @@ from .estimators import (
     SoftmaxRegression,
 )
 from .numpy_engine import gradcheck
-from .spec import ModelSpec
+from .spec import ModelSpec, TrainConfig
 
 __all__ = [
     "LogisticRegression",
@@ -21,6 +21,7 @@ __all__ = [
     "NeuralNetClassifier",
     "OneVsAllClassifier",
     "SoftmaxRegression",
+    "TrainConfig",
     "__version__",
     "gradcheck",
 ]

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from . import functional as F
 from . import numpy_engine
 from .numpy_engine import INITS, SOLVERS, Network
-from .spec import HIDDEN_ACTIVATIONS, ModelSpec
+from .spec import HIDDEN_ACTIVATIONS, ModelSpec, TrainConfig
 
 __all__ = [
     "LogisticRegression",
@@ -371,9 +371,6 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         X and Y (all of it, less the early-stopping hold-out)."""
         n_x = X.shape[1]
         engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
-        kwargs = {}
-        if self.engine == "torch":
-            kwargs = {"device": self.device, "autocast": self.autocast}
         XT = X.T  # the notes' layout (n_x, m): a view, not a copy
         X_val = Y_val = None
         if self.early_stopping:
@@ -394,6 +391,17 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             net,
             XT,
             Y,
+            self._train_config(),
+            X_val=X_val,
+            Y_val=Y_val,
+            rng=rng,
+            callback=self._progress(callback, net, classes, n_x),
+        )
+        return net, result, X, Y
+
+    def _train_config(self):
+        """The training settings, built once, as both engines read them."""
+        return TrainConfig(
             solver=self.solver,
             learning_rate=self.learning_rate,
             max_iter=self.max_iter,
@@ -401,18 +409,14 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             alpha=self.alpha,
             n_iter_no_change=self.n_iter_no_change,
-            X_val=X_val,
-            Y_val=Y_val,
-            rng=rng,
             momentum=self.momentum,
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
             verbose=self.verbose,
-            callback=self._progress(callback, net, classes, n_x),
-            **kwargs,
+            device=self.device,
+            autocast=self.autocast,
         )
-        return net, result, X, Y
 
     def _finish(self, net, result, classes, n_features_in):
         """Set the fitted state from a training result (continuing ``history_`` and
@@ -510,23 +514,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         result = engine.train_dataset(
             net,
             dataset,
+            self._train_config(),
             class_values=values,
-            batch_size=self.batch_size,
-            solver=self.solver,
-            learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            alpha=self.alpha,
-            n_iter_no_change=self.n_iter_no_change,
             seed=int(rng.integers(2**31)),
             num_workers=num_workers,
-            momentum=self.momentum,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-            verbose=self.verbose,
-            device=self.device,
-            autocast=self.autocast,
             callback=self._progress(callback, net, classes, n_x),
         )
         if hasattr(self, "feature_names_in_"):

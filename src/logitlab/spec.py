@@ -1,7 +1,10 @@
-"""One description of a network, read by both engines, and the words for it.
+"""One description of a network and one of its training, read by both engines, and
+the words for them.
 
 A :class:`ModelSpec` names the layer sizes ``[n_x, n_1, ..., n_L]``, the hidden
-activation and the output head. It says nothing about how the network is trained.
+activation and the output head. It says nothing about how the network is trained:
+that is a :class:`TrainConfig`, built once by the estimators and handed to either
+engine's ``train``.
 
 The vocabulary, used with these meanings everywhere in logitlab:
 
@@ -50,6 +53,7 @@ DEFAULT_MODEL: Mapping[str, str] = {
     "multilabel": "multilabel",
 }
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 
 
 @dataclass(frozen=True)
@@ -122,3 +126,76 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
         return cls(**{k: d[k] for k in ("n_x", "hidden", "n_out", "head", "activation")})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a network is trained: every setting both engines read, declared once.
+
+    Parameters
+    ----------
+    solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}
+        ``gd``: the notes' θ := θ − α·dθ; ``sgd``: the same on mini-batches;
+        ``momentum`` and ``adam``: those rules; ``lbfgs``: full-batch L-BFGS.
+    learning_rate : float
+        α (not used by ``lbfgs``).
+    max_iter : int
+        Iterations (epochs for mini-batch solvers).
+    batch_size : int or None
+        Examples per mini-batch; None: the whole training set every update.
+    tol : float
+        Stop when the cost improves by less than ``tol`` for ``n_iter_no_change``
+        iterations in a row (early stopping: the validation cost); 0 runs them all.
+    alpha : float
+        L2 penalty, J + alpha/(2m)·Σ‖W[l]‖².
+    n_iter_no_change : int
+    momentum : float
+        β of ``momentum``.
+    beta_1, beta_2, epsilon : float
+        Adam's decay rates and ε.
+    verbose : int
+        Print the cost every 10% of ``max_iter`` (1) or every iteration (2).
+    device : str
+        Torch engine: "auto", "cpu", "cuda" or "cuda:N".
+    autocast : bool
+        Torch engine: the forward pass in bfloat16 (for CUDA).
+
+    Examples
+    --------
+    >>> TrainConfig(solver="adam", learning_rate=1e-3, batch_size=32).full_batch(1000)
+    False
+    >>> TrainConfig(solver="newton")
+    Traceback (most recent call last):
+    ...
+    ValueError: solver must be one of ('gd', 'sgd', 'momentum', 'adam', 'lbfgs'), got 'newton'
+    """
+
+    solver: str = "gd"
+    learning_rate: float = 0.01
+    max_iter: int = 100
+    batch_size: int | None = None
+    tol: float = 0.0
+    alpha: float = 0.0
+    n_iter_no_change: int = 10
+    momentum: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    verbose: int = 0
+    device: str = "auto"
+    autocast: bool = False
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        if self.max_iter < 1 or self.n_iter_no_change < 1:
+            raise ValueError(
+                f"max_iter and n_iter_no_change must be >= 1, got {self.max_iter} and "
+                f"{self.n_iter_no_change}"
+            )
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1 or None, got {self.batch_size}")
+
+    def full_batch(self, m: int) -> bool:
+        """Whether every update sees all ``m`` examples."""
+        return self.batch_size is None or self.batch_size >= m

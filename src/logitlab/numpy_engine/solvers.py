@@ -23,10 +23,9 @@ from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
 from ..functional import FloatArray
+from ..spec import SOLVERS, TrainConfig
 from . import rowspace
 from .network import Network, Seed
-
-SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 
 # Below this many entries of X, BLAS threads cost more in start-up and hand-over than
 # they save: on 2 cores, digits (1797×64) trained 10x slower with 2 threads, and
@@ -267,102 +266,83 @@ class Monitor(Generic[ModelT]):
             self.net.restore(self.best_theta)
 
 
+#: what ``train`` does when told nothing: the notes' gradient descent, α = 0.01
+DEFAULT_CONFIG = TrainConfig()
+
+
 def train(
     net: Network,
     X: FloatArray,
     Y: FloatArray,
+    config: TrainConfig = DEFAULT_CONFIG,
     *,
-    solver: str = "gd",
-    learning_rate: float = 0.01,
-    max_iter: int = 100,
-    batch_size: int | None = None,
-    tol: float = 0.0,
-    alpha: float = 0.0,
-    n_iter_no_change: int = 10,
     X_val: FloatArray | None = None,
     Y_val: FloatArray | None = None,
     rng: Seed = None,
-    momentum: float = 0.9,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-8,
-    verbose: int = 0,
     callback: Callable[[int, float, Network], object] | None = None,
 ) -> TrainResult:
-    """Train ``net`` in place on X (n_x, m), Y (n_out, m) and return a :class:`TrainResult`.
+    """Train ``net`` in place on X (n_x, m), Y (n_out, m) as ``config`` says, and return
+    a :class:`TrainResult`.
 
-    ``batch_size=None`` uses the whole training set for every update. ``lbfgs`` is
-    always full-batch; for a linear model on wide data (n_x ≥ 2m) it runs in the row
+    ``config.batch_size=None`` uses the whole training set for every update. ``lbfgs``
+    is always full-batch; for a linear model on wide data (n_x ≥ 2m) it runs in the row
     space of X (see :mod:`.rowspace`): the same problem and iterates, m instead of
     n_x features. ``callback(it, J, net)`` is called after every iteration with the
     network being trained.
     """
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     # Overflow on the way to divergence is not a warning here: the monitor checks the
-    # cost and parameters after every update and raises one clear error instead.
-    args = (solver, learning_rate, max_iter, batch_size, tol, alpha, n_iter_no_change)
-    rest = (rng, momentum, beta_1, beta_2, epsilon, verbose, callback)
+    # cost and parameters after every update and stops training instead.
     with np.errstate(over="ignore", invalid="ignore"):
-        if rowspace.applies(net, X, solver):
+        if rowspace.applies(net, X, config.solver):
 
             def train_reduced(
                 reduced: Network, R: FloatArray, R_val: FloatArray | None
             ) -> TrainResult:
                 with blas_threads_for(R):
-                    return _train(reduced, R, Y, *args, R_val, Y_val, *rest)
+                    return _train(reduced, R, Y, config, R_val, Y_val, rng, callback)
 
             result = rowspace.train_in_row_space(net, X, Y, X_val, train_reduced)
             if result is not None:
                 return result
         with blas_threads_for(X):
-            return _train(net, X, Y, *args, X_val, Y_val, *rest)
+            return _train(net, X, Y, config, X_val, Y_val, rng, callback)
 
 
 def _train(
     net: Network,
     X: FloatArray,
     Y: FloatArray,
-    solver: str,
-    learning_rate: float,
-    max_iter: int,
-    batch_size: int | None,
-    tol: float,
-    alpha: float,
-    n_iter_no_change: int,
+    c: TrainConfig,
     X_val: FloatArray | None,
     Y_val: FloatArray | None,
-    rng: Seed,
-    momentum: float,
-    beta_1: float,
-    beta_2: float,
-    epsilon: float,
-    verbose: int,
+    seed: Seed,
     callback: Callable[[int, float, Network], object] | None,
 ) -> TrainResult:
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(seed)
     m = X.shape[1]
     result = TrainResult()
-    monitor = Monitor(net, result, tol, n_iter_no_change, X_val, Y_val, verbose, max_iter, callback)
-    if solver == "lbfgs":
-        if batch_size is not None and batch_size < m:
+    monitor = Monitor(
+        net, result, c.tol, c.n_iter_no_change, X_val, Y_val, c.verbose, c.max_iter, callback
+    )
+    if c.solver == "lbfgs":
+        if not c.full_batch(m):
             raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
         monitor.use_tol = False
-        _lbfgs(net, X, Y, alpha, max_iter, tol, monitor)
+        _lbfgs(net, X, Y, c.alpha, c.max_iter, c.tol, monitor)
         monitor.finish()
         return result
 
-    opt = make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon)
-    full = batch_size is None or batch_size >= m
-    for it in range(max_iter):
+    opt = make_optimizer(c.solver, c.learning_rate, c.momentum, c.beta_1, c.beta_2, c.epsilon)
+    full = c.full_batch(m)
+    for it in range(c.max_iter):
         if full:
-            J, grad = net.cost_and_grad(X, Y, alpha, m)
+            J, grad = net.cost_and_grad(X, Y, c.alpha, m)
             opt.step(net.theta, grad)
         else:
-            J = net.cost(X, Y, alpha, m)  # the epoch's entry: J before its first update
-            assert batch_size is not None  # not full: a batch size below m
-            for idx in batches(m, batch_size, rng):
-                net.cost_and_grad(take_columns(X, idx), Y[:, idx], alpha, m)
+            J = net.cost(X, Y, c.alpha, m)  # the epoch's entry: J before its first update
+            assert c.batch_size is not None  # not full: a batch size below m
+            for idx in batches(m, c.batch_size, rng):
+                net.cost_and_grad(take_columns(X, idx), Y[:, idx], c.alpha, m)
                 opt.step(net.theta, net.grad)
         if monitor.after_update(it, J):
             break

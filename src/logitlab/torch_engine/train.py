@@ -28,7 +28,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from ..numpy_engine.solvers import SMALL_PROBLEM, SOLVERS, Monitor, TrainResult
+from ..numpy_engine.solvers import DEFAULT_CONFIG, SMALL_PROBLEM, Monitor, TrainResult
 from .module import TorchNetwork
 
 
@@ -122,19 +122,20 @@ def _targets(Y, head, dev, dtype):
     return torch.as_tensor(np.ascontiguousarray(Y.T), device=dev, dtype=dtype)
 
 
-def _optimizer(params, solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol):
+def _optimizer(params, c):
+    """The torch.optim optimiser of ``c.solver``, following the NumPy engine's rule."""
     # fused kernels update every parameter in one call: 1.5x faster steps on small nets
     fused = {"fused": True}
-    if solver in ("gd", "sgd"):
-        return torch.optim.SGD(params, lr=learning_rate, **fused)
-    if solver == "momentum":
+    if c.solver in ("gd", "sgd"):
+        return torch.optim.SGD(params, lr=c.learning_rate, **fused)
+    if c.solver == "momentum":
         # dampening = momentum gives v := βv + (1 − β)dθ, the NumPy engine's rule
         return torch.optim.SGD(
-            params, lr=learning_rate, momentum=momentum, dampening=momentum, **fused
+            params, lr=c.learning_rate, momentum=c.momentum, dampening=c.momentum, **fused
         )
-    if solver == "adam":
+    if c.solver == "adam":
         return torch.optim.Adam(
-            params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon, **fused
+            params, lr=c.learning_rate, betas=(c.beta_1, c.beta_2), eps=c.epsilon, **fused
         )
     # one L-BFGS iteration per step(), so every iteration is recorded and monitored
     # (max_eval must be set: its default, 5/4 of max_iter, would leave the line search
@@ -145,68 +146,37 @@ def _optimizer(params, solver, learning_rate, momentum, beta_1, beta_2, epsilon,
         max_iter=1,
         max_eval=25,
         history_size=10,
-        tolerance_grad=tol,
+        tolerance_grad=c.tol,
         tolerance_change=0.0,
         line_search_fn="strong_wolfe",
     )
 
 
-def train(
-    net,
-    X,
-    Y,
-    *,
-    solver="gd",
-    learning_rate=0.01,
-    max_iter=100,
-    batch_size=None,
-    tol=0.0,
-    alpha=0.0,
-    n_iter_no_change=10,
-    X_val=None,
-    Y_val=None,
-    rng=None,
-    momentum=0.9,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    verbose=0,
-    callback=None,
-    device="auto",
-    autocast=False,
-):
+def _batch_loss(forward, module, Xb, Tb, scale, alpha, m, amp):
+    """The cost of one batch (or this rank's shard of it) as both engines define it,
+    scale·Σ L(z, t) + alpha/(2m)·Σ‖W[l]‖², and its two parts: the one loss function
+    every training path of this engine backpropagates or reports.
+
+    ``forward`` is the module, or its DDP wrapper (which averages the ranks' gradients
+    during backward); ``scale`` is 1/n for a batch of n, world/n for a shard of a
+    global batch of n on ``world`` ranks.
+    """
+    with amp:
+        Z = forward(Xb)
+    local = module.loss_sum(Z, Tb)
+    penalty = module.penalty(alpha, m)
+    return local * scale + penalty, local, penalty
+
+
+def train(net, X, Y, config=DEFAULT_CONFIG, *, X_val=None, Y_val=None, rng=None, callback=None):
     """Train the NumPy network ``net`` in place, on torch; returns a ``TrainResult``.
 
-    Arguments as :func:`logitlab.numpy_engine.train`, plus ``device`` and ``autocast``
-    (bfloat16 autocast of the forward pass, for CUDA).
+    Arguments as :func:`logitlab.numpy_engine.train`; ``config.device`` and
+    ``config.autocast`` (bfloat16 autocast of the forward pass, for CUDA) say where.
     """
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    dev = resolve_device(device)
+    dev = resolve_device(config.device)
     with _cpu_threads_for(X, dev):
-        return _train(
-            net,
-            X,
-            Y,
-            solver,
-            learning_rate,
-            max_iter,
-            batch_size,
-            tol,
-            alpha,
-            n_iter_no_change,
-            X_val,
-            Y_val,
-            rng,
-            momentum,
-            beta_1,
-            beta_2,
-            epsilon,
-            verbose,
-            callback,
-            dev,
-            autocast,
-        )
+        return _train(net, X, Y, config, X_val, Y_val, rng, callback, dev)
 
 
 @contextlib.contextmanager
@@ -224,39 +194,17 @@ def _cpu_threads_for(X, dev):
             torch.set_num_threads(threads)
 
 
-def _train(
-    net,
-    X,
-    Y,
-    solver,
-    learning_rate,
-    max_iter,
-    batch_size,
-    tol,
-    alpha,
-    n_iter_no_change,
-    X_val,
-    Y_val,
-    rng,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
-    verbose,
-    callback,
-    dev,
-    autocast,
-):
+def _train(net, X, Y, c, X_val, Y_val, rng, callback, dev):
     rank, world = setup_distributed(dev)
-    if solver == "lbfgs" and world > 1:
+    if c.solver == "lbfgs" and world > 1:
         raise ValueError(
             "solver='lbfgs' does not run distributed; use gd, sgd, momentum or adam under torchrun"
         )
-    if solver == "lbfgs" and batch_size is not None and batch_size < X.shape[1]:
+    if c.solver == "lbfgs" and not c.full_batch(X.shape[1]):
         raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
     rng = np.random.default_rng(rng)
     head, m = net.spec.head, X.shape[1]
-    module, model, dtype, amp = _prepare(net, dev, world, autocast)
+    module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
     Xt = torch.as_tensor(X.T, device=dev)  # the estimator's (m, n_x) rows: no copy on CPU
     T = _targets(Y, head, dev, dtype)
     Xv = Tv = None
@@ -264,29 +212,27 @@ def _train(
         Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
 
     result = TrainResult()
-    adapter = _Model(module, world)
     monitor = Monitor(
-        adapter,
+        _Model(module, world),
         result,
-        tol,
-        n_iter_no_change,
+        c.tol,
+        c.n_iter_no_change,
         Xv,
         Tv,
-        verbose if rank == 0 else 0,
-        max_iter,
+        c.verbose if rank == 0 else 0,
+        c.max_iter,
         callback,
     )
-    monitor.use_tol = solver != "lbfgs"  # L-BFGS stops on its gradient instead
-    opt = _optimizer(
-        model.parameters(), solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol
-    )
+    monitor.use_tol = c.solver != "lbfgs"  # L-BFGS stops on its gradient instead
+    opt = _optimizer(model.parameters(), c)
 
     def shard(idx):
         """This rank's part of a global batch (all of it in one process)."""
         if idx is None:
             return (Xt, T) if world == 1 else (Xt[rank::world], T[rank::world])
-        local = torch.as_tensor(idx[rank::world], device=dev)
-        return Xt[local], T[local]
+        if world > 1:
+            idx = idx[rank::world]
+        return Xt[idx], T[idx]
 
     def reduce_sum(value):
         if world > 1:
@@ -294,46 +240,34 @@ def _train(
             dist.all_reduce(value)
         return value
 
-    def loss_of(idx, n):
-        """J of a global batch of n examples, and its parts; DDP's average of the
-        ranks' gradients of it is the gradient of the whole batch."""
-        Xb, Tb = shard(idx)
-        with amp:
-            Z = model(Xb)
-        local = module.loss_sum(Z, Tb)
-        penalty = module.penalty(alpha, m)
-        return local * (world / n) + penalty, local, penalty
-
     def step(idx, n):
-        """One update; returns this rank's loss sum and the penalty, both taken before it."""
+        """One update on the global batch ``idx`` (None: all) of n examples; returns
+        this rank's loss sum and the penalty, both taken before it."""
         opt.zero_grad(set_to_none=True)
-        loss, local, penalty = loss_of(idx, n)
+        loss, local, penalty = _batch_loss(model, module, *shard(idx), world / n, c.alpha, m, amp)
         loss.backward()
-        before = (local.detach(), _value(penalty))
         opt.step()
-        return before
+        return local.detach(), _value(penalty)
 
     @torch.no_grad()
     def full_cost():
-        Xb, Tb = shard(None)
-        with amp:
-            Z = module(Xb)
-        return float(reduce_sum(module.loss_sum(Z, Tb))) / m + float(module.penalty(alpha, m))
+        _, local, penalty = _batch_loss(module, module, *shard(None), 1.0, c.alpha, m, amp)
+        return float(reduce_sum(local)) / m + _value(penalty)
 
-    full = batch_size is None or batch_size >= m
+    full = c.full_batch(m)
     converged = False
-    for it in range(max_iter):
-        if solver == "lbfgs":
+    for it in range(c.max_iter):
+        if c.solver == "lbfgs":
 
             def closure():
                 opt.zero_grad(set_to_none=True)
-                loss, _, _ = loss_of(None, m)
+                loss, _, _ = _batch_loss(model, module, *shard(None), world / m, c.alpha, m, amp)
                 loss.backward()
                 return loss
 
             J = float(opt.step(closure).detach())
             grads = torch.cat([p.grad.reshape(-1) for p in module.parameters()])
-            converged = tol > 0 and float(grads.abs().max()) <= tol
+            converged = c.tol > 0 and float(grads.abs().max()) <= c.tol
         elif full:
             local, penalty = step(None, m)
             J = float(reduce_sum(local)) / m + penalty
@@ -341,19 +275,9 @@ def _train(
             J = full_cost()  # the epoch's entry: J before its first update
             # the NumPy engine's batch order (solvers.batches), as one index tensor
             perm = torch.as_tensor(rng.permutation(m), device=dev)
-            for start in range(0, m, batch_size):
-                idx = perm[start : start + batch_size]
-                n = idx.shape[0]
-                if world > 1:
-                    idx = idx[rank::world]
-                opt.zero_grad(set_to_none=True)
-                with amp:
-                    Z = model(Xt[idx])
-                loss = module.loss_sum(Z, T[idx]) * (world / n)
-                if alpha:
-                    loss = loss + module.penalty(alpha, m)
-                loss.backward()
-                opt.step()
+            for start in range(0, m, c.batch_size):
+                idx = perm[start : start + c.batch_size]
+                step(idx, idx.shape[0])
         if monitor.after_update(it, J) or converged:
             result.converged = result.converged or converged
             break
@@ -362,30 +286,9 @@ def _train(
     return result
 
 
-def train_dataset(
-    net,
-    dataset,
-    *,
-    class_values,
-    batch_size,
-    solver="sgd",
-    learning_rate=0.01,
-    max_iter=100,
-    tol=0.0,
-    alpha=0.0,
-    n_iter_no_change=10,
-    seed=0,
-    num_workers=0,
-    momentum=0.9,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    verbose=0,
-    callback=None,
-    device="auto",
-    autocast=False,
-):
-    """Train ``net`` on a torch ``Dataset`` read batch by batch (bounded memory).
+def train_dataset(net, dataset, config, *, class_values, seed=0, num_workers=0, callback=None):
+    """Train ``net`` on a torch ``Dataset`` read batch by batch (bounded memory), as
+    ``config`` says (``config.batch_size`` must be set).
 
     A seeded ``DataLoader`` (``make_loader``; a ``DistributedSampler`` under torchrun)
     draws the mini-batches, with ``num_workers`` processes reading ahead. Each
@@ -396,17 +299,25 @@ def train_dataset(
     """
     from .data import make_loader, set_epoch
 
-    if solver == "lbfgs":
+    c = config
+    if c.solver == "lbfgs":
         raise ValueError(
             "solver='lbfgs' needs the full batch in memory; streamed data "
             "trains with gd, sgd, momentum or adam"
         )
-    dev = resolve_device(device)
+    if c.batch_size is None:
+        raise ValueError("streamed data is read in mini-batches: set batch_size")
+    dev = resolve_device(c.device)
     rank, world = setup_distributed(dev)
     head, m = net.spec.head, len(dataset)
-    module, model, dtype, amp = _prepare(net, dev, world, autocast)
+    module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
     loader = make_loader(
-        dataset, batch_size, shuffle=True, seed=seed, num_workers=num_workers, distributed=world > 1
+        dataset,
+        c.batch_size,
+        shuffle=True,
+        seed=seed,
+        num_workers=num_workers,
+        distributed=world > 1,
     )
     if head != "multilabel":  # label value -> output unit
         values = torch.as_tensor(np.asarray(class_values, dtype=np.int64))
@@ -417,19 +328,17 @@ def train_dataset(
     monitor = Monitor(
         _Model(module, world),
         result,
-        tol,
-        n_iter_no_change,
+        c.tol,
+        c.n_iter_no_change,
         None,
         None,
-        verbose if rank == 0 else 0,
-        max_iter,
+        c.verbose if rank == 0 else 0,
+        c.max_iter,
         callback,
     )
-    opt = _optimizer(
-        model.parameters(), solver, learning_rate, momentum, beta_1, beta_2, epsilon, tol
-    )
+    opt = _optimizer(model.parameters(), c)
     try:
-        for epoch in range(max_iter):
+        for epoch in range(c.max_iter):
             set_epoch(loader, epoch)
             totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
             for xb, yb in loader:
@@ -443,11 +352,7 @@ def train_dataset(
                     T = yb.to(dtype)
                 n = xb.shape[0]
                 opt.zero_grad(set_to_none=True)
-                with amp:
-                    Z = model(xb)
-                local = module.loss_sum(Z, T)
-                penalty = module.penalty(alpha, m)
-                loss = local / n + penalty
+                loss, local, penalty = _batch_loss(model, module, xb, T, 1.0 / n, c.alpha, m, amp)
                 loss.backward()
                 totals[0] += local.detach().double() + n * _value(penalty)
                 totals[1] += n
