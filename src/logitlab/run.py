@@ -62,6 +62,7 @@ from .data import (
     ImageFiles,
     LazyRows,
     LoadedData,
+    align,
     load_source,
     shift_augment,
 )
@@ -562,7 +563,6 @@ class Preprocessing:
             A column the model needs is missing or one it never saw is present; a
             class or label the model never saw; another number of features.
         """
-        data = self.match_features(data)
         like = LoadedData(
             X=np.empty((0, self.n_features)),
             y=np.empty(0, dtype=np.intp),
@@ -573,44 +573,9 @@ class Preprocessing:
             source="the model",
         )
         try:
-            return _align(data, like)
+            return align(data, like)  # columns by name (match_columns), then classes
         except DataError as exc:
             raise RunError(str(exc)) from None
-
-    def match_features(self, data: LoadedData) -> LoadedData:
-        """``data``'s columns in the model's order (see :meth:`match`)."""
-        where = data.source
-        if self.feature_names is not None and data.feature_names is not None:
-            have, want = list(data.feature_names), self.feature_names
-            missing = [n for n in want if n not in have]
-            extra = [n for n in have if n not in want]
-            if missing or extra:
-                parts = []
-                if missing:
-                    parts.append(f"lacks the column(s) {', '.join(map(repr, missing))}")
-                if extra:
-                    parts.append(f"has column(s) {', '.join(map(repr, extra))}")
-                raise RunError(
-                    f"{where} {' and '.join(parts)} that the model was not trained "
-                    f"with (its columns: {', '.join(want)})"
-                )
-            if len(set(have)) != len(have):
-                raise RunError(f"{where}: a column name appears twice")
-            if have != want:
-                order = [have.index(n) for n in want]
-                data = replace(data, X=np.asarray(data.X)[:, order], feature_names=list(want))
-        if data.n_features != self.n_features:
-            raise RunError(
-                f"{where}: {data.n_features} features, but the model was trained on "
-                f"{self.n_features}"
-            )
-        return data
-
-
-def _align(data: LoadedData, like: LoadedData) -> LoadedData:
-    from .data import align
-
-    return align(data, like)
 
 
 def _chunks(X: Any) -> Iterator[np.ndarray]:
