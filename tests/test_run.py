@@ -349,6 +349,10 @@ def test_classes_are_matched_by_name(tmp_path, table):
     some = y != "cat"
     subset = write_table(tmp_path / "subset.csv", X[some], y[some], ["a", "b", "c"])
     assert evaluate_run(tmp_path / "run", str(subset))["n_samples"] == int(some.sum())
+    # ... down to one class
+    ants = y == "ant"
+    only = write_table(tmp_path / "ants.csv", X[ants], y[ants], ["a", "b", "c"])
+    assert evaluate_run(tmp_path / "run", str(only))["n_samples"] == int(ants.sum())
     # a class the model never saw is named
     other = write_table(tmp_path / "other.csv", X, np.where(y == "cat", "dog", y),
                         ["a", "b", "c"])  # fmt: skip

@@ -1370,7 +1370,7 @@ def _load_like(pre: Preprocessing, source: str, options: dict[str, Any]) -> Load
     """``source`` loaded as the model's training data was, and matched to the model."""
     loader = {**pre.loader, **{k: v for k, v in options.items() if v is not None}}
     loader.pop("random_state", None)
-    data = load_source(source, lazy=True, **loader)
+    data = load_source(source, lazy=True, one_class_ok=True, **loader)
     return pre.match(data)
 
 

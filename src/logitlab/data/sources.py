@@ -165,6 +165,7 @@ def load_source(
     manifest=None,
     random_state=0,
     lazy=False,
+    one_class_ok=False,
 ):
     """Load a data set from a built-in name, an image folder or a data file.
 
@@ -223,6 +224,9 @@ def load_source(
         cannot be read or holds a non-finite value, is found when it is read (a
         `DataError` naming the file, key and row). Other sources are read into memory
         as usual.
+    one_class_ok : bool, default=False
+        Accept data whose examples are all of one class, as when a model is evaluated
+        on some of its classes (training needs two, so this is an error by default).
 
     Returns
     -------
@@ -291,7 +295,7 @@ def load_source(
         random_state=random_state,
         lazy=bool(lazy),
     )
-    return _load(src, opts)
+    return _load(src, opts, single_class_ok=one_class_ok)
 
 
 def _load(src, opts, *, single_class_ok=False):
