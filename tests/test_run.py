@@ -278,7 +278,9 @@ def test_training_that_learned_nothing_is_reported(tmp_path, table):
 
 
 def test_memory_asked_for_is_checked_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(run_module, "available_memory", lambda: 10 * 2**20)
+    import logitlab.data.errors
+
+    monkeypatch.setattr(logitlab.data.errors, "available_memory", lambda: 10 * 2**20)
     one_line_error(
         cli_run("train", "--data", "shapes", "--size", "512", "--out", tmp_path / "r"),
         "--size 512",

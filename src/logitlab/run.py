@@ -68,7 +68,7 @@ from .data import (
 )
 from .data import split as split_data
 from .data.builtins import N_SHAPES, builtin_key
-from .data.errors import available_memory, format_bytes
+from .data.errors import check_memory
 from .spec import DEFAULT_MODEL, TASKS, TASKS_OF_MODEL
 from .spec import MODELS as SPEC_MODELS
 
@@ -752,13 +752,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def _check_memory(need: int, what: str) -> None:
     """Refuse, in one line naming the option, an allocation larger than the memory
     available."""
-    free = available_memory()
-    if free is not None and need > free:
-        raise RunError(
-            f"{what} needs about {format_bytes(need)} of memory, and {format_bytes(free)} is "
-            "available; "
-            "ask for less"
-        )
+    check_memory(need, what, advice="ask for less")
 
 
 def _estimate_training_memory(settings: RunSettings, data: LoadedData) -> None:

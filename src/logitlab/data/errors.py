@@ -203,7 +203,12 @@ def format_bytes(n: int) -> str:
     return f"{n} bytes"
 
 
-def check_memory(nbytes: int, what: str) -> None:
+_STREAM_IT = (
+    "stream it instead of loading it (load_source(..., lazy=True), logitlab train --stream)"
+)
+
+
+def check_memory(nbytes: int, what: str, advice: str = _STREAM_IT) -> None:
     """Refuse to read ``nbytes`` bytes into memory when the system has less available.
 
     Called with the size an array will have (from the shape and dtype a file declares)
@@ -216,6 +221,8 @@ def check_memory(nbytes: int, what: str) -> None:
         Bytes the read needs.
     what : str
         What is read (e.g. ``"HDF5 file 'big.h5', key 'X': 10000 examples"``).
+    advice : str, optional
+        What to do instead; by default, to stream the data.
 
     Raises
     ------
@@ -237,6 +244,5 @@ def check_memory(nbytes: int, what: str) -> None:
     if available is not None and nbytes > available:
         raise DataError(
             f"{what} needs {format_bytes(int(nbytes))} of memory, more than the "
-            f"{format_bytes(available)} available; stream it instead of loading it "
-            "(load_source(..., lazy=True), logitlab train --stream)"
+            f"{format_bytes(available)} available; {advice}"
         )
