@@ -35,7 +35,7 @@ from logitlab import (
     OneVsAllClassifier,
     SoftmaxRegression,
 )
-from logitlab.io import ModelFileError, _checksum, read_model_file, save_model
+from logitlab.io import _ST_DTYPES, ModelFileError, _checksum, read_model_file, save_model
 
 FUZZ = settings(
     max_examples=int(os.environ.get("LOGITLAB_FUZZ_EXAMPLES", "40")),
@@ -136,21 +136,6 @@ def folder(tmp_path_factory):
 
 
 # ------------------------------------------------------------ editing the raw file
-_CODES = {
-    "BOOL": "bool",
-    "U8": "uint8",
-    "I8": "int8",
-    "U16": "uint16",
-    "I16": "int16",
-    "U32": "uint32",
-    "I32": "int32",
-    "U64": "uint64",
-    "I64": "int64",
-    "F16": "float16",
-    "F32": "float32",
-    "F64": "float64",
-    "C64": "complex64",
-}
 
 
 def _split(raw):
@@ -171,7 +156,7 @@ def _tensors(header, data):
         if name == "__metadata__":
             continue
         try:
-            dtype = np.dtype(_CODES[e["dtype"]]).newbyteorder("<")
+            dtype = _ST_DTYPES[e["dtype"]]
             shape = tuple(e["shape"])
             begin, end = e["data_offsets"]
             count = math.prod(shape)
