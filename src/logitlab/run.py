@@ -644,19 +644,7 @@ class RunResult:
 
 
 # ---------------------------------------------------------------------- run folder
-_RUN_FILES = (
-    SETTINGS_FILE,
-    MODEL_FILE,
-    CHECKPOINT_FILE,
-    METRICS_FILE,
-    HISTORY_FILE,
-    "report.html",
-    "learning_curve.png",
-    "confusion_matrix.png",
-    "per_label.png",
-    "decision_boundary.png",
-    "misclassified.png",
-)
+_RUN_FILES = (SETTINGS_FILE, MODEL_FILE, CHECKPOINT_FILE, METRICS_FILE, HISTORY_FILE)
 
 
 @contextlib.contextmanager
@@ -702,8 +690,12 @@ def _prepare_folder(run_dir: Path, overwrite: bool) -> None:
             f"{run_dir} already holds a run ({', '.join(sorted(runs))}); continue it with "
             "--resume, or replace it with --overwrite"
         )
+    from .report.html import REPORT_FILE
+    from .report.plots import PLOT_FILES
+
+    written = {*_RUN_FILES, REPORT_FILE, *PLOT_FILES.values()}  # all a run may write
     for name in present:
-        if name in _RUN_FILES or (name.startswith(".") and name.endswith(".tmp")):
+        if name in written or (name.startswith(".") and name.endswith(".tmp")):
             (run_dir / name).unlink()
 
 
@@ -831,10 +823,6 @@ def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
         "multilabel": MultiLabelClassifier,
     }[model]
     return model, cls(**kw)
-
-
-def _total_iterations(est: Any) -> int | None:
-    return int(est.max_iter) if hasattr(est, "max_iter") else None
 
 
 # ---------------------------------------------------------------------------- train
@@ -1269,7 +1257,7 @@ def _write_results(
     except (ValueError, RuntimeError, OSError, MemoryError) as exc:
         report_notes.append(f"the plots could not be drawn ({' '.join(str(exc).split())})")
     files += list(plots.values())
-    write_report(
+    report = write_report(
         run_dir,
         title=f"logitlab: {job.name} on {data.source}",
         settings=job.settings.shown(),
@@ -1278,7 +1266,7 @@ def _write_results(
         history=history,
         notes=[*notes, *report_notes],
     )
-    files.append("report.html")
+    files.append(report.name)
     return metrics, files, report_notes
 
 
