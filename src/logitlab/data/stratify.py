@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +23,8 @@ def stratified_split(
     y: ArrayLike,
     test_size: float | int,
     random_state: int | np.random.Generator | None,
+    *,
+    class_names: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a train and a test part in which each class or label keeps its share.
 
@@ -48,6 +51,9 @@ def stratified_split(
     random_state : int, numpy.random.Generator or None
         The seed; a `~numpy.random.Generator` gives one (``integers(2**31)``), so the
         split is reproducible from the Generator's state. None: a fresh random split.
+    class_names : sequence of str, optional
+        The names of classes ``0 .. C-1``, for the warning about classes too small to
+        stratify (else it shows the values of ``y``).
 
     Returns
     -------
@@ -96,7 +102,7 @@ def stratified_split(
             f"random_state must be an int, a numpy Generator or None, got {random_state!r}"
         )
     if y.ndim == 1:
-        train, test = _split_classes(y, n_test, random_state)
+        train, test = _split_classes(y, n_test, random_state, class_names)
     else:
         train, test = _split_labels(y, n_test, random_state)
     return np.sort(train).astype(np.intp), np.sort(test).astype(np.intp)
@@ -125,14 +131,16 @@ def _test_count(n: int, test_size: float | int) -> int:
 
 
 def _split_classes(
-    y: np.ndarray, n_test: int, random_state: int | None
+    y: np.ndarray, n_test: int, random_state: int | None, names: Sequence[str] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     classes, counts = np.unique(y, return_counts=True)
     stratify: np.ndarray | None = y
     if counts.min() < 2:
-        few = ", ".join(repr(c.item()) for c in classes[counts < 2])
+        few = ", ".join(
+            repr(names[c] if names is not None else c.item()) for c in classes[counts < 2]
+        )
         warnings.warn(
             f"the split is not stratified: class(es) {few} have a single example, too "
             "few to be in both parts",
@@ -174,17 +182,16 @@ def _split_labels(
 def _restore_size(Y: np.ndarray, in_test: np.ndarray, n_test: int, order: np.ndarray) -> None:
     """Move rows between the parts (``in_test``, in place) until the test part has
     ``n_test`` rows, one at a time from the larger part: the row whose move leaves the
-    smallest sum over labels of |test positives - their due share| / label count
-    (first in ``order`` on ties)."""
+    smallest sum of squares over labels of (test positives - their due share), which
+    spreads the unavoidable misses over the labels (first in ``order`` on ties)."""
     n = len(Y)
     counts = Y.sum(axis=0)
-    weight = 1.0 / np.maximum(counts, 1)
     excess = Y[in_test].sum(axis=0) - counts * (n_test / n)  # test positives over their share
     while (surplus := int(in_test.sum()) - n_test) != 0:
         from_test = surplus > 0
         rows = order[in_test[order] == from_test]
         step = -1 if from_test else 1
-        cost = (np.abs(excess + step * Y[rows]) * weight).sum(axis=1)
+        cost = ((excess + step * Y[rows]) ** 2).sum(axis=1)
         row = rows[np.argmin(cost)]
         in_test[row] = not from_test
         excess += step * Y[row]
