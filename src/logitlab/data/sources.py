@@ -35,6 +35,7 @@ from .images import IMAGE_EXTENSIONS, check_size_color
 from .labels import listing
 from .lazy import LazyRows
 from .npz import load_npz
+from .stratify import stratified_split
 from .tables import load_csv
 
 __all__ = ["DataError", "LoadedData", "align", "builtin_names", "load_source", "split"]
@@ -591,10 +592,12 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
         manifest of the same file name in the test folder). Its classes are matched
         to ``data``'s by name (`align`); its feature count must equal ``data``'s.
     test_size : float or int, default=0.2
-        Without ``test``: the fraction (or number) of examples held out, by
-        scikit-learn's ``train_test_split``, stratified by class for single-label
-        tasks.
-    random_state : int, default=0
+        Without ``test``: the fraction (or number) of examples held out, stratified
+        (`~logitlab.data.stratify.stratified_split`): by class for single-label tasks
+        (scikit-learn's ``train_test_split``; unstratified, with a warning, where a
+        class has a single example), by iterative stratification for multi-label
+        tasks, so that every label keeps its share in both sets.
+    random_state : int or numpy.random.Generator, default=0
         Seed of the random split.
     **options
         Options of `load_source` for loading ``test`` (or ``data``), overriding those
@@ -610,7 +613,7 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
     ------
     DataError
         If the feature counts differ, the classes do not match, or the split is
-        impossible (e.g. a class with a single example).
+        impossible (e.g. a part would be empty, or smaller than the number of classes).
 
     Examples
     --------
@@ -629,19 +632,15 @@ def split(data, *, test=None, test_size=0.2, random_state=0, **options):
         data = load_source(data, **options)
         options = {}
     if test is None:
-        from sklearn.model_selection import train_test_split
-
-        index = np.arange(data.n_samples)
-        stratify = data.y if data.task != "multilabel" else None
         try:
-            train_idx, test_idx = train_test_split(
-                index, test_size=test_size, random_state=random_state, stratify=stratify
+            train_idx, test_idx = stratified_split(
+                data.y, test_size, random_state, class_names=data.class_names
             )
         except ValueError as exc:
             raise DataError(
                 f"cannot split {data.source!r} (test_size={test_size!r}): {exc}"
             ) from None
-        return data.subset(np.sort(train_idx)), data.subset(np.sort(test_idx))
+        return data.subset(train_idx), data.subset(test_idx)
 
     if not isinstance(test, LoadedData):
         opts = {k: data.options.get(k) for k in OPTION_NAMES}
