@@ -232,6 +232,7 @@ def test_early_stopping_keeps_best_validation_parameters():
         learning_rate=0.01,
         max_iter=500,
         X_val=Xv,
+        early_stopping=True,
         Y_val=Yv,
         n_iter_no_change=5,
     )

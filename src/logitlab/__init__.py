@@ -5,22 +5,26 @@
 
 from ._version import __version__
 from .estimators import (
+    Iteration,
     LogisticRegression,
     MultiLabelClassifier,
     NeuralNetClassifier,
     OneVsAllClassifier,
     SoftmaxRegression,
+    StopTraining,
 )
 from .numpy_engine import gradcheck
 from .spec import ModelSpec, TrainConfig
 
 __all__ = [
+    "Iteration",
     "LogisticRegression",
     "ModelSpec",
     "MultiLabelClassifier",
     "NeuralNetClassifier",
     "OneVsAllClassifier",
     "SoftmaxRegression",
+    "StopTraining",
     "TrainConfig",
     "__version__",
     "gradcheck",

@@ -9,6 +9,7 @@ keep the fitted state in trailing-underscore attributes. The math lives in
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import warnings
 from numbers import Integral, Real
@@ -17,18 +18,33 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from . import functional as F
 from . import numpy_engine
-from .numpy_engine import INITS, SOLVERS, Network
-from .spec import HIDDEN_ACTIVATIONS, ModelSpec, TrainConfig
+from .data.stratify import stratified_split
+from .numpy_engine import INITS, SOLVERS, Iteration, Network, StopTraining, TrainState
+from .spec import (
+    HIDDEN_ACTIVATIONS,
+    LR_SCHEDULES,
+    VALIDATION_SCORINGS,
+    ModelSpec,
+    TrainConfig,
+)
 
 __all__ = [
+    "Iteration",
+    "StopTraining",
     "LogisticRegression",
     "SoftmaxRegression",
     "OneVsAllClassifier",
@@ -63,13 +79,33 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
     verbose : int, default=0
         Print the cost every 10%% of ``max_iter`` (1) or at every iteration (2).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training set (stratified), stop when its
-        cost has not improved for ``n_iter_no_change`` iterations, and keep the
-        parameters with the best validation cost.
+        Stop when the validation set's watched value (``validation_scoring``) has not
+        improved by ``tol`` for ``n_iter_no_change`` iterations, and keep the
+        parameters with the best one. The validation set is ``X_val, y_val`` given to
+        `fit`, else ``validation_fraction`` of the training set held out (stratified by
+        class, or by iterative stratification for multi-label y).
     validation_fraction : float, default=0.1
-        Share of the training set held out for early stopping.
+        Share of the training set held out for early stopping when `fit` is given no
+        ``X_val``.
     n_iter_no_change : int, default=10
         Iterations without improvement allowed by ``tol`` and ``early_stopping``.
+    lr_schedule : {"constant", "step", "cosine", "plateau"}, default="constant"
+        How the learning rate changes over the iterations (epochs): ``step``
+        multiplies it by ``lr_decay`` every ``lr_step_size`` iterations; ``cosine``
+        lowers it along a half cosine to 0 at ``max_iter``; ``plateau`` multiplies it
+        by ``lr_decay`` when the validation cost (else the training cost) has not
+        improved for ``lr_patience`` iterations. Both engines follow it alike.
+    lr_decay : float, default=0.1
+        Factor of each ``step`` and ``plateau`` reduction.
+    lr_step_size : int, default=30
+        Iterations between ``step`` reductions.
+    lr_patience : int, default=5
+        Iterations without improvement before a ``plateau`` reduction.
+    warmup_iter : int, default=0
+        Iterations of linear warm-up to the learning rate, before any schedule.
+    validation_scoring : {"loss", "accuracy", "hamming"}, default="loss"
+        What early stopping watches on the validation set: its cost, its accuracy
+        (exact match for multi-label) or its Hamming loss; the other curves are kept.
     momentum : float, default=0.9
         β of the ``momentum`` solver.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
@@ -84,8 +120,23 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         Torch engine only: run the forward pass under bfloat16 autocast (for CUDA).
     warm_start : bool, default=False
         Continue from the fitted parameters of an earlier ``fit`` of the same network
-        (same features, outputs and layers) instead of initialising afresh. The
-        optimiser's state (momentum, Adam's moments) starts anew."""
+        (same features, outputs and layers) instead of initialising afresh, for
+        ``max_iter`` more iterations. Training goes on exactly where it stopped: the
+        optimiser's state (momentum, Adam's moments), the schedule, the batch order's
+        random generator and the early-stopping counters continue, so two fits of 5
+        iterations equal one of 10."""
+
+_CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``sample_weight`` (scikit-learn's meaning):
+        a dict {class: weight}, or "balanced" for n_samples / (n_classes ·
+        n_samples_of_class), so every class weighs as much in the cost. Single-label y
+        only."""
+
+_POS_WEIGHT_DOC = """pos_weight : "balanced", array-like of shape (n_labels,) or None, default=None
+        Weight of each label's positive examples in its binary cross-entropy
+        −[p·y ln a + (1 − y) ln(1 − a)] (torch's ``BCEWithLogitsLoss`` meaning);
+        "balanced" is n_negatives / n_positives of each label in the training data.
+        Multi-label y only."""
 
 _SHARED_ATTRS_DOC = """classes_ : ndarray
         The class labels (for multi-label: the label indices 0 .. n_labels−1).
@@ -100,17 +151,47 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
         ``history_[0]`` is the cost of the initial parameters. For mini-batch solvers,
         one entry per epoch: J on the whole training set at the start of the epoch.
     validation_history_ : ndarray or None
-        With ``early_stopping``, the validation cost after each iteration.
+        With a validation set (``X_val`` or ``early_stopping``), its cost after each
+        iteration (without the penalty).
+    validation_scores_ : ndarray or None
+        With a validation set and ``validation_scoring`` other than "loss", its
+        accuracy or Hamming loss after each iteration.
+    train_state_ : logitlab.numpy_engine.solvers.TrainState or None
+        Where training stands: optimiser, schedule, generator and counters, from which
+        ``warm_start``, `partial_fit` and resumed runs continue exactly.
     network_ : logitlab.numpy_engine.Network
         The trained network: ``network_.W[l]``, ``network_.b[l]`` in the notes' shapes."""
 
 
 def _fill_doc(cls):
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
-    cls.__doc__ = cls.__doc__.replace("{shared_params}", _SHARED_PARAMS_DOC % defaults).replace(
-        "{shared_attrs}", _SHARED_ATTRS_DOC
+    cls.__doc__ = (
+        cls.__doc__.replace("{shared_params}", _SHARED_PARAMS_DOC % defaults)
+        .replace("{shared_attrs}", _SHARED_ATTRS_DOC)
+        .replace("{class_weight}", _CLASS_WEIGHT_DOC)
+        .replace("{pos_weight}", _POS_WEIGHT_DOC)
     )
     return cls
+
+
+def _has_epochs(estimator):
+    """Whether the solver runs in epochs, which `partial_fit` takes one at a time."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            "partial_fit runs one epoch of a gradient solver; solver='lbfgs' has none: "
+            "use gd, sgd, momentum or adam"
+        )
+    return True
+
+
+def _base_has_partial_fit(ova):
+    base = LogisticRegression() if ova.estimator is None else ova.estimator
+    if not hasattr(base, "partial_fit"):
+        raise AttributeError(
+            f"partial_fit needs a classifier with partial_fit; {type(base).__name__} "
+            "with these settings has none (e.g. LogisticRegression(solver='sgd') has)"
+        )
+    return True
 
 
 class _NetworkClassifier(ClassifierMixin, BaseEstimator):
@@ -130,6 +211,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
+        "lr_patience": [Interval(Integral, 1, None, closed="left")],
+        "warmup_iter": [Interval(Integral, 0, None, closed="left")],
+        "validation_scoring": [StrOptions(set(VALIDATION_SCORINGS))],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
@@ -150,21 +237,24 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return "relu"
 
     # ------------------------------------------------------------------ targets
-    def _encode_y(self, y):
-        """Check y; return (Y in the notes' layout, head, y for stratification or None,
-        the classes). Nothing is set: `set_fitted` sets the fitted state."""
-        head = self.output_head
+    def _encode_y(self, y, classes=None, head=None):
+        """Check y; return (Y in the notes' layout, head, y as class indices or None,
+        the classes). ``classes`` and ``head`` fix them (validation data, `partial_fit`)
+        instead of reading them from y. Nothing is set: `set_fitted` sets the fitted
+        state."""
+        head = head or self.output_head
         if head is None:
             kind = type_of_target(y, input_name="y")
             if kind == "multilabel-indicator" or (y.ndim == 2 and y.shape[1] > 1):
                 head = "multilabel"
             elif kind in ("binary", "multiclass"):
-                head = "binary" if np.unique(column_or_1d(y)).size <= 2 else "softmax"
+                n = np.unique(column_or_1d(y)).size if classes is None else len(classes)
+                head = "binary" if n <= 2 else "softmax"
             else:
                 check_classification_targets(y)  # raises the standard message
                 raise ValueError(f"y of type {kind!r} is not supported")
         if head == "multilabel":
-            return self._encode_multilabel(y)
+            return self._encode_multilabel(y, classes)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         elif y.ndim != 1:
@@ -172,9 +262,19 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} expects y of shape (n_samples,), got {y.shape}"
             )
         check_classification_targets(y)
-        classes, y_enc = np.unique(y, return_inverse=True)
-        n_classes = classes.size
         name = type(self).__name__
+        if classes is None:
+            classes, y_enc = np.unique(y, return_inverse=True)
+        else:
+            classes = np.asarray(classes)
+            y_enc = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+            unknown = classes[y_enc] != y
+            if np.any(unknown):
+                raise ValueError(
+                    f"y holds labels not among the classes {list(classes)}: "
+                    f"{list(np.unique(np.asarray(y)[unknown])[:5])}"
+                )
+        n_classes = classes.size
         if n_classes < 2:
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in y, but y contains only "
@@ -190,7 +290,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             return y_enc[np.newaxis, :].astype(self.dtype), head, y_enc, classes
         return F.one_hot(y_enc, n_classes, dtype=self.dtype), head, y_enc, classes
 
-    def _encode_multilabel(self, y):
+    def _encode_multilabel(self, y, classes=None):
         y = np.asarray(y)
         name = type(self).__name__
         if y.ndim != 2:
@@ -209,16 +309,85 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"found values {bad.tolist()}. Only binary classification is supported "
                 "for each label."
             )
+        if classes is not None and len(classes) != y.shape[1]:
+            raise ValueError(f"y has {y.shape[1]} labels, but the model has {len(classes)}")
         classes = np.arange(y.shape[1])
         return np.ascontiguousarray(y.T, dtype=self.dtype), "multilabel", None, classes
 
+    # ------------------------------------------------------------------ weights
+    def _example_weights(self, sample_weight, y_enc, classes, head, balanced_ok=True):
+        """Per-example weights: ``sample_weight`` times the class weights (None when
+        both are absent), and the class weights by output unit (or None)."""
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is None:
+            return sample_weight, None
+        name = type(self).__name__
+        if head == "multilabel":
+            raise ValueError(
+                f"{name}: class_weight weighs the classes of single-label y; for a "
+                "multi-label indicator matrix use pos_weight (per label)"
+            )
+        if class_weight == "balanced" and not balanced_ok:
+            raise ValueError(
+                "class_weight='balanced' needs the whole training set: partial_fit sees "
+                "one batch at a time; compute the weights with "
+                "sklearn.utils.class_weight.compute_class_weight and pass them as a dict"
+            )
+        per_class = compute_class_weight(
+            class_weight, classes=classes, y=classes[y_enc], sample_weight=sample_weight
+        )
+        weights = per_class[y_enc]
+        if sample_weight is not None:
+            weights = weights * sample_weight
+        return weights, per_class
+
+    def _pos_weights(self, Y, head, sample_weight, balanced_ok=True):
+        """Each label's positive weight (n_labels,), or None."""
+        pos_weight = getattr(self, "pos_weight", None)
+        if pos_weight is None:
+            return None
+        name = type(self).__name__
+        if head != "multilabel":
+            raise ValueError(
+                f"{name}: pos_weight weighs the positives of each label of multi-label y; "
+                "for single-label y use class_weight"
+            )
+        if isinstance(pos_weight, str):
+            if not balanced_ok:
+                raise ValueError(
+                    "pos_weight='balanced' needs the whole training set: partial_fit sees "
+                    "one batch at a time; pass the weights as an array"
+                )
+            s = np.ones(Y.shape[1]) if sample_weight is None else sample_weight
+            positives, negatives = Y @ s, (1 - Y) @ s
+            return np.where(positives > 0, negatives / np.where(positives > 0, positives, 1), 1.0)
+        p = np.asarray(pos_weight, dtype=np.float64).reshape(-1)
+        if p.shape != (Y.shape[0],) or not np.all(np.isfinite(p)) or np.any(p <= 0):
+            raise ValueError(
+                f"{name}: pos_weight must hold one positive finite weight per label "
+                f"({Y.shape[0]}), got {np.asarray(pos_weight).tolist()!r}"
+            )
+        return p
+
     # ---------------------------------------------------------------------- fit
-    def _validate_fit(self, X, y):
+    def _validate_fit(self, X, y, reset=True):
         multi = self.output_head in (None, "multilabel")
-        return validate_data(self, X, y, dtype=self.dtype, multi_output=multi, y_numeric=False)
+        return validate_data(
+            self, X, y, dtype=self.dtype, multi_output=multi, y_numeric=False, reset=reset
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, callback=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+        callback=None,
+    ):
         """Train on X of shape (n_samples, n_features) and y.
 
         Parameters
@@ -226,23 +395,141 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1 for
             multi-label data.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights s: the cost is J = Σ s_i·L_i / Σ s_i +
+            alpha/(2·Σ s_i)·Σ‖W‖², so an integer weight equals repeating the example
+            (exactly for full-batch solvers; in expectation for mini-batches).
+        X_val, y_val : validation data, optional
+            Measured after every iteration (``validation_history_``) and watched by
+            ``early_stopping`` instead of a ``validation_fraction`` hold-out.
+        sample_weight_val : array-like of shape (n_val_samples,), optional
+            Weights of the validation examples.
         callback : callable, optional
-            Called as ``callback(iteration, cost, snapshot)`` after every iteration
-            (epoch for mini-batch solvers), e.g. to show progress; ``snapshot()``
-            returns a fitted copy of this estimator holding the current parameters and
-            the history so far (None while L-BFGS trains in the row space of X), e.g.
-            for checkpoints.
+            Called after every iteration (epoch for mini-batch solvers) with an
+            :class:`Iteration`: ``iteration``, ``cost``, ``validation_cost``,
+            ``validation_score``, ``learning_rate`` and ``snapshot()``, a fitted copy
+            of this estimator holding the current parameters, history and training
+            state (None while L-BFGS trains in the row space of X), e.g. for
+            checkpoints. Returning True, or raising :class:`StopTraining`, stops
+            training after that iteration, keeping the parameters reached.
 
         Returns
         -------
         self
         """
         X, y = self._validate_fit(X, y)
-        Y, head, y_strat, classes = self._encode_y(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        Y, head, y_enc, classes = self._encode_y(y)
+        weights, per_class = self._example_weights(sample_weight, y_enc, classes, head)
+        pos_weight = self._pos_weights(Y, head, sample_weight)
+        validation = None
+        if X_val is not None or y_val is not None:
+            validation = self._validation_data(
+                X_val, y_val, sample_weight_val, classes, head, per_class
+            )
         _warn_if_badly_scaled(X, type(self).__name__)
-        net, result, X_train, Y_train = self._fit_network(X, Y, head, y_strat, classes, callback)
-        self._finish(net, result, classes, X.shape[1])
+        net, result, X_train, Y_train = self._fit_network(
+            X, Y, head, y_enc, classes, weights, pos_weight, validation, callback
+        )
+        self._finish(net, result, classes, X.shape[1], validated=result.validation_history)
         self._warn_if_chance(X_train, Y_train)
+        return self
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, classes, head, per_class):
+        """(X_val in the notes' layout, Y_val, its weights) checked against the
+        training data: the same features and classes."""
+        if X_val is None or y_val is None:
+            raise ValueError("give both X_val and y_val, or neither")
+        X_val = validate_data(self, X_val, reset=False, dtype=self.dtype)
+        y_val = np.asarray(y_val)
+        if len(y_val) != X_val.shape[0]:
+            raise ValueError(f"X_val has {X_val.shape[0]} rows but y_val has {len(y_val)} labels")
+        Y_val, _, y_enc, _ = self._encode_y(y_val, classes=classes, head=head)
+        weights = None
+        if sample_weight_val is not None:
+            weights = _check_sample_weight(
+                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
+            )
+        if per_class is not None:  # the validation cost is the training objective's
+            weights = per_class[y_enc] * (1.0 if weights is None else weights)
+        return X_val.T, Y_val, weights
+
+    @available_if(_has_epochs)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the solver over (X, y): one update for ``gd``, one pass of
+        mini-batches of ``batch_size`` for the others.
+
+        Training state (optimiser, schedule, generator) carries over between calls,
+        so n calls on the same data equal `fit` with ``max_iter=n``. Early stopping
+        does not apply (each call is one epoch). Available for the gradient solvers
+        (``gd``, ``sgd``, ``momentum``, ``adam``): ``lbfgs`` has no epochs, so with it
+        the estimator has no ``partial_fit`` (as scikit-learn's MLP).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1
+        classes : array-like, optional
+            All the classes, required on the first call for single-label y (a batch
+            need not hold every class); ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "network_")
+        if first:
+            self._validate_params()
+        X, y = self._validate_fit(X, y, reset=first)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        if first:
+            y_arr = np.asarray(y)
+            if classes is None and not (y_arr.ndim == 2 and y_arr.shape[1] > 1):
+                raise ValueError(
+                    "partial_fit needs classes=[all class labels] on its first call: a "
+                    "batch may not hold every class"
+                )
+            if classes is not None and not (y_arr.ndim == 2 and y_arr.shape[1] > 1):
+                classes = np.unique(np.asarray(classes))
+            else:
+                classes = None
+            Y, head, y_enc, classes = self._encode_y(y, classes=classes)
+            engine, rng, net = self._start(X.shape[1], Y.shape[0], head, classes, fresh=True)
+            state, history = None, []
+        else:
+            head = self.network_.spec.head
+            Y, head, y_enc, classes = self._encode_y(y, classes=self.classes_, head=head)
+            engine, rng, net = _engine(self.engine), None, self.network_
+            state, history = self.train_state_, list(self.history_)
+        weights, _ = self._example_weights(sample_weight, y_enc, classes, head, False)
+        pos_weight = self._pos_weights(Y, head, sample_weight, False)
+        result = engine.train(
+            net,
+            X.T,
+            Y,
+            self._train_config(),
+            sample_weight=weights,
+            pos_weight=pos_weight,
+            rng=rng,
+            state=state,
+            epochs=1,
+        )
+        self.set_fitted(
+            net,
+            classes=classes,
+            n_features_in=X.shape[1],
+            history=np.concatenate([history, result.history]),
+            n_iter=(0 if first else self.n_iter_) + result.n_iter,
+            feature_names_in=getattr(self, "feature_names_in_", None),
+            train_state=result.state,
+        )
         return self
 
     def set_fitted(
@@ -255,9 +542,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         n_iter,
         validation_history=None,
         feature_names_in=None,
+        validation_scores=None,
+        train_state=None,
     ):
-        """Set the fitted state: the one place it is set, by `fit`, `fit_dataset`,
-        model files (:mod:`logitlab.io`) and resumed runs.
+        """Set the fitted state: the one place it is set, by `fit`, `partial_fit`,
+        `fit_dataset`, model files (:mod:`logitlab.io`) and resumed runs.
 
         Parameters
         ----------
@@ -271,6 +560,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         n_iter : int
         validation_history : array-like of float, optional
         feature_names_in : array-like of str, optional
+        validation_scores : array-like of float, optional
+        train_state : TrainState, optional
+            Where training stands, for exact continuation.
 
         Returns
         -------
@@ -292,7 +584,14 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.validation_history_ = (
             None if validation_history is None else np.asarray(validation_history)
         )
+        self.validation_scores_ = (
+            None if validation_scores is None else np.asarray(validation_scores)
+        )
+        self.train_state_ = train_state
         return self
+
+    def _continuing(self):
+        return self.warm_start and getattr(self, "network_", None) is not None
 
     def _continued(self, spec, dtype, classes):
         """The fitted network to continue from (``warm_start``), or None; a network that
@@ -315,19 +614,28 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         return old
 
+    def _state_to_continue(self):
+        """The training state a continued fit starts from (None: a fresh start); a
+        fitted model without one (e.g. from an older model file) goes on counting
+        iterations from ``n_iter_``."""
+        if not self._continuing():
+            return None
+        state = getattr(self, "train_state_", None)
+        return state if state is not None else TrainState(epoch=self.n_iter_)
+
     def _progress(self, callback, net, classes, n_x):
-        """The engine's per-iteration callback: calls ``callback(it, J, snapshot)``,
-        where ``snapshot()`` gives a fitted copy of this estimator holding the current
-        parameters and the history so far (None while L-BFGS trains in the row space)."""
+        """The engine's per-iteration callback: calls ``callback(info)`` with an
+        :class:`Iteration` whose ``snapshot()`` gives a fitted copy of this estimator
+        holding the current parameters, history and training state (None while L-BFGS
+        trains in the row space)."""
         if callback is None:
             return None
-        continuing = self.warm_start and getattr(self, "network_", None) is not None
-        history = list(self.history_) if continuing else []
-        done = self.n_iter_ if continuing else 0
+        history = list(self.history_) if self._continuing() else []
         names = getattr(self, "feature_names_in_", None)
 
-        def on_iteration(it, J, model):
-            history.append(float(J))
+        def on_iteration(info):
+            history.append(float(info.cost))
+            model, state_of = info.model, info.state
 
             def snapshot():
                 current = _snapshot(model, net)()
@@ -338,15 +646,16 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                     classes=classes,
                     n_features_in=n_x,
                     history=np.asarray(history),
-                    n_iter=done + it + 1,
+                    n_iter=info.iteration + 1,
                     feature_names_in=names,
+                    train_state=None if state_of is None else state_of(),
                 )
 
-            callback(it, J, snapshot)
+            return callback(dataclasses.replace(info, model=None, snapshot=snapshot))
 
         return on_iteration
 
-    def _start(self, n_x, n_out, head, classes):
+    def _start(self, n_x, n_out, head, classes, fresh=False):
         """The engine, the seeded generator and the network to train: the fitted one
         with ``warm_start``, else freshly initialised."""
         engine = _engine(self.engine)
@@ -359,33 +668,34 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head, activation=self._activation()
         )
         net = Network(spec, dtype=self.dtype)
-        old = self._continued(spec, net.dtype, classes)
+        old = None if fresh else self._continued(spec, net.dtype, classes)
         if old is not None:
             net.set_params(old.theta)
         else:
             net.initialize(self.init, rng)
         return engine, rng, net
 
-    def _fit_network(self, X, Y, head, y_strat, classes, callback=None):
+    def _fit_network(
+        self, X, Y, head, y_enc, classes, weights, pos_weight, validation, callback=None
+    ):
         """Train; returns the network, the engine's result and the training part of
         X and Y (all of it, less the early-stopping hold-out)."""
         n_x = X.shape[1]
         engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
         XT = X.T  # the notes' layout (n_x, m): a view, not a copy
-        X_val = Y_val = None
-        if self.early_stopping:
-            idx = np.arange(X.shape[0])
-            strat = y_strat
-            if strat is not None and np.min(np.bincount(strat)) < 2:
-                strat = None
-            tr, va = train_test_split(
-                idx,
-                test_size=self.validation_fraction,
-                stratify=strat,
-                random_state=int(rng.integers(2**31)),
+        X_val = Y_val = w_val = None
+        if validation is not None:
+            X_val, Y_val, w_val = validation
+        elif self.early_stopping:
+            tr, va = stratified_split(
+                Y.T if head == "multilabel" else y_enc,
+                self.validation_fraction,
+                int(rng.integers(2**31)),
             )
             XT, X_val = X[tr].T, X[va].T
             Y, Y_val = Y[:, tr], Y[:, va]
+            if weights is not None:
+                weights, w_val = weights[tr], weights[va]
             X = X[tr]
         result = engine.train(
             net,
@@ -394,8 +704,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             self._train_config(),
             X_val=X_val,
             Y_val=Y_val,
+            sample_weight=weights,
+            sample_weight_val=w_val,
+            pos_weight=pos_weight,
             rng=rng,
             callback=self._progress(callback, net, classes, n_x),
+            state=self._state_to_continue(),
         )
         return net, result, X, Y
 
@@ -413,24 +727,35 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
+            lr_schedule=self.lr_schedule,
+            lr_decay=self.lr_decay,
+            lr_step_size=self.lr_step_size,
+            lr_patience=self.lr_patience,
+            warmup_iter=self.warmup_iter,
+            dropout=getattr(self, "dropout", 0.0),
+            early_stopping=self.early_stopping,
+            validation_scoring=self.validation_scoring,
             verbose=self.verbose,
             device=self.device,
             autocast=self.autocast,
         )
 
-    def _finish(self, net, result, classes, n_features_in):
+    def _finish(self, net, result, classes, n_features_in, validated=None):
         """Set the fitted state from a training result (continuing ``history_`` and
         ``n_iter_`` with ``warm_start``, as scikit-learn's MLP extends
         ``loss_curve_``) and warn about training that went wrong."""
         history = np.asarray(result.history, dtype=np.float64)
         n_iter = result.n_iter
-        validation = np.asarray(result.validation_history) if self.early_stopping else None
-        if self.warm_start and getattr(self, "network_", None) is not None:
+        validation = np.asarray(result.validation_history) if validated else None
+        scores = np.asarray(result.validation_scores) if result.validation_scores else None
+        if self._continuing():
             history = np.concatenate([self.history_, history])
             n_iter += self.n_iter_
-            old = self.validation_history_
+            old, old_scores = self.validation_history_, getattr(self, "validation_scores_", None)
             if validation is not None and old is not None:
                 validation = np.concatenate([old, validation])
+            if scores is not None and old_scores is not None:
+                scores = np.concatenate([old_scores, scores])
         self.set_fitted(
             net,
             classes=classes,
@@ -439,6 +764,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             n_iter=n_iter,
             validation_history=validation,
             feature_names_in=getattr(self, "feature_names_in_", None),
+            validation_scores=scores,
+            train_state=result.state,
         )
         name = type(self).__name__
         if result.diverged_at is not None:
@@ -458,7 +785,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        if self.tol > 0 and not (result.converged or result.stopped_early):
+        stopped = result.converged or result.stopped_early or result.stopped_by_callback
+        if self.tol > 0 and not stopped:
             warnings.warn(
                 f"{type(self).__name__} stopped at max_iter={self.max_iter} before the "
                 f"cost settled within tol={self.tol}; raise max_iter, or check the "
@@ -468,7 +796,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         return result
 
-    def fit_dataset(self, dataset, *, num_workers=0, callback=None):
+    def fit_dataset(self, dataset, *, val_dataset=None, num_workers=0, callback=None):
         """Train on a torch ``Dataset`` read batch by batch (``engine="torch"``).
 
         For data that does not fit in memory: an
@@ -479,8 +807,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         reader processes (a ``DistributedSampler`` under torchrun). ``history_[i]`` is
         epoch i's mean mini-batch cost, each taken before its own update (measuring J
         at each epoch's start would read the data twice). Class names are taken from
-        ``dataset.classes`` when it has them. ``callback`` is as in `fit`, once per
-        epoch.
+        ``dataset.classes`` when it has them. ``val_dataset``, a dataset of the same
+        kind, is read after every epoch for ``validation_history_`` and early
+        stopping. ``class_weight`` and ``pos_weight`` apply; ``callback`` is as in
+        `fit`, once per epoch.
 
         Returns
         -------
@@ -491,24 +821,23 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("fit_dataset streams data through PyTorch: set engine='torch'")
         if self.batch_size is None:
             raise ValueError("fit_dataset reads mini-batches: set batch_size (e.g. 32)")
-        if self.early_stopping:
+        if self.early_stopping and val_dataset is None:
             raise ValueError(
-                "early_stopping needs a validation set in memory; with "
-                "fit_dataset, hold one out and use fit, or set max_iter"
+                "early_stopping with fit_dataset watches a validation set: pass "
+                "val_dataset=..., or set early_stopping=False"
             )
-        labels = getattr(dataset, "targets", None)
-        if labels is None:
-            labels = getattr(dataset, "y", None)
-        if labels is None:
-            raise ValueError(
-                "fit_dataset needs the dataset's labels in memory, as `.targets` or `.y`"
-            )
-        labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
-        Y, head, _, values = self._encode_y(labels)
+        from .torch_engine.train import dataset_labels
+
+        labels = dataset_labels(dataset)
+        Y, head, y_enc, values = self._encode_y(labels)
         classes = values
         names = getattr(dataset, "classes", None)
         if names is not None and head != "multilabel":
             classes = np.asarray(names)[values]
+        if val_dataset is not None:  # its labels must be among the training ones
+            self._encode_y(dataset_labels(val_dataset), classes=values, head=head)
+        _, per_class = self._example_weights(None, y_enc, values, head)
+        pos_weight = self._pos_weights(Y, head, None)
         n_x = int(getattr(dataset, "n_features", None) or np.prod(dataset[0][0].shape))
         engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
         result = engine.train_dataset(
@@ -519,10 +848,14 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             seed=int(rng.integers(2**31)),
             num_workers=num_workers,
             callback=self._progress(callback, net, classes, n_x),
+            val_dataset=val_dataset,
+            unit_weights=per_class,
+            pos_weight=pos_weight,
+            state=self._state_to_continue(),
         )
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_  # a dataset has no column names
-        self._finish(net, result, classes, n_x)
+        self._finish(net, result, classes, n_x, validated=val_dataset is not None)
         return self
 
     def _warn_if_chance(self, X, Y):
@@ -715,6 +1048,7 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
 
     Parameters
     ----------
+    {class_weight}
     {shared_params}
 
     Attributes
@@ -738,10 +1072,15 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
     """
 
     output_head = "binary"
+    _parameter_constraints = {
+        **_NetworkClassifier._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
         *,
+        class_weight=None,
         solver="lbfgs",
         learning_rate=0.01,
         max_iter=100,
@@ -759,6 +1098,12 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        lr_schedule="constant",
+        lr_decay=0.1,
+        lr_step_size=30,
+        lr_patience=5,
+        warmup_iter=0,
+        validation_scoring="loss",
         engine="numpy",
         device="auto",
         autocast=False,
@@ -782,6 +1127,7 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
 
     Parameters
     ----------
+    {class_weight}
     {shared_params}
 
     Attributes
@@ -801,10 +1147,15 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
     """
 
     output_head = "softmax"
+    _parameter_constraints = {
+        **_NetworkClassifier._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
         *,
+        class_weight=None,
         solver="lbfgs",
         learning_rate=0.01,
         max_iter=100,
@@ -822,6 +1173,12 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        lr_schedule="constant",
+        lr_decay=0.1,
+        lr_step_size=30,
+        lr_patience=5,
+        warmup_iter=0,
+        validation_scoring="loss",
         engine="numpy",
         device="auto",
         autocast=False,
@@ -842,6 +1199,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
     ----------
     threshold : float or array-like of shape (n_labels,), default=0.5
         A label is predicted when its probability exceeds its threshold.
+    {pos_weight}
     {shared_params}
 
     Attributes
@@ -872,6 +1230,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
     def __init__(
         self,
         *,
+        pos_weight=None,
         threshold=0.5,
         solver="lbfgs",
         learning_rate=0.01,
@@ -890,6 +1249,12 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        lr_schedule="constant",
+        lr_decay=0.1,
+        lr_step_size=30,
+        lr_patience=5,
+        warmup_iter=0,
+        validation_scoring="loss",
         engine="numpy",
         device="auto",
         autocast=False,
@@ -925,6 +1290,13 @@ class NeuralNetClassifier(_NetworkClassifier):
         Activation of the hidden layers.
     threshold : float or array-like, default=0.5
         Multi-label decision threshold(s); unused for the other tasks.
+    dropout : float, default=0.0
+        Probability of dropping each hidden unit during training: inverted dropout as
+        in the course, A[l] ← A[l]·D[l]/keep_prob with keep_prob = 1 − dropout and a
+        fresh 0/1 mask D[l] for every mini-batch; never at prediction. Needs a
+        gradient solver (not ``lbfgs``).
+    {class_weight}
+    {pos_weight}
     {shared_params}
 
     Attributes
@@ -951,6 +1323,9 @@ class NeuralNetClassifier(_NetworkClassifier):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "pos_weight": [StrOptions({"balanced"}), "array-like", None],
     }
 
     def __init__(
@@ -958,6 +1333,9 @@ class NeuralNetClassifier(_NetworkClassifier):
         hidden_layer_sizes=(25, 12),
         activation="relu",
         *,
+        dropout=0.0,
+        class_weight=None,
+        pos_weight=None,
         threshold=0.5,
         solver="adam",
         learning_rate=0.01,
@@ -976,6 +1354,12 @@ class NeuralNetClassifier(_NetworkClassifier):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        lr_schedule="constant",
+        lr_decay=0.1,
+        lr_step_size=30,
+        lr_patience=5,
+        warmup_iter=0,
+        validation_scoring="loss",
         engine="numpy",
         device="auto",
         autocast=False,
@@ -1057,13 +1441,15 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train one binary classifier per class.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Passed to every classifier's ``fit``.
 
         Returns
         -------
@@ -1077,10 +1463,66 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
                 "OneVsAllClassifier needs samples of at least 2 classes in y, but y "
                 f"contains only one class: {classes[0]!r}"
             )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         base = LogisticRegression() if self.estimator is None else self.estimator
         estimators = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64)) for c in classes
+            delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64), sample_weight)
+            for c in classes
         )
+        return self.set_fitted(
+            estimators,
+            classes=classes,
+            n_features_in=X.shape[1],
+            feature_names_in=getattr(self, "feature_names_in_", None),
+        )
+
+    @available_if(_base_has_partial_fit)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One `partial_fit` call of every class's classifier on (X, y == class).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like, optional
+            All the classes; required on the first call.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "estimators_")
+        if first:
+            self._validate_params()
+            if classes is None:
+                raise ValueError(
+                    "partial_fit needs classes=[all class labels] on its first call: a "
+                    "batch may not hold every class"
+                )
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        check_classification_targets(y)
+        if first:
+            classes = np.unique(np.asarray(classes))
+            if classes.size < 2:
+                raise ValueError("OneVsAllClassifier needs at least 2 classes")
+            base = LogisticRegression() if self.estimator is None else self.estimator
+            estimators = [clone(base) for _ in classes]
+        else:
+            classes, estimators = self.classes_, self.estimators_
+        unknown = ~np.isin(y, classes)
+        if np.any(unknown):
+            raise ValueError(
+                f"y holds labels not among the classes {list(classes)}: "
+                f"{list(np.unique(y[unknown])[:5])}"
+            )
+        for c, est in zip(classes, estimators):
+            est.partial_fit(
+                X, (y == c).astype(np.int64), classes=[0, 1], sample_weight=sample_weight
+            )
         return self.set_fitted(
             estimators,
             classes=classes,
@@ -1160,5 +1602,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
         return np.concatenate([np.ravel(e.intercept_) for e in self.estimators_])
 
 
-def _fit_binary(estimator, X, y):
-    return estimator.fit(X, y)
+def _fit_binary(estimator, X, y, sample_weight=None):
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    return estimator.fit(X, y, sample_weight=sample_weight)

@@ -55,6 +55,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_backward",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_backward",
     "categorical_cross_entropy",
     "categorical_cross_entropy_backward",
     "categorical_cross_entropy_with_logits",
@@ -277,16 +278,49 @@ def binary_cross_entropy_backward(A: ArrayLike, Y: ArrayLike) -> FloatArray:
 
 
 def binary_cross_entropy_with_logits(
-    Z: ArrayLike, Y: ArrayLike, reduction: Reduction = "mean"
+    Z: ArrayLike,
+    Y: ArrayLike,
+    reduction: Reduction = "mean",
+    pos_weight: ArrayLike | None = None,
 ) -> float | FloatArray:
     """The same loss from logits z (a = σ(z)): max(z, 0) − z·y + ln(1 + e^(−|z|)).
 
     Exact for any z, where going through σ(z) would round 1 − σ(z) to 0.
+
+    ``pos_weight`` p, shape (n_out, 1), weighs each unit's positive term, as torch's
+    ``BCEWithLogitsLoss``: L = −[p·y ln a + (1 − y) ln(1 − a)]
+    = p·y·softplus(−z) + (1 − y)·softplus(z).
+
+    >>> float(binary_cross_entropy_with_logits([[0.0]], [[1.0]], pos_weight=[[3.0]]))
+    2.079...
     """
     Z = np.asarray(Z)
     Y = np.asarray(Y)
-    losses = (np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum(axis=0)
+    softplus_z = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))  # −ln(1 − σ(z))
+    if pos_weight is None:
+        losses = (softplus_z - Z * Y).sum(axis=0)
+    else:
+        # softplus(−z) = softplus(z) − z = −ln σ(z)
+        losses = (np.asarray(pos_weight) * Y * (softplus_z - Z) + (1 - Y) * softplus_z).sum(axis=0)
     return _reduce(losses, reduction)
+
+
+def binary_cross_entropy_with_logits_backward(
+    A: FloatArray, Y: FloatArray, pos_weight: FloatArray | None = None
+) -> FloatArray:
+    """dZ = ∂L/∂z for :func:`binary_cross_entropy_with_logits`, from a = σ(z):
+    a − y, or a·(1 + (p − 1)·y) − p·y with ``pos_weight`` p.
+
+    >>> binary_cross_entropy_with_logits_backward(np.array([[0.5]]), np.array([[1.0]]),
+    ...                                           np.array([[3.0]]))
+    array([[-1.5]])
+    """
+    if pos_weight is None:
+        dZ: FloatArray = A - Y
+        return dZ
+    PY = pos_weight * Y
+    dZ = A * (1 - Y + PY) - PY
+    return dZ
 
 
 def categorical_cross_entropy(

@@ -1157,13 +1157,15 @@ class _Checkpoints:
         self.progress = progress
         self.last_save: float | None = None
 
-    def callback(self, it: int, J: float, snapshot: Callable[[], Any]) -> None:
-        self.progress.update(self.done + it + 1, float(J))
+    def callback(self, info: Any) -> None:
+        """Called with the estimator's :class:`~logitlab.estimators.Iteration`, whose
+        ``iteration`` counts over the whole run (a resumed fit goes on counting)."""
+        self.progress.update(info.iteration + 1, float(info.cost))
         now = time.monotonic()
         if self.last_save is None or now - self.last_save >= CHECKPOINT_SECONDS:
-            self.save(it, snapshot)
+            self.save(info.snapshot)
 
-    def save(self, it: int, snapshot: Callable[[], Any]) -> None:
+    def save(self, snapshot: Callable[[], Any]) -> None:
         from .io import save_model
 
         ck = snapshot()

@@ -54,6 +54,8 @@ DEFAULT_MODEL: Mapping[str, str] = {
 }
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
+LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
+VALIDATION_SCORINGS = ("loss", "accuracy", "hamming")
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,25 @@ class TrainConfig:
         β of ``momentum``.
     beta_1, beta_2, epsilon : float
         Adam's decay rates and ε.
+    lr_schedule : {"constant", "step", "cosine", "plateau"}
+        How α changes from iteration to iteration (see
+        :class:`logitlab.numpy_engine.solvers.LRSchedule`).
+    lr_decay : float
+        γ: the factor of each ``step`` and ``plateau`` reduction.
+    lr_step_size : int
+        Iterations between two ``step`` reductions.
+    lr_patience : int
+        Iterations without progress before a ``plateau`` reduction.
+    warmup_iter : int
+        Iterations of linear warm-up from α/W to α at the start (any schedule).
+    dropout : float
+        Probability of dropping each hidden unit in training (inverted dropout:
+        keep_prob = 1 − dropout); 0 turns it off. Never applied at prediction.
+    early_stopping : bool
+        Stop on the validation set when one is given (see ``tol``) and keep the best
+        parameters.
+    validation_scoring : {"loss", "accuracy", "hamming"}
+        What early stopping watches on the validation set.
     verbose : int
         Print the cost every 10% of ``max_iter`` (1) or every iteration (2).
     device : str
@@ -181,6 +202,14 @@ class TrainConfig:
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-8
+    lr_schedule: str = "constant"
+    lr_decay: float = 0.1
+    lr_step_size: int = 30
+    lr_patience: int = 5
+    warmup_iter: int = 0
+    dropout: float = 0.0
+    early_stopping: bool = False
+    validation_scoring: str = "loss"
     verbose: int = 0
     device: str = "auto"
     autocast: bool = False
@@ -195,6 +224,22 @@ class TrainConfig:
             )
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 or None, got {self.batch_size}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if self.validation_scoring not in VALIDATION_SCORINGS:
+            raise ValueError(
+                f"validation_scoring must be one of {VALIDATION_SCORINGS}, "
+                f"got {self.validation_scoring!r}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 < self.lr_decay <= 1.0:
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        if self.lr_step_size < 1 or self.lr_patience < 1 or self.warmup_iter < 0:
+            raise ValueError(
+                "lr_step_size and lr_patience must be >= 1 and warmup_iter >= 0, got "
+                f"{self.lr_step_size}, {self.lr_patience} and {self.warmup_iter}"
+            )
 
     def full_batch(self, m: int) -> bool:
         """Whether every update sees all ``m`` examples."""

@@ -5,7 +5,7 @@ from .gradcheck import gradcheck
 from .layers import Dense
 from .network import INITS, Network
 from .reference import loop_dot, loop_logistic_step
-from .solvers import TrainResult, train
+from .solvers import Iteration, StopTraining, TrainResult, TrainState, train
 
 __all__ = [
     "Dense",
@@ -13,7 +13,10 @@ __all__ = [
     "Network",
     "SOLVERS",
     "TrainConfig",
+    "Iteration",
+    "StopTraining",
     "TrainResult",
+    "TrainState",
     "gradcheck",
     "loop_dot",
     "loop_logistic_step",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, overload
 
 import numpy as np
@@ -18,6 +19,10 @@ def gradcheck(
     alpha: float = ...,
     epsilon: float = ...,
     return_grads: Literal[False] = ...,
+    *,
+    weights: FloatArray | None = ...,
+    pos_weight: FloatArray | None = ...,
+    masks: Sequence[FloatArray] | None = ...,
 ) -> float: ...
 @overload
 def gradcheck(
@@ -28,6 +33,9 @@ def gradcheck(
     epsilon: float = ...,
     *,
     return_grads: Literal[True],
+    weights: FloatArray | None = ...,
+    pos_weight: FloatArray | None = ...,
+    masks: Sequence[FloatArray] | None = ...,
 ) -> tuple[float, FloatArray, FloatArray]: ...
 @overload
 def gradcheck(
@@ -37,6 +45,10 @@ def gradcheck(
     alpha: float,
     epsilon: float,
     return_grads: Literal[True],
+    *,
+    weights: FloatArray | None = ...,
+    pos_weight: FloatArray | None = ...,
+    masks: Sequence[FloatArray] | None = ...,
 ) -> tuple[float, FloatArray, FloatArray]: ...
 
 
@@ -47,6 +59,10 @@ def gradcheck(
     alpha: float = 0.0,
     epsilon: float = 1e-6,
     return_grads: bool = False,
+    *,
+    weights: FloatArray | None = None,
+    pos_weight: FloatArray | None = None,
+    masks: Sequence[FloatArray] | None = None,
 ) -> float | tuple[float, FloatArray, FloatArray]:
     """Relative error between back-propagation and numerical gradients of J.
 
@@ -67,6 +83,12 @@ def gradcheck(
         L2 penalty strength; the penalty's gradient is checked too.
     epsilon : float
         Finite-difference step.
+    weights, pos_weight : ndarray, optional
+        Per-example weights (m,) and per-label positive weights (n_out, 1), as in
+        :meth:`Network.cost_and_grad`.
+    masks : list of ndarray, optional
+        Fixed dropout masks D[l]/keep_prob, one (n_l, m) per hidden layer: the cost is
+        then a deterministic function of θ, and its gradient is checked with them.
 
     Examples
     --------
@@ -84,15 +106,20 @@ def gradcheck(
     """
     theta0 = net.theta.copy()
     m = X.shape[1]
-    _, grad = net.cost_and_grad(X, Y, alpha, m)
+    _, grad = net.cost_and_grad(X, Y, alpha, m, weights, pos_weight, masks)
     analytic = grad.copy()
     numeric = np.zeros_like(theta0)
+
+    def cost() -> float:
+        Z, _, _ = net.forward(X, masks)
+        return net.data_cost(Z, Y, weights, pos_weight) + net.penalty(alpha, m)
+
     try:
         for i in range(theta0.size):
             net.theta[i] = theta0[i] + epsilon
-            j_plus = net.cost(X, Y, alpha, m)
+            j_plus = cost()
             net.theta[i] = theta0[i] - epsilon
-            j_minus = net.cost(X, Y, alpha, m)
+            j_minus = cost()
             net.theta[i] = theta0[i]
             numeric[i] = (j_plus - j_minus) / (2 * epsilon)
     finally:

@@ -13,8 +13,9 @@ import numpy as np
 
 from ..functional import ACTIVATIONS, FloatArray
 
-# what a layer's forward pass keeps for its backward pass: (A_prev, Z, A)
-Cache: TypeAlias = tuple[FloatArray, FloatArray, FloatArray]
+# what a layer's forward pass keeps for its backward pass: (A_prev, Z, A, mask), A
+# before dropout and the scaled dropout mask D/keep_prob (None without dropout)
+Cache: TypeAlias = tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]
 
 
 class Dense:
@@ -37,15 +38,23 @@ class Dense:
         self.activation = activation
         self._g, self._g_backward, self._backward_wants_A = ACTIVATIONS[activation]
 
-    def forward(self, A_prev: FloatArray) -> tuple[FloatArray, Cache]:
+    def forward(
+        self, A_prev: FloatArray, mask: FloatArray | None = None
+    ) -> tuple[FloatArray, Cache]:
         """Z = W·A_prev + b (b broadcast over the m columns), A = g(Z).
 
-        Returns ``A`` and the cache ``(A_prev, Z, A)`` the backward pass needs.
+        With a dropout ``mask`` — the notes' D[l]/keep_prob, 0 for a dropped unit and
+        1/keep_prob for a kept one, shape (n_l, m) — the output is A·D/keep_prob
+        (inverted dropout: the expected activation is unchanged, so prediction needs
+        no mask).
+
+        Returns the output and the cache ``(A_prev, Z, A, mask)`` the backward pass
+        needs.
         """
         Z = self.W @ A_prev
         Z += self.b
         A = self._g(Z)
-        return A, (A_prev, Z, A)
+        return (A if mask is None else A * mask), (A_prev, Z, A, mask)
 
     def backward(
         self,
@@ -56,6 +65,7 @@ class Dense:
     ) -> FloatArray | None:
         """Gradients of the cost with respect to this layer's W, b and its input.
 
+        - with dropout, dA := dA · D/keep_prob (the dropped units get no gradient)
         - dZ = dA · g'(Z); at an output with cross-entropy it is passed in directly as
           dZ = A − Y (sigmoid + binary cross-entropy, softmax + categorical).
         - dW = dZ·A_prevᵀ / m
@@ -65,9 +75,11 @@ class Dense:
         dW and db are written into the network's flat gradient vector; dA_prev is
         returned (or ``None`` when ``need_dA_prev`` is false, for the first layer).
         """
-        A_prev, Z, A = cache
+        A_prev, Z, A, mask = cache
         if dZ is None:
             assert dA is not None, "backward needs dA or dZ"
+            if mask is not None:
+                dA = dA * mask
             dZ = self._g_backward(dA, A if self._backward_wants_A else Z)
         m = A_prev.shape[1]
         np.matmul(dZ, A_prev.T, out=self.dW)

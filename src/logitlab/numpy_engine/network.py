@@ -7,6 +7,7 @@ SciPy's L-BFGS can work on the network without copying layer by layer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -129,13 +130,17 @@ class Network:
         return bool(np.all(np.isfinite(self.theta)))
 
     # ------------------------------------------------------------------ forward pass
-    def forward(self, X: FloatArray) -> tuple[FloatArray, FloatArray, list[Cache]]:
+    def forward(
+        self, X: FloatArray, masks: Sequence[FloatArray] | None = None
+    ) -> tuple[FloatArray, FloatArray, list[Cache]]:
         """Forward propagation; returns the output logits Z[L], probabilities A[L] and
-        the caches of every layer."""
+        the caches of every layer. ``masks[l]`` is hidden layer l+1's dropout mask
+        D/keep_prob (see :meth:`Dense.forward`); None: no dropout."""
         A = X
         caches: list[Cache] = []
-        for layer in self.layers:
-            A, cache = layer.forward(A)
+        for i, layer in enumerate(self.layers):
+            mask = masks[i] if masks is not None and i < len(self.layers) - 1 else None
+            A, cache = layer.forward(A, mask)
             caches.append(cache)
         return caches[-1][1], A, caches
 
@@ -156,13 +161,28 @@ class Network:
         return F.softmax(Z) if self.spec.head == "softmax" else F.sigmoid(Z)
 
     # ----------------------------------------------------------------------- the cost
-    def data_cost(self, Z: FloatArray, Y: FloatArray) -> float:
-        """Mean cross-entropy over the m examples, from the logits (stable)."""
+    def data_cost(
+        self,
+        Z: FloatArray,
+        Y: FloatArray,
+        weights: FloatArray | None = None,
+        pos_weight: FloatArray | None = None,
+    ) -> float:
+        """Mean cross-entropy over the m examples, from the logits (stable):
+        (1/m) Σ_i w_i·L_i with per-example ``weights`` w (m,), and each label's positive
+        term weighed by ``pos_weight`` (n_out, 1) (binary and multi-label heads)."""
         if self.spec.head == "softmax":
-            return float(F.categorical_cross_entropy_with_logits(Z, Y))
-        return float(F.binary_cross_entropy_with_logits(Z, Y))
+            losses = F.categorical_cross_entropy_with_logits(Z, Y, reduction="none")
+        else:
+            losses = F.binary_cross_entropy_with_logits(
+                Z, Y, reduction="none", pos_weight=pos_weight
+            )
+        assert isinstance(losses, np.ndarray)
+        if weights is not None:
+            return float(np.dot(losses, weights) / losses.shape[0])
+        return float(losses.mean())
 
-    def penalty(self, alpha: float, m: int) -> float:
+    def penalty(self, alpha: float, m: float) -> float:
         """alpha/(2m) · Σ_l ‖W[l]‖²_F; biases are not penalised."""
         if not alpha:
             return 0.0
@@ -171,31 +191,56 @@ class Network:
         return float(alpha / (2.0 * m) * sum(np.einsum("ij,ij->", W, W) for W in self.W))
 
     def cost(
-        self, X: FloatArray, Y: FloatArray, alpha: float = 0.0, m_total: int | None = None
+        self,
+        X: FloatArray,
+        Y: FloatArray,
+        alpha: float = 0.0,
+        m_total: float | None = None,
+        weights: FloatArray | None = None,
+        pos_weight: FloatArray | None = None,
     ) -> float:
-        """J = mean cross-entropy + alpha/(2·m_total)·Σ‖W‖² (m_total defaults to m)."""
+        """J = (1/m) Σ w_i·L_i + alpha/(2·m_total)·Σ‖W‖² (m_total defaults to m, w to 1)."""
         Z = self.decision_function(X)
-        return self.data_cost(Z, Y) + self.penalty(alpha, m_total or X.shape[1])
+        return self.data_cost(Z, Y, weights, pos_weight) + self.penalty(
+            alpha, m_total or X.shape[1]
+        )
 
     # ------------------------------------------------------------------ backward pass
     def cost_and_grad(
-        self, X: FloatArray, Y: FloatArray, alpha: float = 0.0, m_total: int | None = None
+        self,
+        X: FloatArray,
+        Y: FloatArray,
+        alpha: float = 0.0,
+        m_total: float | None = None,
+        weights: FloatArray | None = None,
+        pos_weight: FloatArray | None = None,
+        masks: Sequence[FloatArray] | None = None,
     ) -> tuple[float, FloatArray]:
         """Forward pass, cost J and back-propagation; fills and returns ``self.grad``.
 
         The output layer starts back-propagation with dZ[L] = A[L] − Y, which holds for
         every head (sigmoid with binary cross-entropy, softmax with categorical
         cross-entropy, independent sigmoids with binary cross-entropy summed over
-        labels). The L2 term adds (alpha/m_total)·W[l] to dW[l].
+        labels); with ``pos_weight`` p it is A·(1 + (p − 1)Y) − pY, and per-example
+        ``weights`` w scale each column: dZ[:, i] *= w_i. The L2 term adds
+        (alpha/m_total)·W[l] to dW[l].
 
-        ``m_total`` is the number of examples the penalty is divided by: the whole
-        training set, also when (X, Y) is one mini-batch, so that the mean of the
-        mini-batch costs estimates the full-batch J.
+        ``m_total`` is the number the penalty is divided by: the size of the whole
+        training set (with sample weights s, Σ s_i, and ``weights`` are s_i·m/Σ s), also
+        when (X, Y) is one mini-batch, so that the mean of the mini-batch costs
+        estimates the full-batch J = Σ s_i·L_i/Σ s_i + alpha/(2·Σ s_i)·Σ‖W‖².
+        ``masks`` are the hidden layers' dropout masks (see :meth:`forward`).
         """
         m_total = m_total or X.shape[1]
-        Z, A, caches = self.forward(X)
-        J = self.data_cost(Z, Y) + self.penalty(alpha, m_total)
-        dZ: FloatArray | None = A - Y
+        Z, A, caches = self.forward(X, masks)
+        J = self.data_cost(Z, Y, weights, pos_weight) + self.penalty(alpha, m_total)
+        if self.spec.head == "softmax":
+            delta: FloatArray = A - Y
+        else:
+            delta = F.binary_cross_entropy_with_logits_backward(A, Y, pos_weight)
+        if weights is not None:
+            delta *= weights
+        dZ: FloatArray | None = delta
         dA: FloatArray | None = None
         for i in range(len(self.layers) - 1, -1, -1):
             dA = self.layers[i].backward(caches[i], dA=dA, dZ=dZ, need_dA_prev=i > 0)
@@ -204,3 +249,11 @@ class Network:
             for W, dW in zip(self.W, self.dW):
                 dW += (alpha / m_total) * W
         return J, self.grad
+
+    def dropout_masks(self, keep_prob: float, m: int, rng: np.random.Generator) -> list[FloatArray]:
+        """One mask D[l]/keep_prob per hidden layer for m examples: each unit kept with
+        probability ``keep_prob`` (D = 1) and scaled by 1/keep_prob, else 0."""
+        return [
+            (rng.random((n, m)) < keep_prob).astype(self.dtype) / keep_prob
+            for n in self.spec.hidden
+        ]

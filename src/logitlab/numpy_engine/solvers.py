@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -52,6 +52,12 @@ class GradientDescent:
     def step(self, theta: FloatArray, grad: FloatArray) -> None:
         theta -= self.learning_rate * grad
 
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        pass
+
 
 class Momentum:
     """v := β·v + (1 − β)·dθ;  θ := θ − α·v.
@@ -71,6 +77,13 @@ class Momentum:
             self.v *= self.momentum
             self.v += (1.0 - self.momentum) * grad
         theta -= self.learning_rate * self.v
+
+    def state_dict(self) -> dict[str, Any]:
+        """{"v": the velocity, as a flat vector like θ}; {} before the first step."""
+        return {} if self.v is None else {"v": self.v.copy()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.v = None if "v" not in state else np.array(state["v"])
 
 
 class Adam:
@@ -106,6 +119,20 @@ class Adam:
         denom += self.epsilon
         theta -= (self.learning_rate / (1.0 - b1**self.t)) * (self.m / denom)
 
+    def state_dict(self) -> dict[str, Any]:
+        """{"m", "v": the moments as flat vectors like θ, "t": the step}; {} before the
+        first step."""
+        if self.m is None or self.v is None:
+            return {}
+        return {"m": self.m.copy(), "v": self.v.copy(), "t": self.t}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if "m" in state:
+            self.m, self.v, self.t = np.array(state["m"]), np.array(state["v"]), int(state["t"])
+        else:
+            self.m = self.v = None
+            self.t = 0
+
 
 def make_optimizer(
     solver: str,
@@ -124,21 +151,170 @@ def make_optimizer(
     raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
 
 
+class LRSchedule:
+    """The learning rate of every iteration (epoch), the same in both engines.
+
+    With α = ``config.learning_rate``, T = ``horizon`` iterations, W =
+    ``config.warmup_iter`` and γ = ``config.lr_decay``:
+
+    - ``constant``: α;
+    - ``step``: α·γ^⌊t / ``lr_step_size``⌋;
+    - ``cosine``: α·(1 + cos(π·(t − W)/(T − W)))/2, reaching 0 at T;
+    - ``plateau``: α·γᵏ after k reductions; a reduction happens when the watched cost
+      (the validation cost when there is a validation set, else the training cost)
+      has not fallen below best·(1 − 10⁻⁴) for ``lr_patience`` iterations in a row.
+
+    Every schedule starts with W warm-up iterations at α·(t + 1)/W. The horizon T is
+    fixed when training starts and kept in the state, so a resumed or continued run
+    follows the schedule it started with.
+
+    >>> from logitlab.spec import TrainConfig
+    >>> s = LRSchedule(TrainConfig(learning_rate=1.0, lr_schedule="cosine"), horizon=4)
+    >>> [round(s.lr(t), 3) for t in range(4)]
+    [1.0, 0.854, 0.5, 0.146]
+    """
+
+    #: relative improvement the plateau schedule counts as progress (torch's default)
+    THRESHOLD = 1e-4
+
+    def __init__(self, config: TrainConfig, horizon: int) -> None:
+        self.config = config
+        self.horizon = int(horizon)
+        self.factor = 1.0
+        self.best = np.inf
+        self.bad = 0
+
+    def lr(self, t: int) -> float:
+        c = self.config
+        base = c.learning_rate * self.factor
+        if t < c.warmup_iter:
+            return base * (t + 1) / c.warmup_iter
+        if c.lr_schedule == "step":
+            return base * c.lr_decay ** (t // c.lr_step_size)
+        if c.lr_schedule == "cosine":
+            span = max(1, self.horizon - c.warmup_iter)
+            progress = min(t - c.warmup_iter, span) / span
+            return base * 0.5 * (1.0 + float(np.cos(np.pi * progress)))
+        return base
+
+    def observe(self, value: float) -> None:
+        """The plateau schedule's view of the watched cost after an iteration."""
+        if self.config.lr_schedule != "plateau" or not np.isfinite(value):
+            return
+        if value < self.best * (1.0 - self.THRESHOLD) if self.best > 0 else value < self.best:
+            self.best, self.bad = value, 0
+            return
+        self.bad += 1
+        if self.bad >= self.config.lr_patience:
+            self.factor *= self.config.lr_decay
+            self.bad = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"horizon": self.horizon, "factor": self.factor, "best": self.best, "bad": self.bad}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.horizon = int(state["horizon"])
+        self.factor, self.best, self.bad = (
+            float(state["factor"]),
+            float(state["best"]),
+            int(state["bad"]),
+        )
+
+
+class StopTraining(Exception):
+    """Raised by a training callback to stop training after the current iteration;
+    the parameters reached so far are kept (as when the callback returns True)."""
+
+
+@dataclass
+class Iteration:
+    """What a training callback receives after every iteration (epoch).
+
+    ``iteration`` counts from 0 over all the model's training (a continued or resumed
+    fit goes on counting); ``cost`` is J before the iteration's first update (see the
+    module docstring); ``validation_cost`` (and ``validation_score``, when early
+    stopping watches accuracy or Hamming loss) is measured after it, on the validation
+    set, or None without one; ``learning_rate`` is the rate the iteration used.
+    ``model`` is the engine's model being trained; ``state()`` the
+    :class:`TrainState` to continue from exactly after this iteration; the estimators
+    add ``snapshot()``, a fitted copy of the estimator holding both.
+    """
+
+    iteration: int
+    cost: float
+    validation_cost: float | None
+    validation_score: float | None
+    learning_rate: float
+    model: Any = None
+    snapshot: Callable[[], Any] | None = None
+    state: Callable[[], TrainState] | None = None
+
+
+@dataclass
+class TrainState:
+    """Everything training needs to go on exactly where it stopped, in plain NumPy
+    form that both engines read and write (and model files store).
+
+    ``epoch`` is the number of iterations (epochs) done: training goes on at the start
+    of the next one, whose batch order comes from ``rng`` (a NumPy bit generator's
+    state); ``optimizer`` holds the solver's state as flat vectors in θ's layout
+    (Momentum's v; Adam's m, v and step t); ``schedule`` the learning-rate schedule's;
+    ``monitor`` the early-stopping and ``tol`` counters and the best parameters so far;
+    ``loader_seed`` seeds the DataLoader of streamed data.
+    """
+
+    epoch: int = 0
+    rng: dict[str, Any] = field(default_factory=dict)
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    schedule: dict[str, Any] = field(default_factory=dict)
+    monitor: dict[str, Any] = field(default_factory=dict)
+    loader_seed: int | None = None
+
+    def generator(self, fallback: Seed) -> np.random.Generator:
+        """A generator in the saved state (or from ``fallback`` for a fresh start)."""
+        if not self.rng:
+            return np.random.default_rng(fallback)
+        bit_generator = getattr(np.random, self.rng["bit_generator"])()
+        bit_generator.state = self.rng
+        return np.random.Generator(bit_generator)
+
+
+def validation_score(
+    Z: FloatArray, Y: FloatArray, head: str, scoring: str, weights: FloatArray | None
+) -> float:
+    """The watched validation score from logits Z (n_out, m): ``accuracy`` (exact
+    match of all labels for multi-label) or ``hamming`` (share of wrong labels),
+    weighted by ``weights`` (m,) when given."""
+    if head == "softmax":
+        right = np.argmax(Z, axis=0) == np.argmax(Y, axis=0)
+        wrong_share = (~right).astype(np.float64)
+    else:
+        wrong = (Z > 0) != (Y > 0.5)
+        wrong_share = wrong.mean(axis=0) if scoring == "hamming" else wrong.any(axis=0) * 1.0
+    per_example = wrong_share if scoring == "hamming" else 1.0 - wrong_share
+    return float(np.average(per_example, weights=weights))
+
+
 @dataclass
 class TrainResult:
     """What a training run did: ``history`` (see the module docstring), the number of
     updates ``n_iter`` (epochs for mini-batch solvers), whether the ``tol`` criterion
-    was met, and, with a validation set, its cost after every iteration.
-    ``diverged_at`` is the iteration whose cost or parameters stopped being finite
-    (training stopped there, with the last finite parameters kept)."""
+    was met, and, with a validation set, its cost after every iteration (and the
+    watched score, when it is not the cost). ``diverged_at`` is the iteration whose
+    cost or parameters stopped being finite (training stopped there, with the last
+    finite parameters kept); ``stopped_by_callback`` says the callback asked to stop.
+    ``state`` is where training stands, to continue from exactly."""
 
     history: list[float] = field(default_factory=list)
     n_iter: int = 0
     converged: bool = False
     stopped_early: bool = False
     validation_history: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
     best_iteration: int | None = None
     diverged_at: int | None = None
+    stopped_by_callback: bool = False
+    state: TrainState = field(default_factory=TrainState)
 
 
 def batches(m: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[np.int64]]:
@@ -157,14 +333,34 @@ def take_columns(X: FloatArray, idx: NDArray[np.integer[Any]]) -> FloatArray:
     return X[:, idx]
 
 
+def normalized_weights(
+    sample_weight: NDArray[Any] | None, m: int, what: str = "sample_weight"
+) -> tuple[FloatArray | None, float]:
+    """(w, S): per-example weights w_i = s_i·m/Σ s (mean 1) and the total weight S = Σ s
+    that the L2 penalty is divided by; (None, m) without weights."""
+    if sample_weight is None:
+        return None, float(m)
+    s = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if s.shape[0] != m:
+        raise ValueError(f"{what} has {s.shape[0]} entries for {m} examples")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError(f"{what} must be finite and non-negative")
+    total = float(s.sum())
+    if total <= 0:
+        raise ValueError(f"{what} sums to 0: at least one example must have a positive weight")
+    w: FloatArray = s * (m / total)
+    return w, total
+
+
 class MonitoredModel(Protocol):
     """What :class:`Monitor` needs of a model; arrays and snapshots are the engine's own
     (NumPy arrays or torch tensors)."""
 
-    def cost(self, X: Any, Y: Any, /) -> float: ...
     def all_finite(self) -> bool: ...
     def snapshot(self) -> Any: ...
     def restore(self, snapshot: Any, /) -> None: ...
+    def to_array(self, snapshot: Any, /) -> FloatArray: ...
+    def from_array(self, array: FloatArray, /) -> Any: ...
 
 
 ModelT = TypeVar("ModelT", bound=MonitoredModel)
@@ -173,49 +369,58 @@ ModelT = TypeVar("ModelT", bound=MonitoredModel)
 class Monitor(Generic[ModelT]):
     """Stopping rules shared by all solvers and both engines.
 
-    ``model`` offers ``cost(X_val, Y_val)`` (the validation cost, without penalty),
-    ``all_finite()``, ``snapshot()`` and ``restore(snapshot)``.
+    ``validate()`` returns the validation cost (without penalty) and, when
+    ``config.validation_scoring`` is not ``"loss"``, the watched score; None: no
+    validation set.
 
-    - With a validation set (early stopping): stop when the validation cost has not
-      improved by more than ``tol`` for ``n_iter_no_change`` iterations in a row, and
-      keep the parameters that had the best validation cost.
+    - With ``config.early_stopping`` and a validation set: stop when the watched value
+      (the validation cost, 1 − accuracy, or the Hamming loss) has not improved by more
+      than ``tol`` for ``n_iter_no_change`` iterations in a row, and keep the
+      parameters that had the best one.
     - Otherwise, with ``tol > 0``: converged when the training cost has not improved by
       more than ``tol`` for ``n_iter_no_change`` iterations in a row. ``tol = 0`` runs
       all ``max_iter`` iterations.
     - A cost or parameters that stop being finite end training at once, with the last
       finite parameters restored (``result.diverged_at``): a model is kept, and the
       estimator says what to change instead of failing.
+    - ``callback(Iteration)`` returning True, or raising :class:`StopTraining`, stops
+      training after that iteration.
+
+    After each iteration the learning-rate ``schedule`` sees the watched cost, and
+    ``state_of(n)`` gives the :class:`TrainState` after n iterations for the callback.
     """
 
     def __init__(
         self,
         net: ModelT,
         result: TrainResult,
-        tol: float,
-        n_iter_no_change: int,
-        X_val: Any,
-        Y_val: Any,
-        verbose: int,
-        max_iter: int,
-        callback: Callable[[int, float, ModelT], object] | None,
+        config: TrainConfig,
+        validate: Callable[[], tuple[float, float | None]] | None,
+        callback: Callable[[Iteration], object] | None,
+        verbose: int | None = None,
+        schedule: LRSchedule | None = None,
+        state_of: Callable[[int], TrainState] | None = None,
     ) -> None:
-        self.net, self.result, self.tol = net, result, tol
-        self.n_iter_no_change = n_iter_no_change
-        self.X_val, self.Y_val = X_val, Y_val
-        self.verbose, self.callback = verbose, callback
-        self.every = 1 if verbose >= 2 else max(1, max_iter // 10)
+        self.net, self.result, self.config = net, result, config
+        self.schedule, self.state_of = schedule, state_of
+        self.tol, self.n_iter_no_change = config.tol, config.n_iter_no_change
+        self.validate, self.callback = validate, callback
+        self.early_stopping = config.early_stopping and validate is not None
+        self.verbose = config.verbose if verbose is None else verbose
+        self.every = 1 if self.verbose >= 2 else max(1, config.max_iter // 10)
         self.best = np.inf
         self.best_theta: object | None = None
         self.bad = 0
         self.use_tol = True  # L-BFGS applies tol through SciPy's own criteria instead
+        self.watched_cost = np.nan  # what the plateau schedule watches
         # what divergence falls back to: the last parameters whose cost was seen to be
         # finite, and the ones the next update starts from (one copy of θ per iteration,
         # small beside the iteration itself)
         self.last_finite: object | None = None
         self.pending: object | None = net.snapshot() if net.all_finite() else None
 
-    def after_update(self, it: int, J: float) -> bool:
-        """Called after update ``it`` whose pre-update cost was ``J``; True = stop."""
+    def after_update(self, it: int, J: float, learning_rate: float = np.nan) -> bool:
+        """Called after iteration ``it`` whose pre-update cost was ``J``; True = stop."""
         res = self.result
         if np.isfinite(J):
             self.last_finite = self.pending  # J is the cost of the parameters before it
@@ -225,16 +430,25 @@ class Monitor(Generic[ModelT]):
                 self.net.restore(self.last_finite)
             if np.isfinite(J):
                 res.history.append(float(J))
-                res.n_iter = it + 1
+                res.n_iter += 1
             return True
         res.history.append(float(J))
-        res.n_iter = it + 1
+        res.n_iter += 1
         stop = False
-        if self.X_val is not None:
-            v = self.net.cost(self.X_val, self.Y_val)
+        v = score = None
+        self.watched_cost = J
+        if self.validate is not None:
+            v, score = self.validate()
             res.validation_history.append(v)
-            if v < self.best - self.tol:
-                self.best, self.bad = v, 0
+            if score is not None:
+                res.validation_scores.append(score)
+            self.watched_cost = v
+        if self.early_stopping:
+            assert v is not None
+            scoring = self.config.validation_scoring
+            watched = v if score is None else (1.0 - score if scoring == "accuracy" else score)
+            if watched < self.best - self.tol:
+                self.best, self.bad = watched, 0
                 self.best_theta = self.net.snapshot()
                 res.best_iteration = it + 1
             else:
@@ -250,24 +464,57 @@ class Monitor(Generic[ModelT]):
             if self.bad >= self.n_iter_no_change:
                 res.converged = stop = True
         if self.verbose and (it % self.every == 0 or stop):
-            extra = (
-                f", validation cost {res.validation_history[-1]:.6f}"
-                if self.X_val is not None
-                else ""
-            )
+            extra = f", validation cost {v:.6f}" if v is not None else ""
             print(f"iteration {it:5d}: cost {J:.6f}{extra}", file=sys.stderr)
         self.pending = self.net.snapshot()
+        if self.schedule is not None:
+            self.schedule.observe(self.watched_cost)
         if self.callback is not None:
-            self.callback(it, J, self.net)
+            state_of = self.state_of
+            info = Iteration(
+                it,
+                float(J),
+                v,
+                score,
+                float(learning_rate),
+                model=self.net,
+                state=None if state_of is None else (lambda: state_of(it + 1)),
+            )
+            try:
+                asked = self.callback(info)
+            except StopTraining:
+                asked = True
+            if asked is True:
+                res.stopped_by_callback = stop = True
         return stop
 
     def finish(self) -> None:
         if self.best_theta is not None:
             self.net.restore(self.best_theta)
 
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": float(self.best),
+            "bad": self.bad,
+            "best_iteration": self.result.best_iteration,
+            "best_theta": None if self.best_theta is None else self.net.to_array(self.best_theta),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if not state:
+            return
+        self.best, self.bad = float(state["best"]), int(state["bad"])
+        self.result.best_iteration = state.get("best_iteration")
+        theta = state.get("best_theta")
+        self.best_theta = None if theta is None else self.net.from_array(np.asarray(theta))
+
 
 #: what ``train`` does when told nothing: the notes' gradient descent, α = 0.01
 DEFAULT_CONFIG = TrainConfig()
+
+#: a source of dropout masks: called with the batch size m, it returns one mask
+#: D[l]/keep_prob of shape (n_l, m) per hidden layer (engines draw their own without it)
+MaskSource = Callable[[int], Sequence[FloatArray]]
 
 
 def train(
@@ -278,8 +525,14 @@ def train(
     *,
     X_val: FloatArray | None = None,
     Y_val: FloatArray | None = None,
+    sample_weight: NDArray[Any] | None = None,
+    sample_weight_val: NDArray[Any] | None = None,
+    pos_weight: NDArray[Any] | None = None,
     rng: Seed = None,
-    callback: Callable[[int, float, Network], object] | None = None,
+    callback: Callable[[Iteration], object] | None = None,
+    state: TrainState | None = None,
+    epochs: int | None = None,
+    dropout_masks: MaskSource | None = None,
 ) -> TrainResult:
     """Train ``net`` in place on X (n_x, m), Y (n_out, m) as ``config`` says, and return
     a :class:`TrainResult`.
@@ -287,25 +540,83 @@ def train(
     ``config.batch_size=None`` uses the whole training set for every update. ``lbfgs``
     is always full-batch; for a linear model on wide data (n_x ≥ 2m) it runs in the row
     space of X (see :mod:`.rowspace`): the same problem and iterates, m instead of
-    n_x features. ``callback(it, J, net)`` is called after every iteration with the
-    network being trained.
+    n_x features.
+
+    Parameters
+    ----------
+    X_val, Y_val : validation data in the same layout; its cost (and score) is recorded
+        after every iteration, and early stopping watches it.
+    sample_weight, sample_weight_val : (m,) non-negative weights s: the cost is
+        J = Σ s_i·L_i / Σ s_i + alpha/(2·Σ s_i)·Σ‖W‖², so integer weights equal
+        repeated examples.
+    pos_weight : (n_out,) weight of each label's positive term (binary cross-entropy).
+    callback : called with an :class:`Iteration` after every iteration; returning
+        True or raising :class:`StopTraining` stops training.
+    state : a :class:`TrainState` to go on from (``result.state`` of an earlier call):
+        the optimiser, schedule, generator and counters continue exactly.
+    epochs : iterations to run now; None: ``config.max_iter``.
+    dropout_masks : where dropout masks come from (default: drawn from ``rng``).
     """
+    state = state if state is not None else TrainState()
     # Overflow on the way to divergence is not a warning here: the monitor checks the
     # cost and parameters after every update and stops training instead.
     with np.errstate(over="ignore", invalid="ignore"):
+        w, total = normalized_weights(sample_weight, X.shape[1])
+        w_val = None
+        if X_val is not None and sample_weight_val is not None:
+            w_val, _ = normalized_weights(sample_weight_val, X_val.shape[1], "sample_weight_val")
+        pw = None if pos_weight is None else np.asarray(pos_weight, dtype=net.dtype).reshape(-1, 1)
+        data = _Data(w, total, X_val, Y_val, w_val, pw)
         if rowspace.applies(net, X, config.solver):
 
             def train_reduced(
                 reduced: Network, R: FloatArray, R_val: FloatArray | None
             ) -> TrainResult:
                 with blas_threads_for(R):
-                    return _train(reduced, R, Y, config, R_val, Y_val, rng, callback)
+                    reduced_data = _Data(w, total, R_val, Y_val, w_val, pw)
+                    return _train(
+                        reduced, R, Y, config, reduced_data, rng, callback, state, epochs, None
+                    )
 
             result = rowspace.train_in_row_space(net, X, Y, X_val, train_reduced)
             if result is not None:
                 return result
         with blas_threads_for(X):
-            return _train(net, X, Y, config, X_val, Y_val, rng, callback)
+            return _train(net, X, Y, config, data, rng, callback, state, epochs, dropout_masks)
+
+
+@dataclass
+class _Data:
+    """The optional parts of the training data, prepared once."""
+
+    weights: FloatArray | None
+    total_weight: float
+    X_val: FloatArray | None
+    Y_val: FloatArray | None
+    weights_val: FloatArray | None
+    pos_weight: FloatArray | None
+
+
+class _NetworkModel:
+    """A :class:`Network` as the monitor sees it (its snapshots are θ vectors)."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+
+    def all_finite(self) -> bool:
+        return self.net.all_finite()
+
+    def snapshot(self) -> FloatArray:
+        return self.net.snapshot()
+
+    def restore(self, snapshot: FloatArray) -> None:
+        self.net.restore(snapshot)
+
+    def to_array(self, snapshot: FloatArray) -> FloatArray:
+        return snapshot
+
+    def from_array(self, array: FloatArray) -> FloatArray:
+        return array.astype(self.net.dtype)
 
 
 def _train(
@@ -313,40 +624,127 @@ def _train(
     X: FloatArray,
     Y: FloatArray,
     c: TrainConfig,
-    X_val: FloatArray | None,
-    Y_val: FloatArray | None,
+    d: _Data,
     seed: Seed,
-    callback: Callable[[int, float, Network], object] | None,
+    callback: Callable[[Iteration], object] | None,
+    state: TrainState,
+    epochs: int | None,
+    dropout_masks: MaskSource | None,
 ) -> TrainResult:
-    rng = np.random.default_rng(seed)
+    rng = state.generator(seed)
     m = X.shape[1]
     result = TrainResult()
-    monitor = Monitor(
-        net, result, c.tol, c.n_iter_no_change, X_val, Y_val, c.verbose, c.max_iter, callback
+    validate = None
+    if d.X_val is not None and d.Y_val is not None:
+        X_val, Y_val = d.X_val, d.Y_val
+
+        def validate() -> tuple[float, float | None]:
+            Z = net.decision_function(X_val)
+            cost = net.data_cost(Z, Y_val, d.weights_val, d.pos_weight)
+            if c.validation_scoring == "loss":
+                return cost, None
+            return cost, validation_score(
+                Z, Y_val, net.spec.head, c.validation_scoring, d.weights_val
+            )
+
+    def monitored_callback(info: Iteration) -> object:
+        assert callback is not None
+        info.model = net
+        return callback(info)
+
+    model = _NetworkModel(net)
+    schedule = LRSchedule(c, c.max_iter)
+    if state.schedule:
+        schedule.load_state_dict(state.schedule)
+    opt = make_optimizer(
+        "gd" if c.solver == "lbfgs" else c.solver,
+        c.learning_rate,
+        c.momentum,
+        c.beta_1,
+        c.beta_2,
+        c.epsilon,
     )
+    opt.load_state_dict(state.optimizer)
+
+    def state_of(done: int) -> TrainState:
+        return TrainState(
+            epoch=done,
+            rng=dict(rng.bit_generator.state),
+            optimizer=opt.state_dict(),
+            schedule=schedule.state_dict(),
+            monitor=monitor.state_dict(),
+        )
+
+    monitor = Monitor(
+        model,
+        result,
+        c,
+        validate,
+        monitored_callback if callback else None,
+        schedule=schedule,
+        state_of=state_of,
+    )
+    monitor.load_state_dict(state.monitor)
+    first = state.epoch
+    n_epochs = c.max_iter if epochs is None else epochs
     if c.solver == "lbfgs":
         if not c.full_batch(m):
             raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
+        if c.dropout:
+            raise ValueError(
+                "dropout makes the cost random, which L-BFGS cannot follow: use "
+                "gd, sgd, momentum or adam"
+            )
         monitor.use_tol = False
-        _lbfgs(net, X, Y, c.alpha, c.max_iter, c.tol, monitor)
+        _lbfgs(net, X, Y, c.alpha, n_epochs, c.tol, monitor, d, first)
         monitor.finish()
+        result.state = state_of(first + result.n_iter)
         return result
 
     opt = make_optimizer(c.solver, c.learning_rate, c.momentum, c.beta_1, c.beta_2, c.epsilon)
+    opt.load_state_dict(state.optimizer)
     full = c.full_batch(m)
-    for it in range(c.max_iter):
+    keep = 1.0 - c.dropout
+
+    def masks(n: int) -> Sequence[FloatArray] | None:
+        if not c.dropout or not net.spec.hidden:
+            return None
+        if dropout_masks is not None:
+            return dropout_masks(n)
+        return net.dropout_masks(keep, n, rng)
+
+    w, S, pw = d.weights, d.total_weight, d.pos_weight
+    done = first
+    for it in range(first, first + n_epochs):
+        opt.learning_rate = lr = schedule.lr(it)
         if full:
-            J, grad = net.cost_and_grad(X, Y, c.alpha, m)
+            D = masks(m)
+            if D is not None:  # the recorded J is the cost of the network that predicts
+                J = net.cost(X, Y, c.alpha, S, w, pw)
+            J_masked, grad = net.cost_and_grad(X, Y, c.alpha, S, w, pw, D)
+            if D is None:
+                J = J_masked
             opt.step(net.theta, grad)
         else:
-            J = net.cost(X, Y, c.alpha, m)  # the epoch's entry: J before its first update
+            J = net.cost(X, Y, c.alpha, S, w, pw)  # the epoch's entry: J before its first update
             assert c.batch_size is not None  # not full: a batch size below m
             for idx in batches(m, c.batch_size, rng):
-                net.cost_and_grad(take_columns(X, idx), Y[:, idx], c.alpha, m)
+                net.cost_and_grad(
+                    take_columns(X, idx),
+                    Y[:, idx],
+                    c.alpha,
+                    S,
+                    None if w is None else w[idx],
+                    pw,
+                    masks(idx.shape[0]),
+                )
                 opt.step(net.theta, net.grad)
-        if monitor.after_update(it, J):
+        stop = monitor.after_update(it, J, lr)
+        done = it + 1
+        if stop:
             break
     monitor.finish()
+    result.state = state_of(done)
     return result
 
 
@@ -357,19 +755,20 @@ def _lbfgs(
     alpha: float,
     max_iter: int,
     tol: float,
-    monitor: Monitor[Network],
+    monitor: Monitor[_NetworkModel],
+    d: _Data,
+    first: int,
 ) -> OptimizeResult:
     """Full-batch L-BFGS-B from SciPy on the flat parameter vector (in float64)."""
-    m = X.shape[1]
     pending: list[float] = []  # the cost at the current iterate, before the next update
 
     def fun(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         net.theta[:] = theta
-        J, grad = net.cost_and_grad(X, Y, alpha, m)
+        J, grad = net.cost_and_grad(X, Y, alpha, d.total_weight, d.weights, d.pos_weight)
         return J, grad.astype(np.float64)
 
     def callback(intermediate_result: OptimizeResult) -> None:
-        it = len(monitor.result.history)
+        it = first + len(monitor.result.history)
         stop = monitor.after_update(it, pending[-1])
         pending.append(float(intermediate_result.fun))
         if stop:
@@ -392,6 +791,7 @@ def _lbfgs(
     )
     if monitor.result.diverged_at is None:  # else the monitor restored finite ones
         net.theta[:] = res.x
-    if tol > 0 and res.status == 0 and not monitor.result.stopped_early:
-        monitor.result.converged = True
+    result = monitor.result
+    if tol > 0 and res.status == 0 and not (result.stopped_early or result.stopped_by_callback):
+        result.converged = True
     return res

@@ -40,25 +40,39 @@ class TorchNetwork(nn.Module):
         )
         self.activation = _ACTIVATIONS[spec.activation]
 
-    def forward(self, X):
+    def forward(self, X, masks=None):
+        """Logits of X (N, n_x); ``masks[l]`` (N, n_l), the dropout mask D/keep_prob of
+        hidden layer l+1, multiplies its activations (inverted dropout)."""
         # F.linear rather than calling each nn.Linear: the same op without the module
         # call's hook machinery, which costs as much as the math on small mini-batches
         *hidden, out = self.linears
-        for linear in hidden:
+        for i, linear in enumerate(hidden):
             X = self.activation(F.linear(X, linear.weight, linear.bias))
+            if masks is not None:
+                X = X * masks[i]
         return F.linear(X, out.weight, out.bias)
 
     # ------------------------------------------------------------------- the cost
-    def loss_sum(self, Z, T):
-        """Σ over the batch of the cross-entropy, from logits Z (N, n_out).
+    def loss_sum(self, Z, T, weights=None, pos_weight=None):
+        """Σ over the batch of the cross-entropy, from logits Z (N, n_out): Σ_i w_i·L_i
+        with per-example ``weights`` w (N,).
 
         T holds class indices (N,) for a softmax head, else 0/1 targets (N, n_out);
-        binary cross-entropy is summed over the output units (labels).
+        binary cross-entropy is summed over the output units (labels), each unit's
+        positive term weighed by ``pos_weight`` (n_out,) when given.
         """
         Z = Z.float() if Z.dtype == torch.bfloat16 else Z
+        if weights is None:
+            if self.spec.head == "softmax":
+                return F.cross_entropy(Z, T, reduction="sum")
+            return F.binary_cross_entropy_with_logits(Z, T, reduction="sum", pos_weight=pos_weight)
         if self.spec.head == "softmax":
-            return F.cross_entropy(Z, T, reduction="sum")
-        return F.binary_cross_entropy_with_logits(Z, T, reduction="sum")
+            losses = F.cross_entropy(Z, T, reduction="none")
+        else:
+            losses = F.binary_cross_entropy_with_logits(
+                Z, T, reduction="none", pos_weight=pos_weight
+            ).sum(dim=1)
+        return (losses * weights.to(losses.dtype)).sum()
 
     def penalty(self, alpha, m):
         """alpha/(2m)·Σ_l ‖W[l]‖² (biases are not penalised), as in the NumPy engine."""

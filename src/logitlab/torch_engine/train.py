@@ -28,7 +28,16 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from ..numpy_engine.solvers import DEFAULT_CONFIG, SMALL_PROBLEM, Monitor, TrainResult
+from ..numpy_engine.solvers import (
+    DEFAULT_CONFIG,
+    SMALL_PROBLEM,
+    LRSchedule,
+    Monitor,
+    TrainResult,
+    TrainState,
+    normalized_weights,
+    validation_score,
+)
 from .module import TorchNetwork
 
 
@@ -85,11 +94,6 @@ class _Model:
     def __init__(self, module, world):
         self.module, self.world = module, world
 
-    @torch.no_grad()
-    def cost(self, X, T):
-        # validation data is whole on every rank: no reduction needed
-        return float(self.module.loss_sum(self.module(X), T)) / X.shape[0]
-
     def all_finite(self):
         return bool(torch.isfinite(self.module.flat()).all())
 
@@ -98,6 +102,13 @@ class _Model:
 
     def restore(self, snapshot):
         self.module.set_flat(snapshot)
+
+    def to_array(self, snapshot):
+        return snapshot.detach().cpu().numpy().copy()
+
+    def from_array(self, array):
+        p = next(self.module.parameters())
+        return torch.as_tensor(array, dtype=p.dtype, device=p.device)
 
 
 def _prepare(net, dev, world, autocast):
@@ -152,31 +163,110 @@ def _optimizer(params, c):
     )
 
 
-def _batch_loss(forward, module, Xb, Tb, scale, alpha, m, amp):
+# the NumPy engine's names for torch.optim's per-parameter state
+_STATE_NAMES = {"momentum": {"v": "momentum_buffer"}, "adam": {"m": "exp_avg", "v": "exp_avg_sq"}}
+
+
+def optimizer_state(opt, module, solver):
+    """The optimiser's state in the NumPy engine's form (flat vectors in θ's layout,
+    Adam's step ``t``): what :class:`~logitlab.numpy_engine.solvers.TrainState` holds."""
+    names = _STATE_NAMES.get(solver)
+    params = list(module.parameters())
+    if not names or any(p not in opt.state or not opt.state[p] for p in params):
+        return {}
+    state = {
+        ours: torch.cat([opt.state[p][theirs].detach().reshape(-1) for p in params]).cpu().numpy()
+        for ours, theirs in names.items()
+    }
+    if solver == "adam":
+        state["t"] = int(float(opt.state[params[0]]["step"]))
+    return state
+
+
+def load_optimizer_state(opt, module, solver, state):
+    """Set the optimiser's state from :func:`optimizer_state`'s form."""
+    names = _STATE_NAMES.get(solver)
+    if not names or not state:
+        return
+    i = 0
+    for p in module.parameters():
+        n = p.numel()
+        entry = {
+            theirs: torch.as_tensor(
+                np.asarray(state[ours])[i : i + n], dtype=p.dtype, device=p.device
+            ).view_as(p)
+            for ours, theirs in names.items()
+        }
+        if solver == "adam":
+            # fused Adam keeps its step as a float32 tensor beside the parameters
+            entry["step"] = torch.tensor(float(state["t"]), dtype=torch.float32, device=p.device)
+        opt.state[p] = entry
+        i += n
+
+
+def _batch_loss(forward, module, Xb, Tb, scale, alpha, m, amp, wb=None, pw=None, masks=None):
     """The cost of one batch (or this rank's shard of it) as both engines define it,
-    scale·Σ L(z, t) + alpha/(2m)·Σ‖W[l]‖², and its two parts: the one loss function
-    every training path of this engine backpropagates or reports.
+    scale·Σ w_i·L(z_i, t_i) + alpha/(2m)·Σ‖W[l]‖², and its two parts: the one loss
+    function every training path of this engine backpropagates or reports.
 
     ``forward`` is the module, or its DDP wrapper (which averages the ranks' gradients
     during backward); ``scale`` is 1/n for a batch of n, world/n for a shard of a
-    global batch of n on ``world`` ranks.
+    global batch of n on ``world`` ranks; ``m`` is the training set's total weight
+    (its size without sample weights); ``wb`` the batch's weights (mean 1 over the
+    training set), ``pw`` the labels' positive weights, ``masks`` dropout masks.
     """
     with amp:
-        Z = forward(Xb)
-    local = module.loss_sum(Z, Tb)
+        Z = forward(Xb) if masks is None else forward(Xb, masks)
+    local = module.loss_sum(Z, Tb, wb, pw)
     penalty = module.penalty(alpha, m)
     return local * scale + penalty, local, penalty
 
 
-def train(net, X, Y, config=DEFAULT_CONFIG, *, X_val=None, Y_val=None, rng=None, callback=None):
+def train(
+    net,
+    X,
+    Y,
+    config=DEFAULT_CONFIG,
+    *,
+    X_val=None,
+    Y_val=None,
+    sample_weight=None,
+    sample_weight_val=None,
+    pos_weight=None,
+    rng=None,
+    callback=None,
+    state=None,
+    epochs=None,
+    dropout_masks=None,
+):
     """Train the NumPy network ``net`` in place, on torch; returns a ``TrainResult``.
 
     Arguments as :func:`logitlab.numpy_engine.train`; ``config.device`` and
     ``config.autocast`` (bfloat16 autocast of the forward pass, for CUDA) say where.
+    Dropout masks are drawn on the device from a ``torch.Generator`` seeded from
+    ``rng`` every epoch, unless ``dropout_masks`` gives them.
     """
     dev = resolve_device(config.device)
     with _cpu_threads_for(X, dev):
-        return _train(net, X, Y, config, X_val, Y_val, rng, callback, dev)
+        return _train(
+            net,
+            X,
+            Y,
+            config,
+            dict(
+                X_val=X_val,
+                Y_val=Y_val,
+                sample_weight=sample_weight,
+                sample_weight_val=sample_weight_val,
+                pos_weight=pos_weight,
+            ),
+            rng,
+            callback,
+            dev,
+            TrainState() if state is None else state,
+            epochs,
+            dropout_masks,
+        )
 
 
 @contextlib.contextmanager
@@ -194,7 +284,34 @@ def _cpu_threads_for(X, dev):
             torch.set_num_threads(threads)
 
 
-def _train(net, X, Y, c, X_val, Y_val, rng, callback, dev):
+def _callback_with(callback, model):
+    """The monitor's callback, handing the user's callback the torch model."""
+    if callback is None:
+        return None
+
+    def call(info):
+        info.model = model
+        return callback(info)
+
+    return call
+
+
+def _validator(module, Xv, Tv, wv, pw, Y_val, head, scoring):
+    """The monitor's ``validate``: the validation cost (and the watched score)."""
+
+    @torch.no_grad()
+    def validate():
+        Z = module(Xv)
+        cost = float(module.loss_sum(Z, Tv, wv, pw)) / Xv.shape[0]
+        if scoring == "loss":
+            return cost, None
+        weights = None if wv is None else wv.cpu().numpy()
+        return cost, validation_score(Z.double().cpu().numpy().T, Y_val, head, scoring, weights)
+
+    return validate
+
+
+def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks):
     rank, world = setup_distributed(dev)
     if c.solver == "lbfgs" and world > 1:
         raise ValueError(
@@ -202,37 +319,88 @@ def _train(net, X, Y, c, X_val, Y_val, rng, callback, dev):
         )
     if c.solver == "lbfgs" and not c.full_batch(X.shape[1]):
         raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
-    rng = np.random.default_rng(rng)
+    if c.solver == "lbfgs" and c.dropout:
+        raise ValueError(
+            "dropout makes the cost random, which L-BFGS cannot follow: use gd, sgd, "
+            "momentum or adam"
+        )
+    rng = state.generator(rng)
     head, m = net.spec.head, X.shape[1]
     module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
     Xt = torch.as_tensor(X.T, device=dev)  # the estimator's (m, n_x) rows: no copy on CPU
     T = _targets(Y, head, dev, dtype)
-    Xv = Tv = None
-    if X_val is not None:
-        Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
+    w, total = normalized_weights(data["sample_weight"], m)
+    W = None if w is None else torch.as_tensor(w, device=dev, dtype=dtype)
+    pw = data["pos_weight"]
+    pw = None if pw is None else torch.as_tensor(np.ravel(pw), device=dev, dtype=dtype)
 
     result = TrainResult()
-    monitor = Monitor(
-        _Model(module, world),
-        result,
-        c.tol,
-        c.n_iter_no_change,
-        Xv,
-        Tv,
-        c.verbose if rank == 0 else 0,
-        c.max_iter,
-        callback,
-    )
-    monitor.use_tol = c.solver != "lbfgs"  # L-BFGS stops on its gradient instead
+    validate = None
+    if data["X_val"] is not None:
+        X_val, Y_val = data["X_val"], data["Y_val"]
+        wv, _ = (None, None)
+        if data["sample_weight_val"] is not None:
+            wv, _ = normalized_weights(
+                data["sample_weight_val"], X_val.shape[1], "sample_weight_val"
+            )
+            wv = torch.as_tensor(wv, device=dev, dtype=dtype)
+        Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
+        validate = _validator(module, Xv, Tv, wv, pw, Y_val, head, c.validation_scoring)
+    torch_model = _Model(module, world)
+    schedule = LRSchedule(c, c.max_iter)
+    if state.schedule:
+        schedule.load_state_dict(state.schedule)
     opt = _optimizer(model.parameters(), c)
+    load_optimizer_state(opt, module, c.solver, state.optimizer)
+
+    def state_of(done):
+        return TrainState(
+            epoch=done,
+            rng=dict(rng.bit_generator.state),
+            optimizer=optimizer_state(opt, module, c.solver),
+            schedule=schedule.state_dict(),
+            monitor=monitor.state_dict(),
+        )
+
+    monitor = Monitor(
+        torch_model,
+        result,
+        c,
+        validate,
+        _callback_with(callback, torch_model),
+        verbose=c.verbose if rank == 0 else 0,
+        schedule=schedule,
+        state_of=state_of,
+    )
+    monitor.load_state_dict(state.monitor)
+    monitor.use_tol = c.solver != "lbfgs"  # L-BFGS stops on its gradient instead
+    keep = 1.0 - c.dropout
+    dropping = bool(c.dropout and net.spec.hidden)
+    gen = torch.Generator(device=dev) if dropping and dropout_masks is None else None
+
+    def masks(n):
+        """This rank's dropout masks for a global batch of n examples (the injected
+        masks cover the whole batch; a rank takes its rows)."""
+        if not dropping:
+            return None
+        if dropout_masks is not None:
+            full = [torch.as_tensor(D.T, device=dev, dtype=dtype) for D in dropout_masks(n)]
+            return full if world == 1 else [D[rank::world] for D in full]
+        rows = n if world == 1 else len(range(rank, n, world))
+        return [
+            (torch.rand((rows, h), generator=gen, device=dev, dtype=dtype) < keep).to(dtype) / keep
+            for h in net.spec.hidden
+        ]
 
     def shard(idx):
         """This rank's part of a global batch (all of it in one process)."""
         if idx is None:
-            return (Xt, T) if world == 1 else (Xt[rank::world], T[rank::world])
+            if world == 1:
+                return Xt, T, W
+            return Xt[rank::world], T[rank::world], None if W is None else W[rank::world]
         if world > 1:
             idx = idx[rank::world]
-        return Xt[idx], T[idx]
+        return Xt[idx], T[idx], None if W is None else W[idx]
 
     def reduce_sum(value):
         if world > 1:
@@ -244,24 +412,39 @@ def _train(net, X, Y, c, X_val, Y_val, rng, callback, dev):
         """One update on the global batch ``idx`` (None: all) of n examples; returns
         this rank's loss sum and the penalty, both taken before it."""
         opt.zero_grad(set_to_none=True)
-        loss, local, penalty = _batch_loss(model, module, *shard(idx), world / n, c.alpha, m, amp)
+        Xs, Ts, Ws = shard(idx)
+        loss, local, penalty = _batch_loss(
+            model, module, Xs, Ts, world / n, c.alpha, total, amp, Ws, pw, masks(n)
+        )
         loss.backward()
         opt.step()
         return local.detach(), _value(penalty)
 
     @torch.no_grad()
     def full_cost():
-        _, local, penalty = _batch_loss(module, module, *shard(None), 1.0, c.alpha, m, amp)
+        Xs, Ts, Ws = shard(None)
+        _, local, penalty = _batch_loss(module, module, Xs, Ts, 1.0, c.alpha, total, amp, Ws, pw)
         return float(reduce_sum(local)) / m + _value(penalty)
 
     full = c.full_batch(m)
     converged = False
-    for it in range(c.max_iter):
+    first = state.epoch
+    n_epochs = c.max_iter if epochs is None else epochs
+    done = first
+    for it in range(first, first + n_epochs):
+        lr = schedule.lr(it)
+        for group in opt.param_groups:
+            group["lr"] = lr if c.solver != "lbfgs" else 1.0
+        if gen is not None:
+            gen.manual_seed(int(rng.integers(2**62)) + rank)
         if c.solver == "lbfgs":
 
             def closure():
                 opt.zero_grad(set_to_none=True)
-                loss, _, _ = _batch_loss(model, module, *shard(None), world / m, c.alpha, m, amp)
+                Xs, Ts, Ws = shard(None)
+                loss, _, _ = _batch_loss(
+                    model, module, Xs, Ts, world / m, c.alpha, total, amp, Ws, pw
+                )
                 loss.backward()
                 return loss
 
@@ -269,8 +452,12 @@ def _train(net, X, Y, c, X_val, Y_val, rng, callback, dev):
             grads = torch.cat([p.grad.reshape(-1) for p in module.parameters()])
             converged = c.tol > 0 and float(grads.abs().max()) <= c.tol
         elif full:
-            local, penalty = step(None, m)
-            J = float(reduce_sum(local)) / m + penalty
+            if dropping:
+                J = full_cost()  # the recorded J is the cost of the network that predicts
+                step(None, m)
+            else:
+                local, penalty = step(None, m)
+                J = float(reduce_sum(local)) / m + penalty
         else:
             J = full_cost()  # the epoch's entry: J before its first update
             # the NumPy engine's batch order (solvers.batches), as one index tensor
@@ -278,28 +465,52 @@ def _train(net, X, Y, c, X_val, Y_val, rng, callback, dev):
             for start in range(0, m, c.batch_size):
                 idx = perm[start : start + c.batch_size]
                 step(idx, idx.shape[0])
-        if monitor.after_update(it, J) or converged:
+        stop = monitor.after_update(it, J, lr if c.solver != "lbfgs" else np.nan)
+        done = it + 1
+        if stop or converged:
             result.converged = result.converged or converged
             break
     monitor.finish()
     module.to_numpy(net)
+    result.state = state_of(done)
     return result
 
 
-def train_dataset(net, dataset, config, *, class_values, seed=0, num_workers=0, callback=None):
+def train_dataset(
+    net,
+    dataset,
+    config,
+    *,
+    class_values,
+    seed=0,
+    num_workers=0,
+    callback=None,
+    val_dataset=None,
+    unit_weights=None,
+    pos_weight=None,
+    state=None,
+    epochs=None,
+):
     """Train ``net`` on a torch ``Dataset`` read batch by batch (bounded memory), as
     ``config`` says (``config.batch_size`` must be set).
 
     A seeded ``DataLoader`` (``make_loader``; a ``DistributedSampler`` under torchrun)
-    draws the mini-batches, with ``num_workers`` processes reading ahead. Each
+    draws the mini-batches, with ``num_workers`` processes reading ahead; epoch e's
+    order comes from ``seed + e``, so a resumed run reads the same batches. Each
     ``history`` entry is the epoch's mean mini-batch cost, each taken before its own
     update: a whole extra pass to measure J at the epoch's start would double the
     reading of data that does not fit in memory. ``class_values`` are the label values
     of the output units, in order (for class-index labels).
+
+    ``val_dataset`` is read after every epoch for the validation cost (and early
+    stopping); ``unit_weights`` (n_out,) weighs each example by its class's output
+    unit (class weights, binary and softmax heads); ``pos_weight`` (n_out,) weighs the
+    labels' positive terms; ``state`` and ``epochs`` are as in :func:`train`.
     """
     from .data import make_loader, set_epoch
 
     c = config
+    state = TrainState() if state is None else state
     if c.solver == "lbfgs":
         raise ValueError(
             "solver='lbfgs' needs the full batch in memory; streamed data "
@@ -310,6 +521,7 @@ def train_dataset(net, dataset, config, *, class_values, seed=0, num_workers=0, 
     dev = resolve_device(c.device)
     rank, world = setup_distributed(dev)
     head, m = net.spec.head, len(dataset)
+    seed = seed if state.loader_seed is None else state.loader_seed
     module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
     loader = make_loader(
         dataset,
@@ -319,40 +531,118 @@ def train_dataset(net, dataset, config, *, class_values, seed=0, num_workers=0, 
         num_workers=num_workers,
         distributed=world > 1,
     )
+    lookup = None
     if head != "multilabel":  # label value -> output unit
         values = torch.as_tensor(np.asarray(class_values, dtype=np.int64))
         lookup = torch.full((int(values.max()) + 1,), -1, dtype=torch.int64)
         lookup[values] = torch.arange(len(values))
         lookup = lookup.to(dev)
-    result = TrainResult()
-    monitor = Monitor(
-        _Model(module, world),
-        result,
-        c.tol,
-        c.n_iter_no_change,
-        None,
-        None,
-        c.verbose if rank == 0 else 0,
-        c.max_iter,
-        callback,
+    uw, total = None, float(m)
+    if unit_weights is not None and head != "multilabel":
+        labels = np.asarray(dataset_labels(dataset))
+        units = lookup.cpu().numpy()[labels]
+        per_example = np.asarray(unit_weights, dtype=np.float64)[units]
+        total = float(per_example.sum())
+        uw = torch.as_tensor(np.asarray(unit_weights) * (m / total), device=dev, dtype=dtype)
+    pw = (
+        None
+        if pos_weight is None
+        else torch.as_tensor(np.ravel(pos_weight), device=dev, dtype=dtype)
     )
+
+    def targets(yb):
+        """Targets and per-example weights of a batch of labels."""
+        yb = yb.to(dev, non_blocking=True)
+        if head == "multilabel":
+            return yb.to(dtype), None
+        units = lookup[yb]
+        wb = None if uw is None else uw[units]
+        return (units if head == "softmax" else units.to(dtype).unsqueeze(1)), wb
+
+    validate = None
+    if val_dataset is not None:
+        val_loader = make_loader(val_dataset, c.batch_size, shuffle=False, num_workers=0)
+
+        @torch.no_grad()
+        def validate():
+            loss, n, Zs, Ys = 0.0, 0, [], []
+            for xb, yb in val_loader:
+                Z = module(xb.to(dev, dtype=dtype))
+                T, _ = targets(yb)
+                loss += float(module.loss_sum(Z, T, None, pw))
+                n += xb.shape[0]
+                if c.validation_scoring != "loss":
+                    Zs.append(Z.double().cpu().numpy())
+                    Ys.append(T.cpu().numpy())
+            if c.validation_scoring == "loss":
+                return loss / n, None
+            Z = np.concatenate(Zs).T
+            Tn = np.concatenate(Ys)
+            Yv = np.eye(net.spec.n_out)[Tn].T if head == "softmax" else Tn.T
+            return loss / n, validation_score(Z, Yv, head, c.validation_scoring, None)
+
+    torch_model = _Model(module, world)
+    result = TrainResult()
+    schedule = LRSchedule(c, c.max_iter)
+    if state.schedule:
+        schedule.load_state_dict(state.schedule)
     opt = _optimizer(model.parameters(), c)
+    load_optimizer_state(opt, module, c.solver, state.optimizer)
+
+    def state_of(done):
+        return TrainState(
+            epoch=done,
+            optimizer=optimizer_state(opt, module, c.solver),
+            schedule=schedule.state_dict(),
+            monitor=monitor.state_dict(),
+            loader_seed=seed,
+        )
+
+    monitor = Monitor(
+        torch_model,
+        result,
+        c,
+        validate,
+        _callback_with(callback, torch_model),
+        verbose=c.verbose if rank == 0 else 0,
+        schedule=schedule,
+        state_of=state_of,
+    )
+    monitor.load_state_dict(state.monitor)
+    keep = 1.0 - c.dropout
+    dropping = bool(c.dropout and net.spec.hidden)
+    gen = torch.Generator(device=dev) if dropping else None
+    first = state.epoch
+    n_epochs = c.max_iter if epochs is None else epochs
+    done = first
     try:
-        for epoch in range(c.max_iter):
+        for epoch in range(first, first + n_epochs):
             set_epoch(loader, epoch)
+            if getattr(loader, "generator", None) is not None:
+                loader.generator.manual_seed(seed + epoch)  # epoch e's order from seed + e
+            if gen is not None:
+                gen.manual_seed(seed + 7919 * (epoch + 1) + rank)
+            lr = schedule.lr(epoch)
+            for group in opt.param_groups:
+                group["lr"] = lr
             totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
             for xb, yb in loader:
                 xb = xb.to(dev, dtype=dtype, non_blocking=True)
-                yb = yb.to(dev, non_blocking=True)
-                if head == "softmax":
-                    T = lookup[yb]
-                elif head == "binary":
-                    T = lookup[yb].to(dtype).unsqueeze(1)
-                else:
-                    T = yb.to(dtype)
+                T, wb = targets(yb)
                 n = xb.shape[0]
+                D = None
+                if dropping:
+                    D = [
+                        (torch.rand((n, h), generator=gen, device=dev, dtype=dtype) < keep).to(
+                            dtype
+                        )
+                        / keep
+                        for h in net.spec.hidden
+                    ]
                 opt.zero_grad(set_to_none=True)
-                loss, local, penalty = _batch_loss(model, module, xb, T, 1.0 / n, c.alpha, m, amp)
+                loss, local, penalty = _batch_loss(
+                    model, module, xb, T, 1.0 / n, c.alpha, total, amp, wb, pw, D
+                )
                 loss.backward()
                 totals[0] += local.detach().double() + n * _value(penalty)
                 totals[1] += n
@@ -360,7 +650,9 @@ def train_dataset(net, dataset, config, *, class_values, seed=0, num_workers=0, 
             if world > 1:
                 dist.all_reduce(totals)
             J = float(totals[0] / totals[1])
-            if monitor.after_update(epoch, J):
+            stop = monitor.after_update(epoch, J, lr)
+            done = epoch + 1
+            if stop:
                 break
     except BaseException:
         if num_workers and threading.current_thread() is threading.main_thread():
@@ -369,8 +661,20 @@ def train_dataset(net, dataset, config, *, class_values, seed=0, num_workers=0, 
             # ended as well
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         raise
+    monitor.finish()
     module.to_numpy(net)
+    result.state = state_of(done)
     return result
+
+
+def dataset_labels(dataset):
+    """A dataset's labels in memory (``.targets`` or ``.y``), as a NumPy array."""
+    labels = getattr(dataset, "targets", None)
+    if labels is None:
+        labels = getattr(dataset, "y", None)
+    if labels is None:
+        raise ValueError("training needs the dataset's labels in memory, as `.targets` or `.y`")
+    return np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
 
 
 def _value(x):
