@@ -24,9 +24,12 @@ Precision, recall and F1 use ``zero_division=0``: a class that is never predicte
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
+    balanced_accuracy_score,
     confusion_matrix,
     hamming_loss,
     log_loss,
@@ -59,6 +62,7 @@ def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):
     -------
     dict
         Binary / multi-class: ``task``, ``n_samples``, ``class_names``, ``accuracy``,
+        ``balanced_accuracy`` (mean recall over the classes in ``y_true``),
         ``precision_macro``, ``recall_macro``, ``f1_macro``, ``precision_weighted``,
         ``recall_weighted``, ``f1_weighted``, ``per_class`` (``precision``,
         ``recall``, ``f1``, ``support``: lists aligned with ``class_names``),
@@ -114,6 +118,7 @@ def _single_label_metrics(task, y_true, y_pred, proba, class_names):
         "n_samples": int(y_true.shape[0]),
         "class_names": names,
         "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": _balanced_accuracy(y_true, y_pred),
     }
     for average in ("macro", "weighted"):
         p, r, f, _ = precision_recall_fscore_support(
@@ -146,6 +151,16 @@ def _single_label_metrics(task, y_true, y_pred, proba, class_names):
             out["log_loss"] = float(log_loss(y_true, proba, labels=labels[order]))
     out["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
     return out
+
+
+def _balanced_accuracy(y_true, y_pred):
+    """The mean recall over the classes present in y_true: accuracy as if every class
+    were equally frequent (scikit-learn's ``balanced_accuracy_score``)."""
+    with warnings.catch_warnings():
+        # predictions of a class absent from y_true lower the recall of the true
+        # class, as they should; scikit-learn also warns about them
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        return float(balanced_accuracy_score(y_true, y_pred))
 
 
 def resolve_labels(y_true, y_pred, class_names=None, n_columns=None):
