@@ -160,6 +160,7 @@ def _balanced_accuracy(y_true, y_pred):
         # predictions of a class absent from y_true lower the recall of the true
         # class, as they should; scikit-learn also warns about them
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", message="A single label was found")
         return float(balanced_accuracy_score(y_true, y_pred))
 
 
