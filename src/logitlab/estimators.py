@@ -1316,6 +1316,26 @@ class NeuralNetClassifier(_NetworkClassifier):
     ...                           random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.97
     True
+
+    Validation data, a schedule, dropout and a callback that stops training once the
+    validation accuracy passes 95%:
+
+    >>> X_val, y_val = make_moons(100, noise=0.1, random_state=1)
+    >>> clf = NeuralNetClassifier((16,), solver="adam", learning_rate=0.1, dropout=0.1,
+    ...                           lr_schedule="cosine", validation_scoring="accuracy",
+    ...                           random_state=0)
+    >>> clf = clf.fit(X, y, X_val=X_val, y_val=y_val,
+    ...               callback=lambda info: info.validation_score > 0.95)
+    >>> clf.n_iter_ < 200, clf.validation_scores_[-1] > 0.95
+    (True, True)
+
+    ``partial_fit`` runs one epoch per call, continuing where the last one stopped:
+
+    >>> online = NeuralNetClassifier((16,), solver="sgd", batch_size=32, random_state=0)
+    >>> for _ in range(3):
+    ...     online = online.partial_fit(X, y, classes=[0, 1])
+    >>> online.n_iter_
+    3
     """
 
     _parameter_constraints = {
