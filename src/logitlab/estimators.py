@@ -1326,7 +1326,7 @@ class NeuralNetClassifier(_NetworkClassifier):
     ...                           random_state=0)
     >>> clf = clf.fit(X, y, X_val=X_val, y_val=y_val,
     ...               callback=lambda info: info.validation_score > 0.95)
-    >>> clf.n_iter_ < 200, clf.validation_scores_[-1] > 0.95
+    >>> clf.n_iter_ < 200, bool(clf.validation_scores_[-1] > 0.95)
     (True, True)
 
     ``partial_fit`` runs one epoch per call, continuing where the last one stopped:
