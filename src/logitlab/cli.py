@@ -55,6 +55,10 @@ class _Group(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.BadParameter as exc:  # a bad option value: one line too
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise UserError(" ".join(exc.format_message().split())) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except RunInterrupted as exc:
