@@ -452,3 +452,69 @@ def test_stream_trains_on_an_hdf5_file(tmp_path, course, monkeypatch):
     assert r.exit_code == 0, r.output + r.stderr
     assert "streamed from disk" in " ".join(r.output.split())
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.9
+
+
+@needs_torch
+def test_stream_validates_on_a_folder_read_from_disk(tmp_path, monkeypatch):
+    from logitlab.data import ImageFiles
+
+    _shapes_folder(tmp_path / "photos", n=48, size=8)
+    val = tmp_path / "val"
+    _shapes_folder(val, n=36, size=8)
+    for photo in sorted((val / "circle").iterdir())[1:]:  # a validation set with fewer
+        photo.unlink()  # circles is fine: classes are matched by name
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a folder was read into memory")
+
+    monkeypatch.setattr(ImageFiles, "__array__", refuse)
+    out = tmp_path / "run"
+    r = run("train", "--data", tmp_path / "photos", "--val", val, "--size", "8", "--stream",
+            "--engine", "torch", "--standardize", "--model", "mlp", "--hidden", "8",
+            "--batch-size", "16", "--epochs", "6", "--tol", "0", "--early-stopping",
+            "--validation-scoring", "accuracy", "--lr-schedule", "cosine",
+            "--out", out)  # fmt: skip
+    assert r.exit_code == 0, r.output + r.stderr
+    rows = (out / "history.csv").read_text().split()
+    assert rows[0] == "iteration,cost,validation_cost,validation_accuracy"
+    assert len(rows) == 7 and all(all(row.split(",")) and row.count(",") == 3 for row in rows)
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["val"] == str(val) and settings["lr_schedule"] == "cosine"
+
+
+@needs_torch
+def test_stream_early_stopping_needs_val(tmp_path):
+    _shapes_folder(tmp_path / "photos", n=24, size=8)
+    r = run("train", "--data", tmp_path / "photos", "--size", "8", "--stream",
+            "--engine", "torch", "--batch-size", "8", "--early-stopping",
+            "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "--early-stopping", "--val SRC")
+
+
+# ------------------------------------------------------------------ documentation
+def test_every_setting_is_a_train_option_with_help_in_the_readme():
+    """`logitlab train --help` lists every RunSettings field as an option with its help,
+    and the README's command-line section names each of them."""
+    from dataclasses import fields
+    from pathlib import Path
+
+    from logitlab.cli import TRAIN_OPTIONS
+    from logitlab.run import RunSettings
+
+    r = run("train", "--help")
+    assert r.exit_code == 0
+    text = " ".join(r.output.split())
+    options = {names[0]: kw for names, kw in TRAIN_OPTIONS}
+    for f in fields(RunSettings):
+        assert f"--{f.name.replace('_', '-')}" in options, f.name
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    command_line = readme[readme.index("## The `logitlab` command") :]
+    command_line = command_line[: command_line.index("\n## ", 3)]
+    new = ("--val", "--class-weight", "--pos-weight", "--lr-schedule", "--lr-decay",
+           "--lr-step-size", "--lr-patience", "--warmup", "--dropout",
+           "--validation-scoring", "--early-stopping")  # fmt: skip
+    for option in new:
+        assert option in text, option
+        assert options[option].get("help"), f"{option} has no help text"
+        assert " ".join(options[option]["help"].split()[:3]) in text
+        assert f"`{option}" in command_line, f"README does not document {option}"

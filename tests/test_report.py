@@ -27,6 +27,7 @@ from sklearn.metrics import (
 from logitlab import LogisticRegression, MultiLabelClassifier, NeuralNetClassifier
 from logitlab.report import compute_metrics, write_plots, write_report
 from logitlab.report import plots as plots_module
+from logitlab.report.html import render_report
 
 PNG_SIZE = (600, 450)  # 6 × 4.5 in at 100 dpi
 MIN_PIXEL_STD = 5.0  # a blank (uniform) image has 0
@@ -385,6 +386,76 @@ def test_learning_curve_scale():
     assert yscale([0.7, 0.05, 0.006]) == "log"  # > 2 decades
     assert yscale([0.7, 0.5, 0.4], [0.9, 0.1, 0.001]) == "log"  # validation counts
     assert yscale([0.7, 0.01, 0.0071]) == "linear"  # just under 2 decades
+
+
+def test_learning_curve_draws_training_and_validation_together(tmp_path):
+    history = [1.1, 0.8, 0.6, 0.5, 0.45]
+    validation = [0.9, 0.7, np.nan, 0.6, 0.62]  # an iteration not measured is left out
+    scores = [0.5, 0.6, np.nan, 0.8, 0.75]
+    fig = plots_module._learning_curve(history, validation, scores, "accuracy")
+    cost_axis, score_axis = fig.axes
+    assert [t.get_text() for t in cost_axis.get_legend().get_texts()] == [
+        "training cost",
+        "validation cost",
+        "validation accuracy",
+    ]
+    training, valid = cost_axis.get_lines()
+    assert list(training.get_xdata()) == [0, 1, 2, 3, 4]
+    assert list(valid.get_xdata()) == [0, 1, 3, 4] and list(valid.get_ydata()) == [
+        0.9,
+        0.7,
+        0.6,
+        0.62,
+    ]
+    assert score_axis.get_ylabel() == "validation accuracy"
+    assert list(score_axis.get_lines()[0].get_xdata()) == [0, 1, 3, 4]
+    fig = plots_module._learning_curve(history, validation, None)
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_legend().get_texts()) == 2
+    fig = plots_module._learning_curve(history, None, None)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["training cost"]
+    written = plots_strict(
+        tmp_path,
+        task="multilabel",
+        history=history,
+        validation_history=validation,
+        validation_scores=scores,
+        validation_scoring="hamming",
+    )
+    assert written == {"learning_curve": "learning_curve.png"}
+    assert_png(tmp_path / "learning_curve.png")
+
+
+def test_report_shows_training_and_validation_side_by_side():
+    page = render_report(
+        title="t",
+        settings={"val": "val.csv", "lr_schedule": "plateau"},
+        metrics={},
+        plots={},
+        history=[1.0, 0.5, 0.25],
+        validation_history=[np.nan, 0.6, 0.7],
+        validation_scores=[np.nan, 0.2, 0.1],
+        validation_scoring="hamming",
+    )
+    parse_page(page)
+    section = page[
+        page.index('id="training"') : page.index("</section>", page.index('id="training"'))
+    ]
+    head = (
+        "<th></th><th>training cost J</th><th>validation cost</th><th>validation Hamming loss</th>"
+    )
+    assert head in section
+    # first, last, best and the best one's iteration of each curve; lower Hamming loss
+    # is better
+    assert '<th>first</th><td class="num">1.0000</td><td class="num">0.6000</td>' in section
+    assert '<th>last</th><td class="num">0.2500</td><td class="num">0.7000</td>' in section
+    assert '<td class="num">0.1000</td></tr>' in section
+    assert (
+        '<th>best at iteration</th><td class="num">2</td><td class="num">1</td>'
+        '<td class="num">2</td>' in section
+    )
+    assert "<th>val</th>" in page and "plateau" in page
+    page = render_report(title="t", settings={}, metrics={}, plots={}, history=[1.0, 0.5])
+    assert "validation" not in page[page.index('id="training"') :]
 
 
 def test_misclassified_only_when_there_are_mistakes(tmp_path):

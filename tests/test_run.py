@@ -156,6 +156,18 @@ def test_test_naming_the_data_warns(tmp_path, table):
         ("test_size", 1.5, "'test_size' must be a number between 0 and 1"),
         ("standardize", "yes", "'standardize' must be true or false"),
         ("colour", "rgb", "unknown field(s) 'colour'"),
+        ("val", "", "'val' must be a non-empty string or null"),
+        ("class_weight", "auto", "'class_weight' must be one of None, 'balanced'"),
+        ("pos_weight", [1, 2], "'pos_weight' must be one of None, 'balanced'"),
+        ("lr_schedule", "linear", "'lr_schedule' must be one of"),
+        ("lr_decay", 0, "'lr_decay' must be a number > 0 and <= 1"),
+        ("lr_decay", 1.5, "'lr_decay' must be a number > 0 and <= 1"),
+        ("lr_step_size", 0, "'lr_step_size' must be an integer >= 1"),
+        ("lr_patience", 2.5, "'lr_patience' must be an integer >= 1"),
+        ("warmup", -1, "'warmup' must be an integer >= 0"),
+        ("dropout", 1.0, "'dropout' must be a number >= 0 and < 1"),
+        ("dropout", True, "'dropout' must be a number >= 0 and < 1"),
+        ("validation_scoring", "f1", "'validation_scoring' must be one of"),
     ],
 )
 def test_a_malformed_settings_json_names_the_file_and_the_field(tmp_path, field, value, needle):
@@ -167,6 +179,19 @@ def test_a_malformed_settings_json_names_the_file_and_the_field(tmp_path, field,
         RunSettings.load(run_dir)
     assert str(run_dir / "settings.json") in str(info.value) and needle in str(info.value)
     one_line_error(cli_run("train", "--resume", run_dir), "settings.json", needle)
+
+
+def test_a_settings_json_from_before_the_training_options_still_reads(tmp_path):
+    new = ("val", "class_weight", "pos_weight", "lr_schedule", "lr_decay", "lr_step_size",
+           "lr_patience", "warmup", "dropout", "validation_scoring")  # fmt: skip
+    stored = RunSettings(data="iris", model="mlp", hidden=(8,)).to_dict()
+    assert set(new) <= set(stored)
+    (tmp_path / "settings.json").write_text(
+        json.dumps({k: v for k, v in stored.items() if k not in new})
+    )
+    loaded = RunSettings.load(tmp_path)
+    assert loaded == RunSettings(data="iris", model="mlp", hidden=(8,))
+    assert all(getattr(loaded, name) is None for name in new)
 
 
 def test_settings_json_that_is_not_json(tmp_path):
@@ -223,9 +248,14 @@ def test_resume_on_changed_data_refuses(tmp_path, table, change):
     assert (tmp_path / "run" / "checkpoint.safetensors").is_file()  # kept
 
 
-def test_resume_refuses_other_options(tmp_path):
-    r = cli_run("train", "--resume", tmp_path, "--epochs", "5")
-    assert r.exit_code == 2 and "--epochs" in r.stderr
+@pytest.mark.parametrize(
+    "option",
+    [("--epochs", "5"), ("--val", "iris"), ("--class-weight", "balanced"), ("--dropout", "0.1"),
+     ("--lr-schedule", "cosine"), ("--warmup", "2"), ("--validation-scoring", "accuracy")],
+)  # fmt: skip
+def test_resume_refuses_other_options(tmp_path, option):
+    r = cli_run("train", "--resume", tmp_path, *option)
+    assert r.exit_code == 2 and option[0] in r.stderr
 
 
 def test_sigterm_keeps_the_last_checkpoint(tmp_path):
@@ -534,3 +564,210 @@ def test_an_interrupted_run_says_to_resume_and_odd_settings_files_are_refused(tm
     one_line_error(cli_run("train", "--resume", tmp_path / "run"), "is not a settings file")
     (tmp_path / "run" / "settings.json").write_text("[" * 100_000)
     one_line_error(cli_run("train", "--resume", tmp_path / "run"), "cannot read the settings")
+
+
+# ----------------------------------------------------------------- training options
+def softmax_cost(est, X, y_index):
+    """Mean cross-entropy of ``est`` on X, y (class indices), as the engines compute
+    the validation cost (no penalty)."""
+    P = est.predict_proba(X)
+    return float(-np.mean(np.log(P[np.arange(len(y_index)), y_index])))
+
+
+@pytest.fixture
+def val_table(tmp_path):
+    """Validation rows for ``table``, with the columns in another order."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3))
+    y = np.array(["ant", "bee", "cat"])[np.argmax(X, axis=1)]
+    return write_table(tmp_path / "val.csv", X[:, [2, 0, 1]], y, ["c", "a", "b"]), X, y
+
+
+def test_val_is_read_like_the_test_data_and_measured_every_iteration(tmp_path, table, val_table):
+    csv_file, _, _ = table
+    val_file, X_val, y_val = val_table
+    r = cli_run("train", "--data", csv_file, "--val", val_file, "--model", "softmax",
+                "--solver", "gd", "--lr", "0.5", "--epochs", "15", "--tol", "0",
+                "--standardize", "--out", tmp_path / "run")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert "validating on 40" in " ".join(r.output.split())
+    settings = json.loads((tmp_path / "run" / "settings.json").read_text())
+    assert settings["val"] == str(val_file)  # absolute, as data and test
+    from logitlab.run import load_run
+
+    est, pre = load_run(tmp_path / "run")
+    assert len(est.validation_history_) == est.n_iter_ == 15
+    # the last value is the final model's cost on the validation rows, matched to the
+    # training columns by name and standardised with the training statistics
+    y_index = np.searchsorted(pre.class_names, y_val)
+    assert est.validation_history_[-1] == pytest.approx(
+        softmax_cost(est, pre.apply(X_val), y_index), rel=1e-10
+    )
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert rows[0] == "iteration,cost,validation_cost"
+    assert len(rows) == 16
+    assert [float(row.split(",")[2]) for row in rows[1:]] == pytest.approx(
+        est.validation_history_, rel=1e-15
+    )
+    # without a validation set there is no such column; with another one, other values
+    train_run(RunSettings(data=str(csv_file), model="softmax", solver="gd", lr=0.5, epochs=15,
+                          tol=0, standardize=True), tmp_path / "none")  # fmt: skip
+    assert (tmp_path / "none" / "history.csv").read_text().splitlines()[0] == "iteration,cost"
+    other = write_table(tmp_path / "other.csv", X_val[:20] * 3, y_val[:20], ["a", "b", "c"])
+    result = train_run(RunSettings(data=str(csv_file), val=str(other), model="softmax",
+                                   solver="gd", lr=0.5, epochs=15, tol=0, standardize=True),
+                       tmp_path / "other")  # fmt: skip
+    assert result.estimator.validation_history_[-1] != pytest.approx(
+        est.validation_history_[-1], rel=1e-3
+    )
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "validation cost" in page and str(val_file) in page
+
+
+def test_early_stopping_watches_val_instead_of_holding_out_training_rows(
+    tmp_path, table, val_table
+):
+    csv_file, _, _ = table
+    val_file, _, _ = val_table
+    common = dict(data=str(csv_file), val=str(val_file), model="softmax", solver="gd", lr=0.5,
+                  epochs=6, tol=0, standardize=True)  # fmt: skip
+    plain = train_run(RunSettings(**common), tmp_path / "plain").estimator
+    early = train_run(RunSettings(**common, early_stopping=True), tmp_path / "early").estimator
+    assert early.early_stopping
+    # the same training rows (none held out) and the same validation rows
+    np.testing.assert_array_equal(early.history_, plain.history_)
+    np.testing.assert_array_equal(early.validation_history_, plain.validation_history_)
+    held_out = train_run(RunSettings(**{**common, "val": None}, early_stopping=True),
+                         tmp_path / "held-out").estimator  # fmt: skip
+    assert not np.array_equal(held_out.history_, plain.history_)
+
+
+@pytest.mark.parametrize(
+    "args, params",
+    [
+        (["--model", "mlp", "--hidden", "6", "--solver", "sgd", "--batch-size", "16",
+          "--class-weight", "balanced", "--lr-schedule", "step", "--lr-decay", "0.5",
+          "--lr-step-size", "3", "--warmup", "2", "--dropout", "0.25"],
+         dict(class_weight="balanced", lr_schedule="step", lr_decay=0.5, lr_step_size=3,
+              warmup_iter=2, dropout=0.25, solver="sgd")),
+        (["--model", "softmax", "--solver", "adam", "--class-weight", "balanced",
+          "--lr-schedule", "plateau", "--lr-patience", "2", "--early-stopping",
+          "--validation-scoring", "accuracy"],
+         dict(class_weight="balanced", lr_schedule="plateau", lr_patience=2,
+              early_stopping=True, validation_scoring="accuracy")),
+        (["--model", "one-vs-all", "--solver", "gd", "--class-weight", "balanced",
+          "--lr-schedule", "cosine"],
+         dict(class_weight="balanced", lr_schedule="cosine")),
+        (["--data", "shapes-multilabel", "--size", "6", "--pos-weight", "balanced",
+          "--solver", "momentum", "--warmup", "3", "--validation-scoring", "hamming",
+          "--early-stopping"],
+         dict(pos_weight="balanced", warmup_iter=3, validation_scoring="hamming")),
+        (["--data", "shapes-multilabel", "--size", "6", "--model", "mlp", "--hidden", "5",
+          "--pos-weight", "balanced", "--dropout", "0.1"],
+         dict(pos_weight="balanced", dropout=0.1)),
+    ],
+)  # fmt: skip
+def test_each_training_option_reaches_the_estimator(tmp_path, table, args, params):
+    from logitlab.run import load_run
+
+    csv_file, _, _ = table
+    if "--data" not in args:
+        args = ["--data", csv_file, *args]
+    r = cli_run("train", *args, "--epochs", "8", "--tol", "0", "--out", tmp_path / "run")
+    assert r.exit_code == 0, r.stderr
+    est, _ = load_run(tmp_path / "run")  # the model file keeps the parameters
+    if hasattr(est, "estimators_"):  # one-vs-all: each binary model
+        est = est.estimators_[0]
+    got = est.get_params()
+    assert {k: got[k] for k in params} == params
+    settings = RunSettings.load(tmp_path / "run")
+    for key, value in params.items():
+        key = {"warmup_iter": "warmup"}.get(key, key)
+        assert getattr(settings, key) == value
+    shown = (tmp_path / "run" / "report.html").read_text()
+    for key in params:
+        assert f"<th>{ {'warmup_iter': 'warmup'}.get(key, key) }</th>" in shown
+
+
+def test_validation_scores_go_to_history_csv(tmp_path, table, val_table):
+    csv_file, _, _ = table
+    val_file, _, _ = val_table
+    result = train_run(RunSettings(data=str(csv_file), val=str(val_file), model="mlp",
+                                   hidden=(6,), epochs=12, tol=0, standardize=True,
+                                   validation_scoring="accuracy"), tmp_path / "run")  # fmt: skip
+    est = result.estimator
+    rows = [row.split(",") for row in (tmp_path / "run" / "history.csv").read_text().split()]
+    assert rows[0] == ["iteration", "cost", "validation_cost", "validation_accuracy"]
+    assert [float(row[3]) for row in rows[1:]] == list(est.validation_scores_)
+    assert len(est.validation_scores_) == 12 and 0 <= min(est.validation_scores_)
+    assert "validation accuracy" in (tmp_path / "run" / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--data", "shapes-multilabel", "--size", "6", "--class-weight", "balanced"],
+         ["--class-weight", "multi-label", "--pos-weight balanced"]),
+        (["--data", "iris", "--pos-weight", "balanced"],
+         ["--pos-weight", "multiclass", "--class-weight balanced"]),
+        (["--data", "iris", "--dropout", "0.2"], ["--dropout", "--model mlp"]),
+        (["--data", "iris", "--model", "mlp", "--solver", "lbfgs", "--dropout", "0.2"],
+         ["--dropout", "lbfgs", "--solver adam"]),
+        (["--data", "iris", "--model", "softmax", "--lr-schedule", "cosine"],
+         ["--lr-schedule cosine", "lbfgs", "--solver adam"]),
+        (["--data", "iris", "--solver", "gd", "--lr-decay", "0.5"],
+         ["--lr-decay", "--lr-schedule step"]),
+        (["--data", "iris", "--solver", "gd", "--lr-schedule", "step", "--lr-patience", "3"],
+         ["--lr-patience", "--lr-schedule plateau"]),
+        (["--data", "iris", "--validation-scoring", "accuracy"],
+         ["--validation-scoring", "--val SRC"]),
+        (["--data", "iris", "--model", "one-vs-all", "--val", "iris"], ["--val", "one-vs-all"]),
+        (["--data", "iris", "--val", "nowhere.csv"], ["nowhere.csv"]),
+        (["--data", "iris", "--val", "digits"], ["'digits' lacks the column(s)"]),
+        (["--data", "iris", "--dropout", "1"], ["--dropout", "0<=x<1"]),
+        (["--data", "iris", "--class-weight", "equal"], ["--class-weight", "'equal'"]),
+        (["--data", "iris", "--lr-schedule", "linear"], ["--lr-schedule", "'linear'"]),
+        (["--data", "iris", "--warmup", "-1"], ["--warmup"]),
+        (["--data", "iris", "--lr-decay", "0"], ["--lr-decay"]),
+    ],
+)  # fmt: skip
+def test_training_options_that_cannot_apply_are_one_line_before_training(tmp_path, args, needles):
+    out = tmp_path / "run"
+    one_line_error(cli_run("train", *args, "--out", out), *needles)
+    assert not (out / "settings.json").exists()
+
+
+def test_training_options_that_cannot_apply_leave_an_old_run_alone(tmp_path):
+    train_run(RunSettings(data="iris"), tmp_path / "run")
+    with pytest.raises(RunError, match="--dropout"):
+        train_run(RunSettings(data="iris", dropout=0.5), tmp_path / "run", overwrite=True)
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_val_naming_the_data_or_the_test_warns(tmp_path, table, val_table):
+    csv_file, _, _ = table
+    val_file, _, _ = val_table
+    result = train_run(RunSettings(data=str(csv_file), val=str(csv_file)), tmp_path / "a")
+    assert any("--val names the same data as --data" in w for w in result.warnings)
+    result = train_run(RunSettings(data=str(csv_file), test=str(val_file), val=str(val_file)),
+                       tmp_path / "b")  # fmt: skip
+    assert any("--val names the same data as --test" in w for w in result.warnings)
+
+
+def test_a_resumed_run_keeps_its_validation_curve_on_its_iterations(tmp_path, table, val_table):
+    csv_file, _, _ = table
+    val_file, _, _ = val_table
+    settings = RunSettings(data=str(csv_file), val=str(val_file), model="mlp", hidden=(8,),
+                           solver="sgd", batch_size=8, epochs=30, tol=0)  # fmt: skip
+    with pytest.raises(Interrupted):
+        train_run(settings, tmp_path / "run", StopAfter(5))
+    resumed = resume_run(tmp_path / "run").estimator
+    assert resumed.n_iter_ == 30
+    rows = [row.split(",") for row in (tmp_path / "run" / "history.csv").read_text().split()]
+    assert rows[0][2] == "validation_cost" and len(rows) == 31
+    # the values measured (the resumed iterations', or all when the checkpoint kept the
+    # earlier ones) on their own iterations' rows: the last ones
+    n = len(resumed.validation_history_)
+    assert 30 - 5 <= n <= 30
+    assert [row[2] for row in rows[1 : 31 - n]] == [""] * (30 - n)
+    assert [float(row[2]) for row in rows[31 - n :]] == list(resumed.validation_history_)

@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .spec import MODELS
+from .spec import LR_SCHEDULES, MODELS, VALIDATION_SCORINGS
 
 
 class UserError(click.ClickException):
@@ -55,6 +55,10 @@ class _Group(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.BadParameter as exc:  # a bad option value: one line too
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise UserError(" ".join(exc.format_message().split())) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except RunInterrupted as exc:
@@ -187,6 +191,12 @@ TRAIN_OPTIONS = (
                        help="Separate test data (else --test-size of --data, stratified).")),
     (("--test-size",), dict(type=click.FloatRange(0, 1, min_open=True, max_open=True),
                             default=0.2, show_default=True)),
+    (("--val",), dict(default=None, metavar="SRC",
+                      help="Validation data, read like --test (same loading options, columns "
+                           "and classes matched by name, standardised with the training "
+                           "statistics): its cost after every epoch goes to history.csv and "
+                           "the learning curve, and --early-stopping and --lr-schedule "
+                           "plateau watch it.")),
     *LOADER_OPTIONS,
     (("--model",), dict(type=click.Choice(("auto", *MODELS)),
                         default="auto", show_default=True,
@@ -202,7 +212,48 @@ TRAIN_OPTIONS = (
     (("--batch-size",), dict(type=click.IntRange(1), default=None)),
     (("--alpha",), dict(type=click.FloatRange(0), default=None, help="L2 penalty.")),
     (("--tol",), dict(type=click.FloatRange(0), default=None)),
-    (("--early-stopping",), dict(is_flag=True)),
+    (("--class-weight",), dict(type=click.Choice(["balanced"]), default=None,
+                               help="Single-label data: weigh each class by n_samples / "
+                                    "(n_classes · n_in_class) in the cost, so that rare "
+                                    "classes count as much as frequent ones (one-vs-all: each "
+                                    "class against the rest).")),
+    (("--pos-weight",), dict(type=click.Choice(["balanced"]), default=None,
+                             help="Multi-label data: weigh each label's positive examples by "
+                                  "its n_negatives / n_positives in the binary "
+                                  "cross-entropy, so that rare labels are predicted.")),
+    (("--lr-schedule",), dict(type=click.Choice(LR_SCHEDULES), default=None,
+                              help="How the learning rate changes over the epochs (gradient "
+                                   "solvers): constant (default); step: × --lr-decay every "
+                                   "--lr-step-size epochs; cosine: down to 0 at the last "
+                                   "epoch; plateau: × --lr-decay after --lr-patience epochs "
+                                   "without a lower validation cost (training cost without "
+                                   "one).")),
+    (("--lr-decay",), dict(type=click.FloatRange(0, 1, min_open=True), default=None,
+                           metavar="FACTOR",
+                           help="step and plateau schedules: factor of each reduction "
+                                "(default 0.1).")),
+    (("--lr-step-size",), dict(type=click.IntRange(1), default=None, metavar="N",
+                               help="step schedule: epochs between reductions (default 30).")),
+    (("--lr-patience",), dict(type=click.IntRange(1), default=None, metavar="N",
+                              help="plateau schedule: epochs without improvement before a "
+                                   "reduction (default 5).")),
+    (("--warmup",), dict(type=click.IntRange(0), default=None, metavar="N",
+                         help="Gradient solvers: raise the learning rate linearly to --lr over "
+                              "the first N epochs, before any schedule (default 0).")),
+    (("--dropout",), dict(type=click.FloatRange(0, 1, max_open=True), default=None, metavar="P",
+                          help="mlp, gradient solvers: drop each hidden unit with "
+                               "probability P while training (inverted dropout: the others "
+                               "are scaled by 1/(1 − P)); never when predicting (default 0).")),
+    (("--validation-scoring",), dict(type=click.Choice(VALIDATION_SCORINGS), default=None,
+                                     help="With --val or --early-stopping: what early "
+                                          "stopping watches on the validation set: its cost "
+                                          "(loss, default), accuracy (exact match for "
+                                          "multi-label) or Hamming loss; the score is "
+                                          "recorded in history.csv and the learning curve.")),
+    (("--early-stopping",), dict(is_flag=True, help="Stop when the validation set (--val, "
+                                 "else 10% of the training set held out) has not improved "
+                                 "by --tol for 10 epochs in a row, and keep the best "
+                                 "parameters.")),
     (("--standardize",), dict(is_flag=True, help="Scale features to mean 0, variance 1 with "
                               "the training set's statistics (saved with the model).")),
     (("--augment-shift",), dict(type=click.IntRange(0), default=0, metavar="R",

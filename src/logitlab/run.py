@@ -69,7 +69,7 @@ from .data import (
 from .data import split as split_data
 from .data.builtins import N_SHAPES, builtin_key
 from .data.errors import check_memory
-from .spec import DEFAULT_MODEL, TASKS, TASKS_OF_MODEL
+from .spec import DEFAULT_MODEL, LR_SCHEDULES, TASKS, TASKS_OF_MODEL, VALIDATION_SCORINGS
 from .spec import MODELS as SPEC_MODELS
 
 __all__ = [
@@ -107,6 +107,7 @@ _ACTIVATIONS = ("relu", "tanh", "sigmoid")
 _SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 _ENGINES = ("numpy", "torch")
 _COLORS = ("rgb", "grayscale")
+_GRADIENT_SOLVERS = ("gd", "sgd", "momentum", "adam")
 # the largest image side a model file may ask predict to resize to
 _MAX_IMAGE_SIDE = 4096
 # settings.json is a few hundred bytes; a larger one is not ours
@@ -148,6 +149,11 @@ class RunSettings:
     test : str, optional
         Separate test data; else ``test_size`` of ``data`` is held out, stratified.
     test_size : float, default=0.2
+    val : str, optional
+        Validation data, read as ``test`` is (the same loader options, table columns
+        and classes matched by name, standardised with the training statistics): its
+        cost after every iteration is ``validation_history_``, and ``early_stopping``
+        and the ``plateau`` schedule watch it instead of a share of the training set.
     size, color, positive, manifest, labels, x_key, y_key
         How to read the data, as :func:`~logitlab.data.load_source`'s options.
     model : {"auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp"}
@@ -158,6 +164,17 @@ class RunSettings:
     solver, lr, epochs, batch_size, alpha, tol
         The estimator's ``solver``, ``learning_rate``, ``max_iter``, ``batch_size``,
         ``alpha`` and ``tol``; None keeps the estimator's default.
+    class_weight : {None, "balanced"}
+        Single-label data: every class weighs as much in the cost (one-vs-all: each
+        class as much as the rest).
+    pos_weight : {None, "balanced"}
+        Multi-label data: each label's positives weigh n_negatives / n_positives.
+    lr_schedule, lr_decay, lr_step_size, lr_patience, validation_scoring
+        The estimator's parameters of those names; None keeps its default.
+    warmup : int, optional
+        The estimator's ``warmup_iter``.
+    dropout : float, optional
+        ``mlp``: the network's ``dropout``.
     early_stopping, standardize : bool
     augment_shift : int, default=0
         Images: also train on copies shifted by up to this many pixels.
@@ -169,6 +186,12 @@ class RunSettings:
         ``stream``: processes decoding beside training.
     seed : int
         Seeds the split, the initialisation and the mini-batch order.
+
+    Notes
+    -----
+    ``val``, ``class_weight``, ``pos_weight``, the learning-rate fields, ``warmup``,
+    ``dropout`` and ``validation_scoring`` came after the first version-1 files: a
+    ``settings.json`` without them reads as None (the estimators' defaults).
 
     Examples
     --------
@@ -184,6 +207,7 @@ class RunSettings:
     data: str
     test: str | None = None
     test_size: float = 0.2
+    val: str | None = None
     size: int = 64
     color: str = "rgb"
     positive: str | None = None
@@ -200,6 +224,15 @@ class RunSettings:
     batch_size: int | None = None
     alpha: float | None = None
     tol: float | None = None
+    class_weight: str | None = None
+    pos_weight: str | None = None
+    lr_schedule: str | None = None
+    lr_decay: float | None = None
+    lr_step_size: int | None = None
+    lr_patience: int | None = None
+    warmup: int | None = None
+    dropout: float | None = None
+    validation_scoring: str | None = None
     early_stopping: bool = False
     standardize: bool = False
     augment_shift: int = 0
@@ -270,6 +303,7 @@ class RunSettings:
             self,
             data=_absolute(self.data) or self.data,
             test=_absolute(self.test),
+            val=_absolute(self.val),
             manifest=_absolute(self.manifest),
         )
 
@@ -330,13 +364,17 @@ def _check_field(name: str, value: Any, where: str) -> None:
     def bad(expected: str) -> RunError:
         return RunError(f"{where}: field {name!r} must be {expected}, got {value!r}")
 
-    optional_str = ("test", "positive", "manifest", "labels", "x_key", "y_key")
+    optional_str = ("test", "val", "positive", "manifest", "labels", "x_key", "y_key")
     choices: dict[str, Sequence[Any]] = {
         "model": MODELS,
         "activation": _ACTIVATIONS,
         "solver": (None, *_SOLVERS),
         "engine": _ENGINES,
         "color": _COLORS,
+        "class_weight": (None, "balanced"),
+        "pos_weight": (None, "balanced"),
+        "lr_schedule": (None, *LR_SCHEDULES),
+        "validation_scoring": (None, *VALIDATION_SCORINGS),
     }
     if name == "data":
         if not isinstance(value, str) or not value.strip():
@@ -363,9 +401,18 @@ def _check_field(name: str, value: Any, where: str) -> None:
             or not all(_is_int(h) and h >= 1 for h in value)
         ):
             raise bad("a list of positive integers")
-    elif name in ("epochs", "batch_size"):
+    elif name in ("epochs", "batch_size", "lr_step_size", "lr_patience"):
         if value is not None and (not _is_int(value) or value < 1):
             raise bad("an integer >= 1")
+    elif name == "warmup":
+        if value is not None and (not _is_int(value) or value < 0):
+            raise bad("an integer >= 0")
+    elif name == "lr_decay":
+        if value is not None and (not _is_real(value) or not 0 < value <= 1):
+            raise bad("a number > 0 and <= 1")
+    elif name == "dropout":
+        if value is not None and (not _is_real(value) or not 0 <= value < 1):
+            raise bad("a number >= 0 and < 1")
     elif name == "lr":
         if value is not None and (not _is_real(value) or value <= 0):
             raise bad("a number > 0")
@@ -712,7 +759,11 @@ def _inside(child: Path, parent: Path) -> bool:
 
 
 def _check_out_is_not_data(settings: RunSettings, run_dir: Path) -> None:
-    for name, src in (("--data", settings.data), ("--test", settings.test)):
+    for name, src in (
+        ("--data", settings.data),
+        ("--test", settings.test),
+        ("--val", settings.val),
+    ):
         if src is None or _is_builtin(src):
             continue
         folder = Path(src)
@@ -776,6 +827,89 @@ def _estimate_training_memory(settings: RunSettings, data: LoadedData) -> None:
 
 
 # ---------------------------------------------------------------------- estimators
+def _solver_of(settings: RunSettings, model: str) -> str:
+    """The solver a run trains with: ``--solver``, else adam when streaming, else the
+    estimator's default (adam for networks, lbfgs for the linear models)."""
+    if settings.solver is not None:
+        return settings.solver
+    if settings.stream or model == "mlp":
+        return "adam"
+    return "lbfgs"
+
+
+def _check_options(
+    settings: RunSettings, task: str | None = None, source: str | None = None
+) -> None:
+    """Refuse, in one line naming the option, training options that cannot apply to
+    these settings (or, given ``task``, to these data) before anything is trained:
+    options that would do nothing, or that the estimator would refuse mid-run."""
+    model = settings.model
+    if model == "auto" and task is not None:
+        model = DEFAULT_MODEL[task]
+    named = f"--model {model}" if model != "auto" else "the linear model --model auto picks"
+    schedule = settings.lr_schedule or "constant"
+    for option, value, schedules in (
+        ("--lr-decay", settings.lr_decay, ("step", "plateau")),
+        ("--lr-step-size", settings.lr_step_size, ("step",)),
+        ("--lr-patience", settings.lr_patience, ("plateau",)),
+    ):
+        if value is not None and schedule not in schedules:
+            raise RunError(
+                f"{option} applies to --lr-schedule {' or '.join(schedules)}, and the "
+                f"schedule is {schedule}: add --lr-schedule {schedules[0]}, or leave "
+                f"{option} out"
+            )
+    if settings.dropout and model != "mlp":
+        raise RunError(f"--dropout drops hidden units, and {named} has none: use --model mlp")
+    solver = _solver_of(settings, model)
+    if solver not in _GRADIENT_SOLVERS:
+        needs_steps = [
+            option
+            for option, on in (
+                (f"--lr-schedule {schedule}", schedule != "constant"),
+                ("--warmup", bool(settings.warmup)),
+                ("--dropout", bool(settings.dropout)),
+            )
+            if on
+        ]
+        if needs_steps:
+            how = "--solver lbfgs" if settings.solver else f"{named} trains with lbfgs, which"
+            raise RunError(
+                f"{', '.join(needs_steps)} {'acts' if len(needs_steps) == 1 else 'act'} on "
+                f"the steps of a gradient solver, and {how} "
+                "has no learning rate and no mini-batches: add --solver adam (or gd, sgd, "
+                "momentum)"
+            )
+    if settings.validation_scoring is not None and not (settings.val or settings.early_stopping):
+        raise RunError(
+            "--validation-scoring scores a validation set, and there is none: add --val SRC "
+            "or --early-stopping"
+        )
+    if settings.stream and settings.early_stopping and settings.val is None:
+        raise RunError(
+            "--early-stopping with --stream watches a validation set read from disk, not a "
+            "share of the training set: add --val SRC"
+        )
+    if settings.val is not None and model == "one-vs-all":
+        raise RunError(
+            "--val: --model one-vs-all trains one model per class, with no single "
+            "validation cost; use --model softmax or mlp, or leave --val out"
+        )
+    if task is None:
+        return
+    data = source or "the data"
+    if settings.class_weight is not None and task == "multilabel":
+        raise RunError(
+            f"--class-weight weighs the classes of single-label data, and {data} is "
+            "multi-label: use --pos-weight balanced (it weighs each label's positives)"
+        )
+    if settings.pos_weight is not None and task != "multilabel":
+        raise RunError(
+            f"--pos-weight weighs each label's positives in multi-label data, and {data} "
+            f"is {task} (one label per example): use --class-weight balanced"
+        )
+
+
 def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
     """The estimator the settings ask for, and the model's name."""
     from . import (
@@ -808,14 +942,25 @@ def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
         ("batch_size", settings.batch_size),
         ("alpha", settings.alpha),
         ("tol", settings.tol),
+        ("lr_schedule", settings.lr_schedule),
+        ("lr_decay", settings.lr_decay),
+        ("lr_step_size", settings.lr_step_size),
+        ("lr_patience", settings.lr_patience),
+        ("warmup_iter", settings.warmup),
+        ("validation_scoring", settings.validation_scoring),
+        # _check_options has refused each for the estimators that do not take it
+        ("class_weight", settings.class_weight),
+        ("pos_weight", settings.pos_weight),
     ):
         if value is not None:
             kw[name] = value
     if model == "mlp":
+        if settings.dropout is not None:
+            kw["dropout"] = settings.dropout
         return model, NeuralNetClassifier(
             hidden_layer_sizes=settings.hidden, activation=settings.activation, **kw
         )
-    if model == "one-vs-all":
+    if model == "one-vs-all":  # class_weight: each class against the rest
         return model, OneVsAllClassifier(LogisticRegression(**kw))
     cls = {
         "logistic": LogisticRegression,
@@ -839,11 +984,22 @@ class _Job:
     estimator: Any
     fit: Callable[[Any, Callable[..., None] | None], None]
     n_fit: int
+    val: LoadedData | None = None
 
 
-def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
-    """Load and split the data. Image folders are listed first and decoded only once
-    the memory they need is known to be there."""
+def _same_source(a: str, b: str) -> bool:
+    """Whether two sources name the same data (a built-in name, or one path)."""
+    keys = builtin_key(a), builtin_key(b)
+    if any(keys):
+        return keys[0] == keys[1]
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _load(
+    settings: RunSettings,
+) -> tuple[LoadedData, LoadedData, LoadedData, LoadedData | None]:
+    """Load and split the data, and load the validation data (or None). Image folders
+    are listed first and decoded only once the memory they need is known to be there."""
     loader = settings.loader()
     key = builtin_key(settings.data)
     if key is not None and key.startswith("shapes"):  # generated whole, in memory
@@ -853,6 +1009,7 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
             f"--size {settings.size}: {N_SHAPES} generated pictures",
         )
     data = load_source(settings.data, random_state=settings.seed, lazy=True, **loader)
+    _check_options(settings, data.task, data.source)
     if settings.stream:
         if not isinstance(data.X, LazyRows):
             raise RunError(
@@ -871,16 +1028,25 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
     if settings.augment_shift and data.image_shape is None:
         raise RunError(f"--augment-shift needs images, and {data.source} holds a table")
     _estimate_training_memory(settings, data)
-    if settings.test is not None:
-        keys = builtin_key(settings.data), builtin_key(settings.test)
-        if any(keys):
-            same = keys[0] == keys[1]
-        else:
-            same = Path(settings.test).resolve() == Path(settings.data).resolve()
-        if same:
+    if settings.test is not None and _same_source(settings.test, settings.data):
+        warnings.warn(
+            f"--test names the same data as --data ({settings.data}): the test "
+            "figures measure the training set, not new data",
+            UserWarning,
+            stacklevel=2,
+        )
+    if settings.val is not None:
+        if _same_source(settings.val, settings.data):
             warnings.warn(
-                f"--test names the same data as --data ({settings.data}): the test "
-                "figures measure the training set, not new data",
+                f"--val names the same data as --data ({settings.data}): the validation "
+                "cost measures the training set, so early stopping cannot see overfitting",
+                UserWarning,
+                stacklevel=2,
+            )
+        elif settings.test is not None and _same_source(settings.val, settings.test):
+            warnings.warn(
+                f"--val names the same data as --test ({settings.test}): training is "
+                "steered by the test set, so the test figures are optimistic",
                 UserWarning,
                 stacklevel=2,
             )
@@ -893,9 +1059,13 @@ def _load(settings: RunSettings) -> tuple[LoadedData, LoadedData, LoadedData]:
         random_state=settings.seed,
         lazy=True,
     )
+    val = None
+    if settings.val is not None:  # read as the test data is: loader options, names
+        _, val = split_data(data, test=settings.val, random_state=settings.seed, lazy=True)
     if not settings.stream:
         test = _in_memory(test)
-    return data, train, test
+        val = None if val is None else _in_memory(val)
+    return data, train, test, val
 
 
 def _in_memory(d: LoadedData) -> LoadedData:
@@ -908,7 +1078,7 @@ def _in_memory(d: LoadedData) -> LoadedData:
 
 
 def _job(settings: RunSettings) -> _Job:
-    data, tr, te = _load(settings)
+    data, tr, te, va = _load(settings)
     pre = Preprocessing.fit(data, tr, standardize=settings.standardize, loader=settings.loader())
     name, est = _estimator(settings, data.task)
     if settings.stream:
@@ -917,17 +1087,24 @@ def _job(settings: RunSettings) -> _Job:
                 f"--stream trains networks one mini-batch at a time; --model {name} (one "
                 "model per class) cannot: use --model mlp, softmax, logistic or multilabel"
             )
-        from .torch_engine.data import LazyRowsDataset, NumpyTransform
+        from .torch_engine.data import ArrayDataset, LazyRowsDataset, NumpyTransform
 
         transform = None
         if pre.mean is not None and pre.scale is not None:
             transform = NumpyTransform(pre.apply)  # the one standardisation of the run
         dataset = LazyRowsDataset(tr.X, tr.y, transform=transform)
+        val_dataset: Any = None
+        if va is not None and isinstance(va.X, LazyRows):  # read from disk as training is
+            val_dataset = LazyRowsDataset(va.X, va.y, transform=transform)
+        elif va is not None:  # a file read into memory (a table, .npz)
+            val_dataset = ArrayDataset(pre.apply(va.X), va.y)
 
         def fit(est: Any, callback: Callable[..., None] | None) -> None:
-            est.fit_dataset(dataset, num_workers=settings.workers, callback=callback)
+            est.fit_dataset(
+                dataset, val_dataset=val_dataset, num_workers=settings.workers, callback=callback
+            )
 
-        return _Job(settings, data, tr, te, pre, name, est, fit, len(tr.y))
+        return _Job(settings, data, tr, te, pre, name, est, fit, len(tr.y), va)
 
     Xfit, yfit = np.asarray(tr.X), tr.y
     if settings.augment_shift:
@@ -936,14 +1113,17 @@ def _job(settings: RunSettings) -> _Job:
         Xfit = shift_augment(Xfit, data.image_shape, settings.augment_shift)
         yfit = np.tile(tr.y, (copies,) + (1,) * (tr.y.ndim - 1))
     Xfit = pre.apply(Xfit)
+    # the validation data as the test data: standardised with the training statistics,
+    # never shifted
+    val = {} if va is None else {"X_val": pre.apply(va.X), "y_val": va.y}
 
     def fit_memory(est: Any, callback: Callable[..., None] | None) -> None:
         if hasattr(est, "max_iter"):
-            est.fit(Xfit, yfit, callback=callback)
-        else:  # one-vs-all: C models, no single cost
+            est.fit(Xfit, yfit, callback=callback, **val)
+        else:  # one-vs-all: C models, no single cost (and no --val: _check_options)
             est.fit(Xfit, yfit)
 
-    return _Job(settings, data, tr, te, pre, name, est, fit_memory, len(yfit))
+    return _Job(settings, data, tr, te, pre, name, est, fit_memory, len(yfit), va)
 
 
 def train_run(
@@ -982,6 +1162,7 @@ def train_run(
     if run_dir.exists() and not run_dir.is_dir():
         raise RunError(f"{run_dir} is a file, not a run folder")
     _check_out_is_not_data(settings, run_dir)
+    _check_options(settings)  # before the folder is touched; again once the task is known
     run_dir.mkdir(parents=True, exist_ok=True)
     with _locked(run_dir), _sigterm_as_interrupt():
         _prepare_folder(run_dir, overwrite)
@@ -1084,10 +1265,11 @@ def _train(
     extra = f" (and {job.n_fit - len(tr.y)} shifted copies)" if job.n_fit > len(tr.y) else ""
     kind = "labels" if data.task == "multilabel" else "classes"
     how = ", streamed from disk" if job.settings.stream else ""
+    val = f", validating on {len(job.val.y)}" if job.val is not None else ""
     progress.info(
         f"{data.source}: {data.n_samples} examples, {data.n_features} features, "
         f"{data.task} ({len(data.class_names)} {kind}); training {job.name} on "
-        f"{len(tr.y)}{extra}, testing on {len(te.y)}{how}"
+        f"{len(tr.y)}{extra}, testing on {len(te.y)}{val}{how}"
     )
     total = done + est.max_iter if hasattr(est, "max_iter") else None
     checkpoints = _Checkpoints(est, run_dir / CHECKPOINT_FILE, job.pre, done, progress)
@@ -1120,7 +1302,9 @@ def _train(
     save_model(est, run_dir / MODEL_FILE, preprocessing=job.pre.to_dict())
     (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)  # the model supersedes it
     try:
-        metrics, files, report_notes = _write_results(job, run_dir, seconds, [*notes, *fit_notes])
+        metrics, files, report_notes = _write_results(
+            job, run_dir, seconds, [*notes, *fit_notes], done
+        )
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted while writing the report: the model is saved in {run_dir / MODEL_FILE}"
@@ -1196,11 +1380,25 @@ def _as_indices(est: Any, labels: np.ndarray, task: str) -> np.ndarray:
     return np.searchsorted(est.classes_, labels)
 
 
+def _aligned(values: Any, n: int, done: int) -> np.ndarray | None:
+    """A validation curve as ``n`` values, one per iteration, NaN where none was
+    measured. Measured after each iteration, it may be shorter than the history: at
+    the end when training diverged, at the start when a resumed run's checkpoint did
+    not keep the values of its first ``done`` iterations."""
+    if values is None or not len(values):
+        return None
+    values = np.asarray(values, dtype=np.float64)[:n]
+    start = done if done and len(values) <= n - done else 0
+    out = np.full(n, np.nan)
+    out[start : start + len(values)] = values
+    return out
+
+
 def _write_results(
-    job: _Job, run_dir: Path, seconds: float, notes: list[str]
+    job: _Job, run_dir: Path, seconds: float, notes: list[str], done: int = 0
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """metrics.json, history.csv, the plots and report.html; a plot that fails becomes
-    a note, never a lost run."""
+    a note, never a lost run. ``done``: iterations a resumed run had done before."""
     from .report import compute_metrics, write_plots, write_report
 
     est, tr, te, data, pre = job.estimator, job.train, job.test, job.data, job.pre
@@ -1231,12 +1429,17 @@ def _write_results(
     if isinstance(history, list):  # one-vs-all: one history per class, no single curve
         history = None
     validation = getattr(est, "validation_history_", None)
+    scores = getattr(est, "validation_scores_", None)
+    scoring = getattr(est, "validation_scoring", "loss")
+    if history is not None:
+        validation = _aligned(validation, len(history), done)
+        scores = _aligned(scores, len(history), done)
     files = [METRICS_FILE]
     atomic_write(
         run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=_json_default) + "\n"
     )
     if history is not None:
-        atomic_write(run_dir / HISTORY_FILE, _history_csv(history, validation))
+        atomic_write(run_dir / HISTORY_FILE, _history_csv(history, validation, scores, scoring))
         files.append(HISTORY_FILE)
     two_d = data.n_features == 2
     plots: dict[str, str] = {}
@@ -1246,6 +1449,8 @@ def _write_results(
             task=data.task,
             history=history,
             validation_history=validation,
+            validation_scores=scores,
+            validation_scoring=scoring,
             y_true=te.y,
             y_pred=y_pred,
             proba=proba,
@@ -1266,6 +1471,9 @@ def _write_results(
         metrics=metrics,
         plots=plots,
         history=history,
+        validation_history=validation,
+        validation_scores=scores,
+        validation_scoring=scoring,
         notes=[*notes, *report_notes],
     )
     files.append(report.name)
@@ -1280,14 +1488,38 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-def _history_csv(history: Sequence[float], validation: Sequence[float] | None) -> str:
+#: history.csv's column of each validation score
+SCORE_COLUMNS = {"accuracy": "validation_accuracy", "hamming": "validation_hamming_loss"}
+
+
+def _history_csv(
+    history: Sequence[float],
+    validation: Sequence[float] | None,
+    scores: Sequence[float] | None = None,
+    scoring: str = "loss",
+) -> str:
+    """history.csv: the training cost J before each update and, with a validation set,
+    its cost after that update (and the score ``validation_scoring`` names); a value
+    not measured is left empty.
+
+    >>> print(_history_csv([0.7, 0.5], [0.6, 0.55], [0.8, 0.9], "accuracy"), end="")
+    iteration,cost,validation_cost,validation_accuracy
+    0,0.7,0.6,0.8
+    1,0.5,0.55,0.9
+    """
+    columns: list[tuple[Sequence[float], str]] = []
+    if validation is not None:
+        columns.append((validation, "validation_cost"))
+        if scores is not None and scoring in SCORE_COLUMNS:
+            columns.append((scores, SCORE_COLUMNS[scoring]))
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["iteration", "cost"] + (["validation_cost"] if validation is not None else []))
+    w.writerow(["iteration", "cost", *(name for _, name in columns)])
     for i, J in enumerate(history):
         row = [i, repr(float(J))]
-        if validation is not None:
-            row.append(repr(float(validation[i])) if i < len(validation) else "")
+        for values, _ in columns:
+            v = float(values[i]) if i < len(values) else math.nan
+            row.append(repr(v) if math.isfinite(v) else "")
         w.writerow(row)
     return out.getvalue()
 

@@ -29,8 +29,9 @@ REPORT_FILE = "report.html"
 _CAPTIONS = {
     "learning_curve": (
         "Learning curve",
-        "Cost J per iteration (per epoch for mini-batch solvers) on the "
-        "training data, and on the validation data when it was held out.",
+        "Cost J per iteration (per epoch for mini-batch solvers) on the training data "
+        "and, with a validation set (--val, or held out by --early-stopping), on the "
+        "validation data; a validation score, when one is watched, on the right axis.",
     ),
     "confusion_matrix": (
         "Confusion matrix",
@@ -106,7 +107,19 @@ footer { color: var(--muted); font-size: 0.8rem; margin-top: 40px; }
 """
 
 
-def write_report(run_dir, *, title, settings, metrics, plots, history=None, notes=None):
+def write_report(
+    run_dir,
+    *,
+    title,
+    settings,
+    metrics,
+    plots,
+    history=None,
+    notes=None,
+    validation_history=None,
+    validation_scores=None,
+    validation_scoring="accuracy",
+):
     """Write ``report.html`` into ``run_dir`` and return its path.
 
     Parameters
@@ -126,6 +139,12 @@ def write_report(run_dir, *, title, settings, metrics, plots, history=None, note
         Training cost per iteration: its first, last and lowest values are shown.
     notes : sequence of str, optional
         Warnings about the run (e.g. training that learned nothing), shown first.
+    validation_history, validation_scores : sequence of float, optional
+        The validation set's cost and score per iteration (NaN where not measured),
+        shown beside the training cost: first, last and best values, and the
+        iteration of the best.
+    validation_scoring : {"accuracy", "hamming"}, default="accuracy"
+        What ``validation_scores`` hold.
 
     Returns
     -------
@@ -142,11 +161,26 @@ def write_report(run_dir, *, title, settings, metrics, plots, history=None, note
         history=history,
         run_dir=run_dir,
         notes=notes,
+        validation_history=validation_history,
+        validation_scores=validation_scores,
+        validation_scoring=validation_scoring,
     )
     return atomic_write(run_dir / REPORT_FILE, page)
 
 
-def render_report(*, title, settings, metrics, plots, history=None, run_dir=None, notes=None):
+def render_report(
+    *,
+    title,
+    settings,
+    metrics,
+    plots,
+    history=None,
+    run_dir=None,
+    notes=None,
+    validation_history=None,
+    validation_scores=None,
+    validation_scoring="accuracy",
+):
     """The report page as a string (see :func:`write_report`)."""
     e = _esc
     now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
@@ -168,7 +202,9 @@ def render_report(*, title, settings, metrics, plots, history=None, run_dir=None
     parts += _settings_section(settings or {})
     parts += _metrics_section(metrics or {})
     if history is not None and len(history):
-        parts += _history_section(history)
+        parts += _history_section(
+            history, validation_history, validation_scores, validation_scoring
+        )
     parts += _plots_section(plots or {}, run_dir)
     parts += [
         "<footer>Self-contained report: the images are the PNG files beside this page.</footer>",
@@ -282,22 +318,51 @@ def _metrics_section(metrics):
     return out
 
 
-def _history_section(history):
-    values = [float(v) for v in history]
-    finite = [v for v in values if math.isfinite(v)]
+_SCORES = {  # name, and whether higher is better
+    "accuracy": ("validation accuracy", True),
+    "hamming": ("validation Hamming loss", False),
+}
+
+
+def _history_section(history, validation=None, scores=None, scoring="accuracy"):
+    """The training cost and, beside it, the validation cost and score: first, last
+    and best value, and the iteration of the best (0-based, as in history.csv)."""
+    columns = [("training cost J", history, False)]
+    if validation is not None and len(validation):
+        columns.append(("validation cost", validation, False))
+        if scores is not None and len(scores):
+            name, higher = _SCORES.get(scoring, (f"validation {scoring}", False))
+            columns.append((name, scores, higher))
+    columns = [(name, [float(v) for v in values], up) for name, values, up in columns]
+    n = len(columns[0][1])
     out = [
         '<section id="training">',
         "<h2>Training</h2>",
+        f'<p class="meta">Iterations recorded: {n}</p>',
         '<table class="training">',
+        "<thead><tr><th></th>"
+        + "".join(f"<th>{_esc(c)}</th>" for c, _, _ in columns)
+        + "</tr></thead>",
         "<tbody>",
-        f'<tr><th>iterations recorded</th><td class="num">{len(values)}</td></tr>',
     ]
-    if finite:
-        out += [
-            f'<tr><th>initial cost J</th><td class="num">{_fmt(values[0])}</td></tr>',
-            f'<tr><th>final cost J</th><td class="num">{_fmt(values[-1])}</td></tr>',
-            f'<tr><th>lowest cost J</th><td class="num">{_fmt(min(finite))}</td></tr>',
-        ]
+
+    def cell(v):
+        return f'<td class="num">{_fmt(v)}</td>' if v is not None else "<td></td>"
+
+    rows = {"first": [], "last": [], "best": [], "best at iteration": []}
+    for _, values, higher in columns:
+        finite = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+        if not finite:
+            for row in rows.values():
+                row.append(None)
+            continue
+        best = (max if higher else min)(finite, key=lambda iv: iv[1])
+        rows["first"].append(finite[0][1])
+        rows["last"].append(finite[-1][1])
+        rows["best"].append(best[1])
+        rows["best at iteration"].append(best[0])
+    for label, row in rows.items():
+        out.append(f"<tr><th>{label}</th>" + "".join(cell(v) for v in row) + "</tr>")
     out += ["</tbody>", "</table>", "</section>"]
     return out
 

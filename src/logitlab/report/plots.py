@@ -46,6 +46,8 @@ def write_plots(
     task,
     history=None,
     validation_history=None,
+    validation_scores=None,
+    validation_scoring="accuracy",
     y_true=None,
     y_pred=None,
     proba=None,
@@ -66,7 +68,12 @@ def write_plots(
     task : {"binary", "multiclass", "multilabel"}
     history, validation_history : sequence of float, optional
         Cost J per iteration (or epoch) on the training and validation data:
-        ``learning_curve.png``.
+        ``learning_curve.png``, both curves on one axis with a legend. NaN values
+        (iterations not measured) are left out.
+    validation_scores : sequence of float, optional
+        The validation set's score per iteration, drawn on a second axis.
+    validation_scoring : {"accuracy", "hamming"}, default="accuracy"
+        What ``validation_scores`` hold: accuracy, or Hamming loss.
     y_true, y_pred : array-like, optional
         Labels (or indicator matrices for multi-label): ``confusion_matrix.png``
         (binary, multi-class) or ``per_label.png`` (multi-label).
@@ -102,7 +109,10 @@ def write_plots(
             written[name] = PLOT_FILES[name]
 
     if history is not None and len(history):
-        save("learning_curve", _learning_curve(history, validation_history))
+        save(
+            "learning_curve",
+            _learning_curve(history, validation_history, validation_scores, validation_scoring),
+        )
     have_targets = y_true is not None and y_pred is not None
     if have_targets and task != "multilabel":
         save("confusion_matrix", _confusion_matrix(y_true, y_pred, class_names))
@@ -134,26 +144,31 @@ def save_png(fig, path):
         fig.clear()  # free the artists; Figure objects are not in pyplot's registry
 
 
-def _learning_curve(history, validation_history):
+_SCORE_NAMES = {"accuracy": "validation accuracy", "hamming": "validation Hamming loss"}
+
+
+def _plot_curve(ax, values, **kw):
+    """Draw the finite values of one curve at their iterations; return them."""
+    values = np.asarray(values, dtype=float).ravel()
+    x = np.arange(len(values))
+    ok = np.isfinite(values)
+    (line,) = ax.plot(x[ok], values[ok], marker="o" if ok.sum() < 20 else None, markersize=3, **kw)
+    return line, values[ok]
+
+
+def _learning_curve(history, validation_history, validation_scores=None, scoring="accuracy"):
+    """Training and validation cost on one axis (log scale when they span more than
+    two decades), the validation score, when given, on a second axis at the right."""
     fig = new_figure()
     ax = fig.add_subplot()
-    curves = [("training", history, "C0")]
+    curves = [("training cost", history, "C0")]
     if validation_history is not None and len(validation_history):
-        curves.append(("validation", validation_history, "C1"))
-    finite_positive = []
+        curves.append(("validation cost", validation_history, "C1"))
+    lines, finite_positive = [], []
     for label, values, color in curves:
-        values = np.asarray(values, dtype=float).ravel()
-        x = np.arange(len(values))
-        ok = np.isfinite(values)
-        ax.plot(
-            x[ok],
-            values[ok],
-            color=color,
-            label=label,
-            marker="o" if ok.sum() < 20 else None,
-            markersize=3,
-        )
-        finite_positive.append(values[ok & (values > 0)])
+        line, finite = _plot_curve(ax, values, color=color, label=label)
+        lines.append(line)
+        finite_positive.append(finite[finite > 0])
     finite_positive = np.concatenate(finite_positive)
     if finite_positive.size and finite_positive.max() > 100 * finite_positive.min():
         ax.set_yscale("log")
@@ -161,7 +176,14 @@ def _learning_curve(history, validation_history):
     ax.set_ylabel("cost J")
     ax.set_title("Learning curve")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    scores = None if validation_scores is None else np.asarray(validation_scores, dtype=float)
+    if scores is not None and np.isfinite(scores).any():
+        name = _SCORE_NAMES.get(scoring, f"validation {scoring}")
+        right = ax.twinx()
+        line, _ = _plot_curve(right, scores, color="C2", linestyle="--", label=name)
+        lines.append(line)
+        right.set_ylabel(name)
+    ax.legend(lines, [line.get_label() for line in lines], loc="best")
     return fig
 
 
