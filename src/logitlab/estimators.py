@@ -630,11 +630,20 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         trains in the row space)."""
         if callback is None:
             return None
-        history = list(self.history_) if self._continuing() else []
+        continuing = self._continuing()
+        history = list(self.history_) if continuing else []
+        old_validation = getattr(self, "validation_history_", None) if continuing else None
+        old_scores = getattr(self, "validation_scores_", None) if continuing else None
+        validation = [] if old_validation is None else list(old_validation)
+        scores = [] if old_scores is None else list(old_scores)
         names = getattr(self, "feature_names_in_", None)
 
         def on_iteration(info):
             history.append(float(info.cost))
+            if info.validation_cost is not None:
+                validation.append(float(info.validation_cost))
+            if info.validation_score is not None:
+                scores.append(float(info.validation_score))
             model, state_of = info.model, info.state
 
             def snapshot():
@@ -648,6 +657,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                     history=np.asarray(history),
                     n_iter=info.iteration + 1,
                     feature_names_in=names,
+                    validation_history=np.asarray(validation) if validation else None,
+                    validation_scores=np.asarray(scores) if scores else None,
                     train_state=None if state_of is None else state_of(),
                 )
 
