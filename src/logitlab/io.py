@@ -7,14 +7,18 @@ code from the file: the tensors are raw little-endian numbers, everything else i
 text in the safetensors header, and the estimator class is looked up by name among
 logitlab's own classes (nothing is imported from a name read in the file).
 
-File format (``format = "logitlab-model"``, ``format_version = 1``)
+File format (``format = "logitlab-model"``, ``format_version = 2``)
 -----------------------------------------------------------------
 Tensors:
 
 - ``model.theta``: the flat parameter vector of the network (all W[l], b[l]), in the
-  network's dtype; ``model.history`` and, with early stopping,
-  ``model.validation_history``.
-- For :class:`~logitlab.OneVsAllClassifier`, the same three tensors for each fitted
+  network's dtype; ``model.history`` and, with a validation set,
+  ``model.validation_history`` (and ``model.validation_scores``).
+- The vectors of the training state (``train_state_``), each as long as ``theta``:
+  ``model.train_state.optimizer.v`` (momentum; Adam's second moment),
+  ``model.train_state.optimizer.m`` (Adam's first moment) and
+  ``model.train_state.monitor.best_theta`` (the best parameters early stopping kept).
+- For :class:`~logitlab.OneVsAllClassifier`, the same tensors for each fitted
   sub-model ``i`` under ``model.estimators.<i>.``.
 - ``preprocessing.<key>``: each NumPy array given in ``preprocessing``.
 
@@ -24,8 +28,13 @@ Header metadata (``str -> str``):
 - ``model``: JSON describing the estimator: its class, constructor parameters,
   ``classes_`` (values and dtype, so labels come back with their type),
   ``n_features_in_``, ``feature_names_in_``; for the network estimators also the
-  :class:`~logitlab.ModelSpec` dict, the network dtype and ``n_iter_``; for one-vs-all
-  the list of sub-models.
+  :class:`~logitlab.ModelSpec` dict, the network dtype, ``n_iter_`` and
+  ``train_state``: the rest of the :class:`~logitlab.numpy_engine.TrainState` (epoch,
+  Adam's step, the schedule's and early stopping's counters, +inf as ``"inf"``, the
+  DataLoader seed, and the random generator's state, for NumPy's PCG64, PCG64DXSM,
+  SFC64, Philox and MT19937 only, its large integers as decimal strings), or null; for
+  one-vs-all the list of sub-models. A fit with ``warm_start=True`` continues such a
+  state exactly. Version 1 files (no state) load with ``train_state_ = None``.
 - ``preprocessing``: JSON with the non-array preprocessing values and the names of the
   array ones.
 - ``checksum``: ``sha256:<hex>`` over every tensor's name, dtype, shape and bytes and
@@ -40,7 +49,9 @@ against the file's size and 100 MB; each tensor's dtype, shape and byte range ag
 the file; the JSON nesting depth; the class count (at most 1e6) against the output
 layer; ``n_features_in`` and every layer size against the parameter vector in the file
 (checked before the network is built); the shapes and dtypes of arrays stored in JSON;
-and integers that must be integers. Anything wrong is a :class:`ModelFileError`.
+integers that must be integers; every field of the training state by type and range, its
+vectors against the parameter count and its generator against NumPy's own list. Anything
+wrong is a :class:`ModelFileError`.
 
 Files are written to a temporary name in the destination folder and renamed over the
 destination (:func:`os.replace`) only once complete, so an interrupted save never leaves
@@ -1538,8 +1549,10 @@ def read_model_file(path, *, engine=None):
     estimator : estimator
         A fitted estimator of the saved class, with ``network_`` rebuilt and
         ``classes_``, ``n_features_in_``, ``feature_names_in_`` (if saved),
-        ``n_iter_``, ``history_`` and ``validation_history_`` set; its predictions
-        equal the saved estimator's exactly.
+        ``n_iter_``, ``history_``, ``validation_history_``, ``validation_scores_`` and
+        ``train_state_`` (None in files without one) set; its predictions equal the
+        saved estimator's exactly, and with ``warm_start=True`` it trains on exactly as
+        the saved estimator would have.
     preprocessing : dict
         The ``preprocessing`` given to :func:`save_model` ({} if none): arrays as
         NumPy arrays, other values as they were saved.
