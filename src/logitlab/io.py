@@ -1454,9 +1454,7 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         return tensors[full]
 
     try:
-        state = _decode_train_state(
-            record.get("train_state"), state_tensor, n_params, est.solver
-        )
+        state = _decode_train_state(record.get("train_state"), state_tensor, n_params, est.solver)
     except ValueError as e:
         raise ModelFileError(path, f"{name}: invalid training state: {_short(str(e))}") from None
     return est.set_fitted(
