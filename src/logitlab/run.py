@@ -20,6 +20,17 @@ A run folder holds ``settings.json``, ``model.safetensors``, ``metrics.json``,
   the old run's files first), and two processes never write one folder (a lock);
 - Ctrl-C and SIGTERM keep the last complete checkpoint; ``resume_run`` refuses data
   that changed since then;
+- resuming is exact: a checkpoint is the estimator after an iteration (epoch), holding
+  the parameters, the history (and validation history) and the training state
+  (:class:`~logitlab.numpy_engine.TrainState`: the optimiser's momentum or Adam's
+  moments and step, the schedule's horizon and counters, the state of the generator
+  that orders the mini-batches, the early-stopping and ``tol`` counters with the best
+  parameters, the DataLoader seed), so ``resume_run`` ends with the parameters of the
+  run left alone (to 1e-12 in the NumPy engine, 1e-6 in torch). Not for ``lbfgs``:
+  SciPy's L-BFGS memory is not saved, and a resumed L-BFGS starts a fresh one from the
+  checkpoint's parameters. ``n_iter_`` of a checkpoint counts the whole run's iterations
+  and its ``max_iter`` is the run's total; a checkpoint written where training ended
+  (last iteration, early stop) is finished without training;
 - the model is saved before the plots and the report, so a failing plot never loses it;
 - tables are matched to the model by column name and classes by name.
 
