@@ -187,7 +187,17 @@ def test_neural_net_file_keeps_float32_strings_and_validation_history(tmp_path):
     assert meta["model"]["spec"] == est.network_.spec.to_dict()
     with safetensors.safe_open(path, framework="np") as f:
         assert f.get_tensor("model.theta").dtype == np.float32
-        assert set(f.keys()) == {"model.theta", "model.history", "model.validation_history"}
+        assert set(f.keys()) == {
+            "model.theta",
+            "model.history",
+            "model.validation_history",
+            # Adam's moments and the best parameters early stopping keeps
+            "model.train_state.optimizer.m",
+            "model.train_state.optimizer.v",
+            "model.train_state.monitor.best_theta",
+        }
+        for key in set(f.keys()) - {"model.history", "model.validation_history"}:
+            assert f.get_tensor(key).dtype == np.float32, key
 
 
 def test_one_vs_all_stores_each_sub_model(tmp_path):
@@ -501,13 +511,13 @@ def test_other_format_version_is_refused(model_file, tmp_path, fix_checksum):
     path, _, _ = model_file
 
     def newer(metadata):
-        metadata["format_version"] = "2"
+        metadata["format_version"] = str(FORMAT_VERSION + 1)
         metadata["logitlab_version"] = "9.9"
 
-    bad = _rewrite(path, tmp_path / "v2.safetensors", meta=newer, fix_checksum=fix_checksum)
+    bad = _rewrite(path, tmp_path / "v9.safetensors", meta=newer, fix_checksum=fix_checksum)
     msg = _load_error(bad)
-    assert "written by logitlab 9.9 with format version 2" in msg
-    assert f"this is logitlab {logitlab.__version__} which reads version 1" in msg
+    assert f"written by logitlab 9.9 with format version {FORMAT_VERSION + 1}" in msg
+    assert f"this is logitlab {logitlab.__version__} which reads versions 1 to 2" in msg
 
 
 def test_parameter_vector_that_does_not_fit_the_spec(model_file, tmp_path):

@@ -7,14 +7,18 @@ code from the file: the tensors are raw little-endian numbers, everything else i
 text in the safetensors header, and the estimator class is looked up by name among
 logitlab's own classes (nothing is imported from a name read in the file).
 
-File format (``format = "logitlab-model"``, ``format_version = 1``)
+File format (``format = "logitlab-model"``, ``format_version = 2``)
 -----------------------------------------------------------------
 Tensors:
 
 - ``model.theta``: the flat parameter vector of the network (all W[l], b[l]), in the
-  network's dtype; ``model.history`` and, with early stopping,
-  ``model.validation_history``.
-- For :class:`~logitlab.OneVsAllClassifier`, the same three tensors for each fitted
+  network's dtype; ``model.history`` and, with a validation set,
+  ``model.validation_history`` (and ``model.validation_scores``).
+- The vectors of the training state (``train_state_``), each as long as ``theta``:
+  ``model.train_state.optimizer.v`` (momentum; Adam's second moment),
+  ``model.train_state.optimizer.m`` (Adam's first moment) and
+  ``model.train_state.monitor.best_theta`` (the best parameters early stopping kept).
+- For :class:`~logitlab.OneVsAllClassifier`, the same tensors for each fitted
   sub-model ``i`` under ``model.estimators.<i>.``.
 - ``preprocessing.<key>``: each NumPy array given in ``preprocessing``.
 
@@ -24,8 +28,13 @@ Header metadata (``str -> str``):
 - ``model``: JSON describing the estimator: its class, constructor parameters,
   ``classes_`` (values and dtype, so labels come back with their type),
   ``n_features_in_``, ``feature_names_in_``; for the network estimators also the
-  :class:`~logitlab.ModelSpec` dict, the network dtype and ``n_iter_``; for one-vs-all
-  the list of sub-models.
+  :class:`~logitlab.ModelSpec` dict, the network dtype, ``n_iter_`` and
+  ``train_state``: the rest of the :class:`~logitlab.numpy_engine.TrainState` (epoch,
+  Adam's step, the schedule's and early stopping's counters, +inf as ``"inf"``, the
+  DataLoader seed, and the random generator's state, for NumPy's PCG64, PCG64DXSM,
+  SFC64, Philox and MT19937 only, its large integers as decimal strings), or null; for
+  one-vs-all the list of sub-models. A fit with ``warm_start=True`` continues such a
+  state exactly. Version 1 files (no state) load with ``train_state_ = None``.
 - ``preprocessing``: JSON with the non-array preprocessing values and the names of the
   array ones.
 - ``checksum``: ``sha256:<hex>`` over every tensor's name, dtype, shape and bytes and
@@ -40,7 +49,9 @@ against the file's size and 100 MB; each tensor's dtype, shape and byte range ag
 the file; the JSON nesting depth; the class count (at most 1e6) against the output
 layer; ``n_features_in`` and every layer size against the parameter vector in the file
 (checked before the network is built); the shapes and dtypes of arrays stored in JSON;
-and integers that must be integers. Anything wrong is a :class:`ModelFileError`.
+integers that must be integers; every field of the training state by type and range, its
+vectors against the parameter count and its generator against NumPy's own list. Anything
+wrong is a :class:`ModelFileError`.
 
 Files are written to a temporary name in the destination folder and renamed over the
 destination (:func:`os.replace`) only once complete, so an interrupted save never leaves
@@ -72,12 +83,13 @@ from .estimators import (
     OneVsAllClassifier,
     SoftmaxRegression,
 )
-from .numpy_engine import Network
+from .numpy_engine import Network, TrainState
 from .spec import ModelSpec
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "READ_VERSIONS",
     "ModelFileError",
     "ModelFileNotFoundError",
     "load_model",
@@ -86,7 +98,10 @@ __all__ = [
 ]
 
 FORMAT_NAME = "logitlab-model"
-FORMAT_VERSION = 1
+#: version 2 adds the training state (``train_state_``) and ``validation_scores_``
+FORMAT_VERSION = 2
+#: the versions this logitlab reads: a version 1 file loads with ``train_state_ = None``
+READ_VERSIONS = (1, 2)
 
 #: The classes a model file may name; nothing else is ever instantiated on load.
 _CLASSES = {
@@ -387,6 +402,309 @@ def _decode_classes(record, budget=None):
     return np.array(values, dtype=dtype).reshape(len(values))
 
 
+# =========================================================== training state
+#
+# An estimator's ``train_state_`` (:class:`~logitlab.numpy_engine.TrainState`): its
+# vectors (the optimiser's and the best parameters so far) are tensors, checked against
+# the network's parameter count; everything else is JSON in the model record, each value
+# checked by type and range. The random generator's state is stored field by field for
+# the bit generators below only, its large integers as decimal strings.
+
+#: NumPy's bit generators a model file may name, and the layout of their ``.state``:
+#: ("big", bits) an integer below 2**bits as a decimal string, ("small", hi) a JSON
+#: integer 0..hi, ("array", dtype, n) n integers of that dtype as decimal strings.
+_PCG_STATE = {
+    "state": {"state": ("big", 128), "inc": ("big", 128)},
+    "has_uint32": ("small", 1),
+    "uinteger": ("small", 2**32 - 1),
+}
+_RNG_LAYOUTS = {
+    "PCG64": _PCG_STATE,
+    "PCG64DXSM": _PCG_STATE,
+    "SFC64": {
+        "state": {"state": ("array", "uint64", 4)},
+        "has_uint32": ("small", 1),
+        "uinteger": ("small", 2**32 - 1),
+    },
+    "Philox": {
+        "state": {"counter": ("array", "uint64", 4), "key": ("array", "uint64", 2)},
+        "buffer": ("array", "uint64", 4),
+        "buffer_pos": ("small", 4),
+        "has_uint32": ("small", 1),
+        "uinteger": ("small", 2**32 - 1),
+    },
+    "MT19937": {"state": {"key": ("array", "uint32", 624), "pos": ("small", 624)}},
+}
+#: the classes themselves, looked up once from this fixed list (never from a file's name)
+_BIT_GENERATORS = {name: getattr(np.random, name) for name in _RNG_LAYOUTS}
+#: largest epoch, step and counter a training state may hold
+_MAX_COUNT = 2**62
+_DIGITS = re.compile(r"[0-9]{1,40}")
+#: the optimiser vectors each solver keeps (besides none, before its first step)
+_OPTIMIZER_VECTORS = {"momentum": ("v",), "adam": ("m", "v")}
+_STATE_KEYS = ("epoch", "rng", "optimizer", "schedule", "monitor", "loader_seed")
+_SCHEDULE_KEYS = ("horizon", "factor", "best", "bad")
+_MONITOR_KEYS = ("best", "bad", "best_iteration", "best_theta")
+_STATE_PREFIX = "train_state."
+
+
+def _keys(obj, keys, field):
+    """``obj`` if it is a dict (a JSON object) with exactly the entries ``keys``."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{field} is not a JSON object")
+    if set(obj) != set(keys):
+        raise ValueError(f"{field} has the entries {_short(str(sorted(obj)))}, not {list(keys)}")
+    return obj
+
+
+def _state_int(value, field, low=0, high=_MAX_COUNT):
+    """An integer low..high (a Python or NumPy integer, not a bool)."""
+    if isinstance(value, np.integer):
+        value = int(value)
+    if not _is_int(value) or not low <= value <= high:
+        raise ValueError(f"{field} is {_short(repr(value), 60)}, not an integer {low}..{high}")
+    return value
+
+
+def _encode_real(value, field, may_be_inf=False):
+    """A finite float as a JSON number; +inf, where it is legitimate, as "inf"."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    if may_be_inf and value == math.inf:
+        return "inf"
+    raise ValueError(f"{field} is {value}, not a finite number")
+
+
+def _decode_real(value, field, may_be_inf=False, low=-math.inf):
+    if may_be_inf and value == "inf":
+        return math.inf
+    if not (_is_int(value) or isinstance(value, float)):
+        raise ValueError(f"{field} is {_short(repr(value), 60)}, not a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float's range
+        number = math.inf
+    if not math.isfinite(number) or number < low:
+        raise ValueError(f"{field} is {_short(repr(value), 60)}, not a finite number >= {low}")
+    return number
+
+
+def _encode_rng_part(value, layout, field):
+    if isinstance(layout, dict):
+        if not isinstance(value, dict):
+            raise ValueError(f"{field} is not a dict")
+        _keys(value, layout, field)
+        return {k: _encode_rng_part(value[k], layout[k], f"{field}.{k}") for k in layout}
+    kind = layout[0]
+    if kind == "small":
+        return _state_int(value, field, 0, layout[1])
+    if kind == "big":
+        return str(_state_int(value, field, 0, 2 ** layout[1] - 1))
+    arr = np.asarray(value)
+    if arr.dtype != np.dtype(layout[1]) or arr.shape != (layout[2],):
+        raise ValueError(f"{field} is not a {layout[1]} array of {layout[2]} values")
+    return [str(int(v)) for v in arr]
+
+
+def _decode_big(value, bits, field):
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value) or int(value) >= 2**bits:
+        raise ValueError(f"{field} is {_short(repr(value), 60)}, not a decimal integer < 2**{bits}")
+    return int(value)
+
+
+def _decode_rng_part(obj, layout, field):
+    if isinstance(layout, dict):
+        _keys(obj, layout, field)
+        return {k: _decode_rng_part(obj[k], layout[k], f"{field}.{k}") for k in layout}
+    kind = layout[0]
+    if kind == "small":
+        return _state_int(obj, field, 0, layout[1])
+    if kind == "big":
+        return _decode_big(obj, layout[1], field)
+    dtype, n = np.dtype(layout[1]), layout[2]
+    if not isinstance(obj, list) or len(obj) != n:
+        raise ValueError(f"{field} is not a list of {n} values")
+    bits = 8 * dtype.itemsize
+    return np.array([_decode_big(v, bits, f"{field}[{i}]") for i, v in enumerate(obj)], dtype)
+
+
+def _rng_name(obj, field):
+    name = obj.get("bit_generator") if isinstance(obj, dict) else None
+    if not isinstance(name, str) or name not in _RNG_LAYOUTS:
+        raise ValueError(
+            f"{field}: bit generator {_short(repr(name), 60)} is not one a model file may "
+            f"hold ({', '.join(_RNG_LAYOUTS)})"
+        )
+    return name
+
+
+def _encode_rng(state, field):
+    if not state:
+        return None
+    name = _rng_name(state, field)
+    rest = {k: v for k, v in state.items() if k != "bit_generator"}
+    return {"bit_generator": name, **_encode_rng_part(rest, _RNG_LAYOUTS[name], field)}
+
+
+def _decode_rng(obj, field):
+    """The generator's state as NumPy's ``bit_generator.state`` gives it, after NumPy
+    itself accepted it; None (a fresh start) for null."""
+    if obj is None:
+        return None
+    name = _rng_name(obj, field)
+    rest = {k: v for k, v in obj.items() if k != "bit_generator"}
+    state = {"bit_generator": name, **_decode_rng_part(rest, _RNG_LAYOUTS[name], field)}
+    bit_generator = _BIT_GENERATORS[name](0)
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as e:
+        raise ValueError(f"{field}: NumPy refuses it ({_short(str(e), 80)})") from None
+    return bit_generator.state
+
+
+def _state_vector(value, n_params, field):
+    arr = np.asarray(value)
+    if arr.dtype.name not in _NETWORK_DTYPES or arr.shape != (n_params,):
+        raise ValueError(
+            f"{field} is a {arr.dtype} array of shape {arr.shape}, not a float32 or float64 "
+            f"vector of the network's {n_params} parameters"
+        )
+    return arr
+
+
+def _optimizer_names(solver, keys, field):
+    """The vector names of an optimiser state with entries ``keys`` for ``solver``."""
+    names = _OPTIMIZER_VECTORS.get(solver, ())
+    allowed = [set()] if not names else [set(), {*names, "t"} if solver == "adam" else {*names}]
+    if set(keys) not in allowed:
+        raise ValueError(
+            f"{field} has the entries {_short(str(sorted(keys)))}; a {solver!r} solver keeps "
+            f"{' or '.join(str(sorted(a)) for a in allowed)}"
+        )
+    return names if keys else ()
+
+
+def _encode_train_state(state, n_params, solver, prefix):
+    """(JSON record, tensors) of a :class:`TrainState`; ValueError if it is not one that
+    a model file can hold or that fits this network and solver."""
+    if not isinstance(state, TrainState):
+        raise ValueError(f"train_state_ is a {type(state).__name__}, not a TrainState")
+    tensors, opt = {}, state.optimizer
+    if not isinstance(opt, dict):
+        raise ValueError("train_state.optimizer is not a dict")
+    optimizer = {}
+    for key in _optimizer_names(solver, opt, "train_state.optimizer"):
+        field = f"train_state.optimizer.{key}"
+        tensors[f"{prefix}{_STATE_PREFIX}optimizer.{key}"] = _little_endian(
+            _state_vector(opt[key], n_params, field)
+        )
+        optimizer[key] = True
+    if "t" in opt:
+        optimizer["t"] = _state_int(opt["t"], "train_state.optimizer.t")
+    schedule = {}
+    if state.schedule:
+        s = _keys(state.schedule, _SCHEDULE_KEYS, "train_state.schedule")
+        schedule = {
+            "horizon": _state_int(s["horizon"], "train_state.schedule.horizon"),
+            "factor": _encode_real(s["factor"], "train_state.schedule.factor"),
+            "best": _encode_real(s["best"], "train_state.schedule.best", may_be_inf=True),
+            "bad": _state_int(s["bad"], "train_state.schedule.bad"),
+        }
+    monitor = {}
+    if state.monitor:
+        s = _keys(state.monitor, _MONITOR_KEYS, "train_state.monitor")
+        best_theta = s["best_theta"]
+        monitor = {
+            "best": _encode_real(s["best"], "train_state.monitor.best", may_be_inf=True),
+            "bad": _state_int(s["bad"], "train_state.monitor.bad"),
+            "best_iteration": (
+                None
+                if s["best_iteration"] is None
+                else _state_int(s["best_iteration"], "train_state.monitor.best_iteration")
+            ),
+            "best_theta": best_theta is not None,
+        }
+        if best_theta is not None:
+            tensors[f"{prefix}{_STATE_PREFIX}monitor.best_theta"] = _little_endian(
+                _state_vector(best_theta, n_params, "train_state.monitor.best_theta")
+            )
+    record = {
+        "epoch": _state_int(state.epoch, "train_state.epoch"),
+        "rng": _encode_rng(state.rng, "train_state.rng"),
+        "optimizer": optimizer,
+        "schedule": schedule,
+        "monitor": monitor,
+        "loader_seed": (
+            None
+            if state.loader_seed is None
+            else _state_int(state.loader_seed, "train_state.loader_seed")
+        ),
+    }
+    return record, tensors
+
+
+def _decode_train_state(record, tensor, n_params, solver):
+    """The :class:`TrainState` of a model record's ``train_state`` entry (None for null
+    or absent: files written before states were saved); ``tensor(key)`` gives the tensor
+    ``train_state.<key>`` (ValueError if missing). ValueError names the bad field."""
+    if record is None:
+        return None
+    _keys(record, _STATE_KEYS, "train_state")
+    epoch = _state_int(record["epoch"], "train_state.epoch")
+    opt_record = record["optimizer"]
+    if not isinstance(opt_record, dict):
+        raise ValueError("train_state.optimizer is not a JSON object")
+    optimizer = {}
+    for key in _optimizer_names(solver, opt_record, "train_state.optimizer"):
+        field = f"train_state.optimizer.{key}"
+        if opt_record[key] is not True:
+            raise ValueError(f"{field} is not true (its vector is the tensor {field!r})")
+        optimizer[key] = np.array(_state_vector(tensor(f"optimizer.{key}"), n_params, field))
+    if "t" in opt_record:
+        optimizer["t"] = _state_int(opt_record["t"], "train_state.optimizer.t")
+    schedule = {}
+    if record["schedule"] != {}:
+        s = _keys(record["schedule"], _SCHEDULE_KEYS, "train_state.schedule")
+        schedule = {
+            "horizon": _state_int(s["horizon"], "train_state.schedule.horizon"),
+            "factor": _decode_real(s["factor"], "train_state.schedule.factor", low=0.0),
+            "best": _decode_real(s["best"], "train_state.schedule.best", may_be_inf=True),
+            "bad": _state_int(s["bad"], "train_state.schedule.bad"),
+        }
+    monitor = {}
+    if record["monitor"] != {}:
+        s = _keys(record["monitor"], _MONITOR_KEYS, "train_state.monitor")
+        best_iteration = s["best_iteration"]
+        if best_iteration is not None:
+            best_iteration = _state_int(
+                best_iteration, "train_state.monitor.best_iteration", high=epoch
+            )
+        if not isinstance(s["best_theta"], bool):
+            raise ValueError("train_state.monitor.best_theta is not true or false")
+        best_theta = None
+        if s["best_theta"]:
+            field = "train_state.monitor.best_theta"
+            best_theta = np.array(_state_vector(tensor("monitor.best_theta"), n_params, field))
+        monitor = {
+            "best": _decode_real(s["best"], "train_state.monitor.best", may_be_inf=True),
+            "bad": _state_int(s["bad"], "train_state.monitor.bad"),
+            "best_iteration": best_iteration,
+            "best_theta": best_theta,
+        }
+    loader_seed = record["loader_seed"]
+    if loader_seed is not None:
+        loader_seed = _state_int(loader_seed, "train_state.loader_seed")
+    return TrainState(
+        epoch=epoch,
+        rng=_decode_rng(record["rng"], "train_state.rng") or {},
+        optimizer=optimizer,
+        schedule=schedule,
+        monitor=monitor,
+        loader_seed=loader_seed,
+    )
+
+
 # =================================================================== saving
 def _encode_params(estimator, name):
     """JSON form of ``estimator.get_params(deep=False)``."""
@@ -475,10 +793,39 @@ def _encode_estimator(estimator, prefix, tensors, name):
     record.update(spec=net.spec.to_dict(), dtype=dtype.name, n_iter=int(estimator.n_iter_))
     tensors[prefix + "theta"] = _little_endian(theta)
     tensors[prefix + "history"] = _little_endian(estimator.history_)
-    vh = getattr(estimator, "validation_history_", None)
-    record["validation_history"] = vh is not None
-    if vh is not None:
-        tensors[prefix + "validation_history"] = _little_endian(vh)
+    for key in ("validation_history", "validation_scores"):
+        values = getattr(estimator, key + "_", None)
+        record[key] = values is not None
+        if values is not None:
+            values = np.asarray(values)
+            if values.dtype.kind != "f":
+                values = values.astype(np.float64)
+            tensors[prefix + key] = _little_endian(values)
+    record["train_state"] = None
+    state = getattr(estimator, "train_state_", None)
+    if state is not None:
+        try:
+            state_record, state_tensors = _encode_train_state(
+                state, net.spec.n_params, estimator.solver, prefix
+            )
+            # what the loader would refuse is not written: the file must load
+            _decode_train_state(
+                json.loads(json.dumps(state_record)),
+                lambda key: state_tensors[f"{prefix}{_STATE_PREFIX}{key}"],
+                net.spec.n_params,
+                estimator.solver,
+            )
+        except (ValueError, TypeError, KeyError) as e:
+            warnings.warn(
+                f"{name}: its train_state_ cannot be stored ({_short(str(e))}); the file is "
+                "saved without it, so a warm start from it will restart the optimiser, "
+                "the schedule and the generator",
+                UserWarning,
+                stacklevel=3,
+            )
+        else:
+            record["train_state"] = state_record
+            tensors.update(state_tensors)
     return record
 
 
@@ -618,7 +965,7 @@ NeuralNetClassifier or OneVsAllClassifier
     ...     save_model(clf, path, preprocessing={"mean": mean, "scale": scale})
     ...     loaded, pre, meta = read_model_file(path)
     >>> type(loaded).__name__, meta["format"], meta["format_version"]
-    ('SoftmaxRegression', 'logitlab-model', 1)
+    ('SoftmaxRegression', 'logitlab-model', 2)
     >>> Xs = (X - pre["mean"]) / pre["scale"]
     >>> bool((loaded.predict_proba(Xs) == clf.predict_proba(Xs)).all())
     True
@@ -1091,21 +1438,34 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         )
     net = Network(spec, dtype=dtype)  # allocates no more than the file holds
     net.set_params(theta)
-    has_vh = record["validation_history"]
-    if not isinstance(has_vh, bool):
-        raise ModelFileError(path, f"{name}: validation_history is not true or false")
+    validation = {}
+    for key in ("validation_history", "validation_scores"):
+        # validation_scores: absent from files written before it was saved
+        present = record[key] if key == "validation_history" else record.get(key, False)
+        if not isinstance(present, bool):
+            raise ModelFileError(path, f"{name}: {key} is not true or false")
+        validation[key] = _history(tensor(key), path, name, key) if present else None
+
+    def state_tensor(key):
+        full = f"{prefix}{_STATE_PREFIX}{key}"
+        if full not in tensors:
+            raise ValueError(f"its tensor {full!r} is missing")
+        expected.add(full)
+        return tensors[full]
+
+    try:
+        state = _decode_train_state(record.get("train_state"), state_tensor, n_params, est.solver)
+    except ValueError as e:
+        raise ModelFileError(path, f"{name}: invalid training state: {_short(str(e))}") from None
     return est.set_fitted(
         net,
         classes=classes,
         n_features_in=n_features,
         history=_history(tensor("history"), path, name, "history"),
         n_iter=_count(record["n_iter"], "n_iter", path, name),
-        validation_history=(
-            _history(tensor("validation_history"), path, name, "validation_history")
-            if has_vh
-            else None
-        ),
         feature_names_in=names,
+        train_state=state,
+        **validation,
     )
 
 
@@ -1137,12 +1497,12 @@ def _check_version(metadata, path):
         version = int(raw)
     except (TypeError, ValueError):
         version = None
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         raise ModelFileError(
             path,
             f"written by logitlab {_short(metadata.get('logitlab_version', '(unknown)'), 40)} "
             f"with format version {_short(str(raw), 40)}; this is logitlab {__version__} "
-            f"which reads version {FORMAT_VERSION}",
+            f"which reads versions {READ_VERSIONS[0]} to {READ_VERSIONS[-1]}",
         )
 
 
@@ -1187,8 +1547,10 @@ def read_model_file(path, *, engine=None):
     estimator : estimator
         A fitted estimator of the saved class, with ``network_`` rebuilt and
         ``classes_``, ``n_features_in_``, ``feature_names_in_`` (if saved),
-        ``n_iter_``, ``history_`` and ``validation_history_`` set; its predictions
-        equal the saved estimator's exactly.
+        ``n_iter_``, ``history_``, ``validation_history_``, ``validation_scores_`` and
+        ``train_state_`` (None in files without one) set; its predictions equal the
+        saved estimator's exactly, and with ``warm_start=True`` it trains on exactly as
+        the saved estimator would have.
     preprocessing : dict
         The ``preprocessing`` given to :func:`save_model` ({} if none): arrays as
         NumPy arrays, other values as they were saved.

@@ -20,6 +20,17 @@ A run folder holds ``settings.json``, ``model.safetensors``, ``metrics.json``,
   the old run's files first), and two processes never write one folder (a lock);
 - Ctrl-C and SIGTERM keep the last complete checkpoint; ``resume_run`` refuses data
   that changed since then;
+- resuming is exact: a checkpoint is the estimator after an iteration (epoch), holding
+  the parameters, the history (and validation history) and the training state
+  (:class:`~logitlab.numpy_engine.TrainState`: the optimiser's momentum or Adam's
+  moments and step, the schedule's horizon and counters, the state of the generator
+  that orders the mini-batches, the early-stopping and ``tol`` counters with the best
+  parameters, the DataLoader seed), so ``resume_run`` ends with the parameters of the
+  run left alone (to 1e-12 in the NumPy engine, 1e-6 in torch). Not for ``lbfgs``:
+  SciPy's L-BFGS memory is not saved, and a resumed L-BFGS starts a fresh one from the
+  checkpoint's parameters. ``n_iter_`` of a checkpoint counts the whole run's iterations
+  and its ``max_iter`` is the run's total; a checkpoint written where training ended
+  (last iteration, early stop) is finished without training;
 - the model is saved before the plots and the report, so a failing plot never loses it;
 - tables are matched to the model by column name and classes by name.
 
@@ -1176,6 +1187,12 @@ def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None
     """Continue the interrupted run in ``run_dir`` from its last checkpoint, with its own
     settings; only ``run_dir`` is written, whatever its settings say.
 
+    The checkpoint holds the training state (optimiser, schedule, random generator,
+    early-stopping counters), so the run ends with the parameters an uninterrupted run
+    would have reached (``lbfgs`` excepted: SciPy's L-BFGS memory is not saved). A
+    checkpoint written where training ended (its last iteration, or where early stopping
+    or ``tol`` stopped it) is finished without training.
+
     Raises
     ------
     RunError
@@ -1204,14 +1221,57 @@ def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None
         with _collect_warnings() as caught:
             job = _job(settings)
         _check_same_data(saved, job.pre, checkpoint)
-        done = int(est.n_iter_)
-        total = int(est.max_iter)
-        if done >= total:
-            raise RunError(f"{checkpoint}: all {total} iterations are done already")
+        done, total = _checkpoint_progress(est, checkpoint)
         est.set_params(warm_start=True, max_iter=total - done)
         job.estimator = est
-        progress.info(f"resuming from {checkpoint}: {done} of {total} iterations done")
+        if _training_ended(est, done, total):
+            # the process stopped between the last checkpoint and saving the model
+            _end_as_fit_does(est)
+            job = replace(job, fit=lambda est, callback: None)
+            progress.info(f"finishing from {checkpoint}: training ended at iteration {done}")
+        else:
+            progress.info(f"resuming from {checkpoint}: {done} of {total} iterations done")
+        if est.train_state_ is None:
+            progress.warning(
+                f"{checkpoint} holds no training state (written by an older logitlab): "
+                "the optimiser's state, the schedule and the batch order start afresh"
+            )
         return _train(job, run_dir, progress, caught, done=done)
+
+
+def _checkpoint_progress(est: Any, checkpoint: Path) -> tuple[int, int]:
+    """(iterations done, iterations the run asked for) of a checkpoint, checked against
+    its training state."""
+    done, total = int(est.n_iter_), int(est.max_iter)
+    state = est.train_state_
+    if done > total or (state is not None and state.epoch != done):
+        at = "" if state is None else f", its training state at iteration {state.epoch}"
+        raise RunError(
+            f"{checkpoint}: the checkpoint is inconsistent ({done} of {total} iterations "
+            f"done{at}); start a new run"
+        )
+    return done, total
+
+
+def _training_ended(est: Any, done: int, total: int) -> bool:
+    """Whether training had ended at the checkpoint's iteration: all iterations done, or
+    early stopping or ``tol`` had seen no progress for ``n_iter_no_change`` iterations
+    (the monitor's rule; L-BFGS applies ``tol`` through SciPy instead)."""
+    if done >= total:
+        return True
+    state = est.train_state_
+    if state is None or not state.monitor:
+        return False
+    watching = est.early_stopping or (est.tol > 0 and est.solver != "lbfgs")
+    return bool(watching and state.monitor["bad"] >= est.n_iter_no_change)
+
+
+def _end_as_fit_does(est: Any) -> None:
+    """What the end of a fit does to the checkpoint's estimator: early stopping keeps
+    the best parameters it saw."""
+    best = est.train_state_.monitor.get("best_theta") if est.train_state_ else None
+    if best is not None:
+        est.network_.set_params(best)
 
 
 def _check_same_data(saved: Preprocessing, now: Preprocessing, checkpoint: Path) -> None:
@@ -1332,7 +1392,15 @@ def _interrupted(run_dir: Path) -> Interrupted:
 
 class _Checkpoints:
     """The fit callback: tells ``progress`` and writes a checkpoint at most every
-    CHECKPOINT_SECONDS (and after the first iteration)."""
+    CHECKPOINT_SECONDS (and after the first iteration).
+
+    A checkpoint is the estimator's snapshot after an iteration: the parameters, the
+    history and the training state to continue from exactly, with ``n_iter_`` the
+    iterations done over the whole run and ``max_iter`` the run's total (``done``
+    iterations before this fit, plus the fit's ``max_iter``). The validation costs (and
+    scores) are collected here and added when the snapshot lacks them, so that a
+    resumed run's validation history is whole.
+    """
 
     def __init__(
         self, est: Any, path: Path, pre: Preprocessing, done: int, progress: Progress
@@ -1340,10 +1408,17 @@ class _Checkpoints:
         self.est, self.path, self.pre, self.done = est, path, pre, done
         self.progress = progress
         self.last_save: float | None = None
+        continuing = done > 0
+        self.validation = _floats(getattr(est, "validation_history_", None), continuing)
+        self.scores = _floats(getattr(est, "validation_scores_", None), continuing)
 
     def callback(self, info: Any) -> None:
         """Called with the estimator's :class:`~logitlab.estimators.Iteration`, whose
         ``iteration`` counts over the whole run (a resumed fit goes on counting)."""
+        if info.validation_cost is not None:
+            self.validation.append(float(info.validation_cost))
+        if info.validation_score is not None:
+            self.scores.append(float(info.validation_score))
         self.progress.update(info.iteration + 1, float(info.cost))
         now = time.monotonic()
         if self.last_save is None or now - self.last_save >= CHECKPOINT_SECONDS:
@@ -1356,8 +1431,17 @@ class _Checkpoints:
         if ck is None:  # L-BFGS in the row space: nothing to save until it ends
             return
         ck.set_params(warm_start=False, max_iter=self.done + self.est.max_iter)
+        if getattr(ck, "validation_history_", None) is None and self.validation:
+            ck.validation_history_ = np.asarray(self.validation)
+        if getattr(ck, "validation_scores_", None) is None and self.scores:
+            ck.validation_scores_ = np.asarray(self.scores)
         save_model(ck, self.path, preprocessing=self.pre.to_dict())
         self.last_save = time.monotonic()
+
+
+def _floats(values: Any, continuing: bool) -> list[float]:
+    """The values a resumed fit continues (none for a fresh fit)."""
+    return [] if values is None or not continuing else [float(v) for v in values]
 
 
 def _predict(est: Any, X: Any, pre: Preprocessing) -> tuple[np.ndarray, np.ndarray]:
