@@ -229,12 +229,6 @@ def test_a_resumed_run_keeps_its_whole_validation_history(tmp_path, every_iterat
     assert result.estimator.n_iter_ == model.n_iter_
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="estimators._start: a warm start skips Network.initialize, which draws from the "
-    "generator the early-stopping hold-out is then drawn from: the resumed fit holds out "
-    "other rows",
-)
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
 def test_early_stopping_resumes_exactly(tmp_path, every_iteration, engine):
     if engine == "torch":

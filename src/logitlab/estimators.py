@@ -680,10 +680,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         )
         net = Network(spec, dtype=self.dtype)
         old = None if fresh else self._continued(spec, net.dtype, classes)
+        # initialised even when continuing, so that the generator is in the same state
+        # afterwards: a continued fit draws the same early-stopping hold-out
+        net.initialize(self.init, rng)
         if old is not None:
             net.set_params(old.theta)
-        else:
-            net.initialize(self.init, rng)
         return engine, rng, net
 
     def _fit_network(

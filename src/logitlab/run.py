@@ -1397,9 +1397,8 @@ class _Checkpoints:
     A checkpoint is the estimator's snapshot after an iteration: the parameters, the
     history and the training state to continue from exactly, with ``n_iter_`` the
     iterations done over the whole run and ``max_iter`` the run's total (``done``
-    iterations before this fit, plus the fit's ``max_iter``). The validation costs (and
-    scores) are collected here and added when the snapshot lacks them, so that a
-    resumed run's validation history is whole.
+    iterations before this fit, plus the fit's ``max_iter``) and the validation curves
+    so far.
     """
 
     def __init__(
@@ -1408,17 +1407,10 @@ class _Checkpoints:
         self.est, self.path, self.pre, self.done = est, path, pre, done
         self.progress = progress
         self.last_save: float | None = None
-        continuing = done > 0
-        self.validation = _floats(getattr(est, "validation_history_", None), continuing)
-        self.scores = _floats(getattr(est, "validation_scores_", None), continuing)
 
     def callback(self, info: Any) -> None:
         """Called with the estimator's :class:`~logitlab.estimators.Iteration`, whose
         ``iteration`` counts over the whole run (a resumed fit goes on counting)."""
-        if info.validation_cost is not None:
-            self.validation.append(float(info.validation_cost))
-        if info.validation_score is not None:
-            self.scores.append(float(info.validation_score))
         self.progress.update(info.iteration + 1, float(info.cost))
         now = time.monotonic()
         if self.last_save is None or now - self.last_save >= CHECKPOINT_SECONDS:
@@ -1431,17 +1423,8 @@ class _Checkpoints:
         if ck is None:  # L-BFGS in the row space: nothing to save until it ends
             return
         ck.set_params(warm_start=False, max_iter=self.done + self.est.max_iter)
-        if getattr(ck, "validation_history_", None) is None and self.validation:
-            ck.validation_history_ = np.asarray(self.validation)
-        if getattr(ck, "validation_scores_", None) is None and self.scores:
-            ck.validation_scores_ = np.asarray(self.scores)
         save_model(ck, self.path, preprocessing=self.pre.to_dict())
         self.last_save = time.monotonic()
-
-
-def _floats(values: Any, continuing: bool) -> list[float]:
-    """The values a resumed fit continues (none for a fresh fit)."""
-    return [] if values is None or not continuing else [float(v) for v in values]
 
 
 def _predict(est: Any, X: Any, pre: Preprocessing) -> tuple[np.ndarray, np.ndarray]:

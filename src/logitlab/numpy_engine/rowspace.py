@@ -84,11 +84,24 @@ def train_in_row_space(
     reduced = Network(spec, dtype=net.dtype)
     reduced.b[0][:] = net.b[0]
     result = train_reduced(reduced, R, R_val)
-    G = reduced.W[0].astype(np.float64)
-    # W = G·Qᵀ = (G·L⁻¹)·Xᵀ, with G·L⁻¹ = (L⁻ᵀ·Gᵀ)ᵀ
-    GLinv: NDArray[np.float64] = solve_triangular(
-        L, G.T, lower=True, trans="T", check_finite=False
-    ).T
-    net.W[0][:] = GLinv @ X64.T
-    net.b[0][:] = reduced.b[0]
+
+    def to_full(theta: FloatArray) -> FloatArray:
+        """θ of the reduced network -> θ of ``net``: W = G·Qᵀ = (G·L⁻¹)·Xᵀ, with
+        G·L⁻¹ = (L⁻ᵀ·Gᵀ)ᵀ; b unchanged."""
+        reduced.theta[:] = theta
+        G = reduced.W[0].astype(np.float64)
+        GLinv: NDArray[np.float64] = solve_triangular(
+            L, G.T, lower=True, trans="T", check_finite=False
+        ).T
+        full = Network(net.spec, dtype=net.dtype)
+        full.W[0][:] = GLinv @ X64.T
+        full.b[0][:] = reduced.b[0]
+        return full.theta
+
+    final = reduced.theta.copy()
+    state = getattr(result, "state", None)
+    if state is not None and state.monitor.get("best_theta") is not None:
+        # the early-stopping state continues in the full space, as the network does
+        state.monitor["best_theta"] = to_full(state.monitor["best_theta"])
+    net.theta[:] = to_full(final)
     return result

@@ -250,6 +250,19 @@ class Iteration:
     state: Callable[[], TrainState] | None = None
 
 
+#: the NumPy bit generators a training state may name (never looked up by a stored name)
+BIT_GENERATORS: Mapping[str, type[np.random.BitGenerator]] = {
+    cls.__name__: cls
+    for cls in (
+        np.random.PCG64,
+        np.random.PCG64DXSM,
+        np.random.SFC64,
+        np.random.Philox,
+        np.random.MT19937,
+    )
+}
+
+
 @dataclass
 class TrainState:
     """Everything training needs to go on exactly where it stopped, in plain NumPy
@@ -274,7 +287,13 @@ class TrainState:
         """A generator in the saved state (or from ``fallback`` for a fresh start)."""
         if not self.rng:
             return np.random.default_rng(fallback)
-        bit_generator = getattr(np.random, self.rng["bit_generator"])()
+        name = self.rng.get("bit_generator")
+        if name not in BIT_GENERATORS:
+            raise ValueError(
+                f"unknown random generator {name!r} in the training state; "
+                f"expected one of {sorted(BIT_GENERATORS)}"
+            )
+        bit_generator = BIT_GENERATORS[name]()
         bit_generator.state = self.rng
         return np.random.Generator(bit_generator)
 
