@@ -287,7 +287,7 @@ class TrainState:
         """A generator in the saved state (or from ``fallback`` for a fresh start)."""
         if not self.rng:
             return np.random.default_rng(fallback)
-        name = self.rng.get("bit_generator")
+        name = str(self.rng.get("bit_generator"))
         if name not in BIT_GENERATORS:
             raise ValueError(
                 f"unknown random generator {name!r} in the training state; "
