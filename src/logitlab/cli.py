@@ -190,7 +190,10 @@ TRAIN_OPTIONS = (
     (("--test",), dict(default=None, metavar="SRC",
                        help="Separate test data (else --test-size of --data, stratified).")),
     (("--test-size",), dict(type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                            default=0.2, show_default=True)),
+                            default=0.2, show_default=True,
+                            help="Share of --data held out for testing when there is no "
+                                 "--test: stratified by class, or by iterative "
+                                 "stratification for multi-label data.")),
     (("--val",), dict(default=None, metavar="SRC",
                       help="Validation data, read like --test (same loading options, columns "
                            "and classes matched by name, standardised with the training "
