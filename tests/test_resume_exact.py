@@ -141,7 +141,7 @@ class _StopAt(Progress):
     def __init__(self, at):
         self.at = at
 
-    def update(self, done, cost):
+    def update(self, done, cost, validation_cost=None):
         if done == self.at:
             raise KeyboardInterrupt
 

@@ -61,7 +61,7 @@ class StopAfter(Progress):
     def __init__(self, n):
         self.n = n
 
-    def update(self, done, cost):
+    def update(self, done, cost, validation_cost=None):
         if done >= self.n:
             raise KeyboardInterrupt
 
@@ -498,7 +498,7 @@ def test_a_hard_kill_leaves_a_run_that_resumes_and_evaluates(tmp_path):
 import time
 from logitlab.run import Progress, RunSettings, train_run
 class Wait(Progress):
-    def update(self, done, cost):
+    def update(self, done, cost, validation_cost=None):
         if done >= 3:
             open({str(ready)!r}, "w").close()
             time.sleep(600)

@@ -156,17 +156,18 @@ class RichProgress:
             TextColumn("training"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("cost {task.fields[cost]}"),
+            TextColumn("cost {task.fields[cost]}{task.fields[val]}"),
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
         )
         self.bar.start()
-        self.task = self.bar.add_task("fit", total=total, cost="…", completed=done)
+        self.task = self.bar.add_task("fit", total=total, cost="…", val="", completed=done)
 
-    def update(self, done: int, cost: float) -> None:
+    def update(self, done: int, cost: float, validation_cost: float | None = None) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=done, cost=f"{cost:.5f}")
+            val = "" if validation_cost is None else f"  validation {validation_cost:.5f}"
+            self.bar.update(self.task, completed=done, cost=f"{cost:.5f}", val=val)
 
     def stop(self) -> None:
         if self.bar is not None:

@@ -683,8 +683,9 @@ class Progress:
     def start(self, total: int | None, done: int) -> None:
         """Training starts: ``total`` iterations in all, ``done`` of them already."""
 
-    def update(self, done: int, cost: float) -> None:
-        """``done`` iterations are done; the last cost was ``cost``."""
+    def update(self, done: int, cost: float, validation_cost: float | None = None) -> None:
+        """``done`` iterations are done; the last cost was ``cost`` (and the validation
+        set's, when there is one, ``validation_cost``)."""
 
     def stop(self) -> None:
         """Training has ended (or was interrupted)."""
@@ -1411,7 +1412,7 @@ class _Checkpoints:
     def callback(self, info: Any) -> None:
         """Called with the estimator's :class:`~logitlab.estimators.Iteration`, whose
         ``iteration`` counts over the whole run (a resumed fit goes on counting)."""
-        self.progress.update(info.iteration + 1, float(info.cost))
+        self.progress.update(info.iteration + 1, float(info.cost), info.validation_cost)
         now = time.monotonic()
         if self.last_save is None or now - self.last_save >= CHECKPOINT_SECONDS:
             self.save(info.snapshot)
