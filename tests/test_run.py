@@ -248,6 +248,22 @@ def test_resume_on_changed_data_refuses(tmp_path, table, change):
     assert (tmp_path / "run" / "checkpoint.safetensors").is_file()  # kept
 
 
+def test_resume_refuses_changed_validation_data(tmp_path, table):
+    csv_file, X, y = table
+    val_file = tmp_path / "val.csv"
+    write_table(val_file, X[:20], y[:20], ["a", "b", "c"])
+    settings = RunSettings(data=str(csv_file), val=str(val_file), model="mlp", hidden=(8,),
+                           solver="sgd", batch_size=8, epochs=40, tol=0)  # fmt: skip
+    with pytest.raises(Interrupted):
+        train_run(settings, tmp_path / "run", StopAfter(3))
+    X = X.copy()
+    X[0, 0] += 1.0
+    write_table(val_file, X[:20], y[:20], ["a", "b", "c"])
+    r = cli_run("train", "--resume", tmp_path / "run")
+    one_line_error(r, "cannot resume", "other validation data")
+    assert (tmp_path / "run" / "checkpoint.safetensors").is_file()  # kept
+
+
 @pytest.mark.parametrize(
     "option",
     [("--epochs", "5"), ("--val", "iris"), ("--class-weight", "balanced"), ("--dropout", "0.1"),

@@ -463,6 +463,8 @@ class Preprocessing:
         Standardisation statistics of the training set (``x' = (x − mean) / scale``).
     fingerprint : str or None
         SHA-256 of the training data (rows, labels, names); a resumed run must match.
+    validation_fingerprint : str or None
+        The same of the validation data (``--val``), when there is one.
 
     Examples
     --------
@@ -484,12 +486,20 @@ class Preprocessing:
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     fingerprint: str | None = None
+    validation_fingerprint: str | None = None
 
     @classmethod
     def fit(
-        cls, data: LoadedData, train: LoadedData, *, standardize: bool, loader: dict[str, Any]
+        cls,
+        data: LoadedData,
+        train: LoadedData,
+        *,
+        standardize: bool,
+        loader: dict[str, Any],
+        validation: LoadedData | None = None,
     ) -> Preprocessing:
-        """The preprocessing of a run on ``data``, with statistics from ``train``."""
+        """The preprocessing of a run on ``data``, with statistics from ``train`` (and
+        the fingerprint of the ``validation`` data)."""
         loader = {k: v for k, v in loader.items() if k != "manifest" and v is not None}
         if isinstance(data.options.get("labels"), list):  # a table's label columns, by name
             loader["labels"] = list(data.options["labels"])
@@ -512,6 +522,8 @@ class Preprocessing:
                 scaler.fit(train.X)
             pre.mean, pre.scale = scaler.mean_, scaler.scale_
         pre.fingerprint = _fingerprint(train)
+        if validation is not None:
+            pre.validation_fingerprint = _fingerprint(validation)
         return pre
 
     def apply(self, X: Any) -> np.ndarray:
@@ -530,6 +542,7 @@ class Preprocessing:
             "image_shape": list(self.image_shape) if self.image_shape else None,
             "loader": dict(self.loader),
             "fingerprint": self.fingerprint,
+            "validation_fingerprint": self.validation_fingerprint,
         }
         if self.mean is not None:
             d["mean"], d["scale"] = self.mean, self.scale
@@ -597,8 +610,13 @@ class Preprocessing:
             if np.any(scale <= 0):
                 raise bad("scale holds values <= 0")
         fingerprint = d.get("fingerprint")
-        if fingerprint is not None and not isinstance(fingerprint, str):
-            raise bad("fingerprint is not a string")
+        validation_fingerprint = d.get("validation_fingerprint")
+        for name, value in (
+            ("fingerprint", fingerprint),
+            ("validation_fingerprint", validation_fingerprint),
+        ):
+            if value is not None and not isinstance(value, str):
+                raise bad(f"{name} is not a string")
         return cls(
             task=task,
             class_names=list(names),
@@ -609,6 +627,7 @@ class Preprocessing:
             mean=None if mean is None else np.asarray(mean, dtype=np.float64),
             scale=None if scale is None else np.asarray(scale, dtype=np.float64),
             fingerprint=fingerprint,
+            validation_fingerprint=validation_fingerprint,
         )
 
     def match(self, data: LoadedData) -> LoadedData:
@@ -1091,7 +1110,9 @@ def _in_memory(d: LoadedData) -> LoadedData:
 
 def _job(settings: RunSettings) -> _Job:
     data, tr, te, va = _load(settings)
-    pre = Preprocessing.fit(data, tr, standardize=settings.standardize, loader=settings.loader())
+    pre = Preprocessing.fit(
+        data, tr, standardize=settings.standardize, loader=settings.loader(), validation=va
+    )
     name, est = _estimator(settings, data.task)
     if settings.stream:
         if not hasattr(est, "fit_dataset"):
@@ -1288,6 +1309,10 @@ def _check_same_data(saved: Preprocessing, now: Preprocessing, checkpoint: Path)
         changes.append("other feature columns")
     if not changes and saved.fingerprint != now.fingerprint:
         changes.append("other examples, labels or files")
+    if saved.validation_fingerprint is not None and (
+        saved.validation_fingerprint != now.validation_fingerprint
+    ):
+        changes.append("other validation data (--val)")
     if changes:
         raise RunError(
             f"cannot resume from {checkpoint}: the data changed since it was written "
