@@ -995,6 +995,39 @@ def test_validation_cost_is_the_class_weighted_objective(engine):
     assert clf.validation_history_[-1] == pytest.approx(expected, rel=1e-10)
 
 
+@needs_torch
+@pytest.mark.parametrize("scoring", ["loss", "accuracy"])
+def test_fit_dataset_validation_cost_is_the_class_weighted_objective_too(scoring):
+    """fit_dataset's val_dataset is measured as fit's X_val: with class weights, the
+    weighted cost (and score) of the training objective."""
+    from logitlab.torch_engine.data import ArrayDataset
+
+    X, y = _multiclass()
+    train = ArrayDataset(X[30:], y[30:], dtype=torch.float64)
+    val = ArrayDataset(X[:30], y[:30], dtype=torch.float64)
+    clf = _est(
+        NeuralNetClassifier,
+        "torch",
+        class_weight="balanced",
+        hidden_layer_sizes=(5,),
+        solver="adam",
+        learning_rate=0.05,
+        batch_size=16,
+        max_iter=3,
+        validation_scoring=scoring,
+    ).fit_dataset(train, val_dataset=val)
+    per_class = compute_class_weight("balanced", classes=np.arange(3), y=y[30:])
+    w = per_class[y[:30]]
+    P = clf.predict_proba(X[:30])
+    assert clf.validation_history_[-1] == pytest.approx(
+        log_loss(y[:30], P, sample_weight=w), rel=1e-10
+    )
+    if scoring == "accuracy":
+        assert clf.validation_scores_[-1] == pytest.approx(
+            accuracy_score(y[:30], clf.predict(X[:30]), sample_weight=w), rel=1e-12
+        )
+
+
 def _validation_cost(clf, X, y):
     P = clf.predict_proba(X)
     return _multilabel_log_loss(y, P) if y.ndim == 2 else log_loss(y, P)
