@@ -328,6 +328,19 @@ def _bad_weight_cases():
     ]
 
 
+def test_pos_weight_balanced_of_a_label_always_or_never_present_is_one():
+    """n_neg/n_pos would be 0 for a label every example has (and an explicit 0 is
+    refused): its positives would then weigh nothing, and it could not be learned."""
+    X, Y = _multilabel()
+    Y[:, 1], Y[:, 2] = 1, 0
+    kw = dict(solver="gd", learning_rate=0.5, max_iter=30)
+    clf = _est(MultiLabelClassifier, "numpy", pos_weight="balanced", **kw).fit(X, Y)
+    by_hand = (1 - Y[:, 0]).sum() / Y[:, 0].sum()
+    same = _est(MultiLabelClassifier, "numpy", pos_weight=[by_hand, 1.0, 1.0], **kw).fit(X, Y)
+    np.testing.assert_allclose(clf.network_.theta, same.network_.theta, rtol=1e-12, atol=1e-14)
+    assert clf.predict(X)[:, 1].all() and not clf.predict(X)[:, 2].any()
+
+
 @pytest.mark.parametrize(
     "case", range(len(_bad_weight_cases())), ids=[c[0] for c in _bad_weight_cases()]
 )
