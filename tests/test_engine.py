@@ -425,3 +425,29 @@ def test_train_refuses_bad_sample_weights():
     ]:
         with pytest.raises(ValueError, match=message):
             engine_train(net, X, Y, TrainConfig(), sample_weight=s)
+
+
+@pytest.mark.parametrize("copy_with", ["pickle", "deepcopy"])
+def test_a_copied_network_keeps_its_parameters_as_views_of_theta(copy_with):
+    """W[l], b[l] (and dW, db) are views into theta (and grad): a pickled or deep-copied
+    network must keep them so, or a solver that updates theta would leave the layers
+    that compute the forward pass unchanged."""
+    import copy
+    import pickle
+
+    net = Network(ModelSpec(n_x=3, hidden=(4,), n_out=2, head="softmax"), dtype=np.float32)
+    net.initialize("he", np.random.default_rng(0))
+    twin = pickle.loads(pickle.dumps(net)) if copy_with == "pickle" else copy.deepcopy(net)
+    assert twin.spec == net.spec and twin.dtype == np.float32
+    np.testing.assert_array_equal(twin.theta, net.theta)
+    assert not np.shares_memory(twin.theta, net.theta)
+    for W, b, layer in zip(twin.W, twin.b, twin.layers):
+        assert np.shares_memory(W, twin.theta) and np.shares_memory(b, twin.theta)
+        assert layer.W is W and layer.b is b
+    for dW, layer in zip(twin.dW, twin.layers):
+        assert np.shares_memory(dW, twin.grad) and layer.dW is dW
+    X = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
+    before = twin.predict_output(X)
+    twin.theta += 0.5
+    assert not np.allclose(twin.predict_output(X), before)
+    np.testing.assert_array_equal(net.predict_output(X), before)  # the original is apart

@@ -12,6 +12,7 @@ BCEWithLogitsLoss in test_torch_engine.py.
 """
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -910,6 +911,28 @@ def test_one_vs_all_partial_fit_trains_each_class_like_fit():
     np.testing.assert_allclose(ova.predict_proba(X), fitted.predict_proba(X), rtol=1e-10)
     with pytest.raises(ValueError, match="not among the classes"):
         ova.partial_fit(X, np.where(y == 2, 7, y))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_pickled_model_goes_on_training_like_the_original(engine):
+    X, y = _multiclass()
+    clf = _est(
+        NeuralNetClassifier,
+        engine,
+        hidden_layer_sizes=(5,),
+        solver="adam",
+        batch_size=16,
+        learning_rate=0.05,
+        max_iter=3,
+        warm_start=True,
+    ).fit(X, y)
+    twin = pickle.loads(pickle.dumps(clf))
+    for model in (clf, twin):
+        model.partial_fit(X, y)
+        model.set_params(max_iter=2).fit(X, y)
+    assert twin.n_iter_ == clf.n_iter_ == 6
+    np.testing.assert_array_equal(twin.history_, clf.history_)
+    np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
 
 
 # ==================================================================== 6. warm_start
