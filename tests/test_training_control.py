@@ -11,6 +11,7 @@ and dropout masks are in test_engine.py; positive weights against torch's
 BCEWithLogitsLoss in test_torch_engine.py.
 """
 
+import copy
 import math
 import pickle
 
@@ -933,6 +934,34 @@ def test_a_pickled_model_goes_on_training_like_the_original(engine):
     assert twin.n_iter_ == clf.n_iter_ == 6
     np.testing.assert_array_equal(twin.history_, clf.history_)
     np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("solver", ["adam", "momentum"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_training_leaves_the_state_it_started_from_unchanged(engine, solver):
+    """A TrainState is a record: going on from it (twice, if need be) must not change it."""
+    X, y = _multiclass()
+    clf = _est(
+        NeuralNetClassifier,
+        engine,
+        hidden_layer_sizes=(5,),
+        solver=solver,
+        batch_size=16,
+        learning_rate=0.05,
+        max_iter=3,
+    ).fit(X, y)
+    state = clf.train_state_
+    saved = copy.deepcopy(state)
+    theta = clf.network_.theta.copy()
+    clf.partial_fit(X, y)
+    for name in saved.optimizer:
+        np.testing.assert_array_equal(state.optimizer[name], saved.optimizer[name])
+    first = clf.network_.theta.copy()
+    # the same step again from the same state gives the same parameters
+    clf.network_.theta[:] = theta
+    clf.train_state_, clf.history_, clf.n_iter_ = state, clf.history_[:-1], 3
+    clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.network_.theta, first)
 
 
 # ==================================================================== 6. warm_start

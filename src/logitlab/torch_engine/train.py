@@ -191,8 +191,10 @@ def load_optimizer_state(opt, module, solver, state):
     i = 0
     for p in module.parameters():
         n = p.numel()
+        # torch.tensor copies: as_tensor would share the state's arrays on the CPU, and
+        # the optimiser's in-place steps would rewrite the state training started from
         entry = {
-            theirs: torch.as_tensor(
+            theirs: torch.tensor(
                 np.asarray(state[ours])[i : i + n], dtype=p.dtype, device=p.device
             ).view_as(p)
             for ours, theirs in names.items()
