@@ -12,6 +12,7 @@ BCEWithLogitsLoss in test_torch_engine.py.
 """
 
 import copy
+import dataclasses
 import math
 import pickle
 
@@ -962,6 +963,32 @@ def test_training_leaves_the_state_it_started_from_unchanged(engine, solver):
     clf.train_state_, clf.history_, clf.n_iter_ = state, clf.history_[:-1], 3
     clf.partial_fit(X, y)
     np.testing.assert_array_equal(clf.network_.theta, first)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_training_goes_on_after_an_early_stopped_fit(engine, how):
+    """The parameters early stopping kept are where training goes on from, not where a
+    later run without early stopping (partial_fit, a warm start) must return to."""
+    X, y = _multiclass()
+    kw = dict(hidden_layer_sizes=(5,), solver="adam", learning_rate=0.05, batch_size=16)
+    clf = _est(
+        NeuralNetClassifier, engine, early_stopping=True, n_iter_no_change=3, max_iter=100, **kw
+    ).fit(X, y)
+    assert clf.n_iter_ < 100 and clf.train_state_.monitor["best_theta"] is not None
+    # the same continuation from the same parameters, optimiser and generator, without
+    # early stopping's leftovers
+    fresh = copy.deepcopy(clf)
+    fresh.train_state_ = dataclasses.replace(clf.train_state_, monitor={})
+    kept = clf.network_.theta.copy()
+    for model in (clf, fresh):
+        if how == "partial_fit":
+            model.partial_fit(X, y)
+        else:
+            model.set_params(early_stopping=False, warm_start=True, max_iter=3).fit(X, y)
+    assert not np.allclose(clf.network_.theta, kept)
+    np.testing.assert_array_equal(clf.network_.theta, fresh.network_.theta)
+    np.testing.assert_array_equal(clf.history_, fresh.history_)
 
 
 # ==================================================================== 6. warm_start
