@@ -1046,6 +1046,32 @@ def test_warm_start_keeps_the_first_fits_cosine_horizon(engine):
     np.testing.assert_array_equal(done.network_.theta, theta)
 
 
+@needs_torch
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_fit_dataset_stopped_and_continued_equals_one_run(dropout):
+    from logitlab.torch_engine.data import ArrayDataset
+
+    X, y = _multiclass()
+    data = ArrayDataset(X, y, dtype=torch.float64)
+    kw = dict(
+        hidden_layer_sizes=(5,),
+        solver="adam",
+        batch_size=16,
+        learning_rate=0.05,
+        dropout=dropout,
+        lr_schedule="cosine",
+        max_iter=7,
+    )
+    once = _est(NeuralNetClassifier, "torch", **kw).fit_dataset(data)
+    split = _est(NeuralNetClassifier, "torch", warm_start=True, **kw)
+    split.fit_dataset(data, callback=lambda info: info.iteration == 3)
+    assert split.n_iter_ == 4
+    split.set_params(max_iter=3).fit_dataset(data)
+    assert split.n_iter_ == 7
+    np.testing.assert_allclose(split.history_, once.history_, rtol=1e-12)
+    np.testing.assert_allclose(split.network_.theta, once.network_.theta, rtol=1e-10, atol=1e-14)
+
+
 # ==================================================================== 7. validation
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
