@@ -372,3 +372,82 @@ def test_row_space_only_for_linear_lbfgs_from_zero():
     assert not rowspace.applies(deep, X, "lbfgs")
     lin.initialize("random", np.random.default_rng(0))
     assert not rowspace.applies(lin, X, "lbfgs")
+
+
+# ------------------------------------------- weights, positive weights, dropout masks
+@pytest.mark.parametrize("hidden", [(), (5,)])
+def test_gradcheck_with_pos_weight_and_sample_weights(hidden):
+    rng = np.random.default_rng(6)
+    X, Y = _data("multilabel", n_x=4, m=12, n_out=3, seed=6)
+    net = Network(ModelSpec(n_x=4, hidden=hidden, n_out=3, head="multilabel", activation="tanh"))
+    net.initialize("xavier", rng)
+    net.b[-1][:] = rng.standard_normal(net.b[-1].shape)
+    p = np.array([[0.3], [2.0], [6.0]])
+    w = rng.uniform(0.1, 3.0, 12)
+    assert gradcheck(net, X, Y, alpha=0.4, pos_weight=p) < 1e-7
+    assert gradcheck(net, X, Y, alpha=0.4, pos_weight=p, weights=w) < 1e-7
+
+
+@pytest.mark.parametrize("head", ["binary", "softmax", "multilabel"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_gradcheck_with_fixed_dropout_masks(activation, head):
+    rng = np.random.default_rng(8)
+    n_out = 1 if head == "binary" else 3
+    X, Y = _data(head, n_x=5, m=15, n_out=n_out, seed=8)
+    net = Network(ModelSpec(n_x=5, hidden=(6, 4), n_out=n_out, head=head, activation=activation))
+    net.initialize("xavier", rng)
+    for b in net.b:  # b = 0 puts an example whose units were all dropped on ReLU's kink
+        b[:] = rng.uniform(0.1, 0.5, b.shape) * rng.choice([-1, 1], b.shape)
+    masks = net.dropout_masks(0.6, 15, rng)
+    err, analytic, _ = gradcheck(net, X, Y, alpha=0.3, masks=masks, return_grads=True)
+    assert err < 1e-7
+    _, without = net.cost_and_grad(X, Y, alpha=0.3)
+    assert not np.allclose(analytic, without)  # the masks do change the gradient
+
+
+def test_dropout_masks_drop_the_asked_share_and_scale_the_rest():
+    net = Network(ModelSpec(n_x=3, hidden=(50, 20), n_out=2, head="softmax"))
+    masks = net.dropout_masks(0.7, 4000, np.random.default_rng(0))
+    assert [D.shape for D in masks] == [(50, 4000), (20, 4000)]
+    for D in masks:
+        assert set(np.unique(D)) == {0.0, 1 / 0.7}
+        assert (D == 0).mean() == pytest.approx(0.3, abs=0.01)
+
+
+def test_train_refuses_bad_sample_weights():
+    X, Y = _data("binary", n_x=3, m=5)
+    net = Network(ModelSpec(n_x=3))
+    for s, message in [
+        (np.ones(4), "4 entries for 5 examples"),
+        (np.array([1, 1, -1, 1, 1.0]), "non-negative"),
+        (np.array([1, 1, np.nan, 1, 1.0]), "finite"),
+        (np.zeros(5), "sums to 0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            engine_train(net, X, Y, TrainConfig(), sample_weight=s)
+
+
+@pytest.mark.parametrize("copy_with", ["pickle", "deepcopy"])
+def test_a_copied_network_keeps_its_parameters_as_views_of_theta(copy_with):
+    """W[l], b[l] (and dW, db) are views into theta (and grad): a pickled or deep-copied
+    network must keep them so, or a solver that updates theta would leave the layers
+    that compute the forward pass unchanged."""
+    import copy
+    import pickle
+
+    net = Network(ModelSpec(n_x=3, hidden=(4,), n_out=2, head="softmax"), dtype=np.float32)
+    net.initialize("he", np.random.default_rng(0))
+    twin = pickle.loads(pickle.dumps(net)) if copy_with == "pickle" else copy.deepcopy(net)
+    assert twin.spec == net.spec and twin.dtype == np.float32
+    np.testing.assert_array_equal(twin.theta, net.theta)
+    assert not np.shares_memory(twin.theta, net.theta)
+    for W, b, layer in zip(twin.W, twin.b, twin.layers):
+        assert np.shares_memory(W, twin.theta) and np.shares_memory(b, twin.theta)
+        assert layer.W is W and layer.b is b
+    for dW, layer in zip(twin.dW, twin.layers):
+        assert np.shares_memory(dW, twin.grad) and layer.dW is dW
+    X = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
+    before = twin.predict_output(X)
+    twin.theta += 0.5
+    assert not np.allclose(twin.predict_output(X), before)
+    np.testing.assert_array_equal(net.predict_output(X), before)  # the original is apart

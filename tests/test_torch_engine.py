@@ -255,3 +255,29 @@ def test_fit_dataset_errors():
         )
     with pytest.raises(ValueError, match="lbfgs"):
         NeuralNetClassifier(engine="torch", batch_size=2, solver="lbfgs").fit_dataset(ds)
+
+
+@pytest.mark.parametrize("head", ["binary", "multilabel"])
+def test_pos_weight_cost_and_gradient_equal_bce_with_logits_loss(head):
+    """The NumPy engine's positive weights mean what torch's pos_weight means."""
+    from logitlab import functional as F
+    from logitlab.numpy_engine import Network
+    from logitlab.spec import ModelSpec
+
+    rng = np.random.default_rng(5)
+    n_out, m = (1, 7) if head == "binary" else (4, 7)
+    Z = rng.standard_normal((n_out, m)) * 3
+    Y = rng.integers(0, 2, (n_out, m)).astype(float)
+    p = rng.uniform(0.2, 5.0, n_out)
+    bce = torch.nn.BCEWithLogitsLoss(pos_weight=torch.as_tensor(p), reduction="sum")
+    expected = float(bce(torch.as_tensor(Z.T), torch.as_tensor(Y.T))) / m  # summed over labels
+    assert F.binary_cross_entropy_with_logits(Z, Y, pos_weight=p[:, None]) == pytest.approx(
+        expected, rel=1e-12
+    )
+    net = Network(ModelSpec(n_x=n_out, n_out=n_out, head=head))
+    net.W[0][:] = np.eye(n_out)  # Z = X: the network's cost is the same loss
+    assert net.cost(Z, Y, pos_weight=p[:, None]) == pytest.approx(expected, rel=1e-12)
+    Zt = torch.as_tensor(Z.T).requires_grad_()
+    bce(Zt, torch.as_tensor(Y.T)).backward()
+    dZ = F.binary_cross_entropy_with_logits_backward(F.sigmoid(Z), Y, p[:, None])
+    np.testing.assert_allclose(dZ, Zt.grad.numpy().T, rtol=1e-12, atol=1e-14)

@@ -135,8 +135,8 @@ _CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
 _POS_WEIGHT_DOC = """pos_weight : "balanced", array-like of shape (n_labels,) or None, default=None
         Weight of each label's positive examples in its binary cross-entropy
         −[p·y ln a + (1 − y) ln(1 − a)] (torch's ``BCEWithLogitsLoss`` meaning);
-        "balanced" is n_negatives / n_positives of each label in the training data.
-        Multi-label y only."""
+        "balanced" is n_negatives / n_positives of each label in the training data
+        (1 for a label that every example, or none, has). Multi-label y only."""
 
 _SHARED_ATTRS_DOC = """classes_ : ndarray
         The class labels (for multi-label: the label indices 0 .. n_labels−1).
@@ -360,7 +360,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 )
             s = np.ones(Y.shape[1]) if sample_weight is None else sample_weight
             positives, negatives = Y @ s, (1 - Y) @ s
-            return np.where(positives > 0, negatives / np.where(positives > 0, positives, 1), 1.0)
+            # 1 for a label always or never present: n_neg/n_pos = 0 would leave the
+            # positives of a label every example has without weight, and unlearnable
+            both = (positives > 0) & (negatives > 0)
+            return np.where(both, negatives / np.where(both, positives, 1), 1.0)
         p = np.asarray(pos_weight, dtype=np.float64).reshape(-1)
         if p.shape != (Y.shape[0],) or not np.all(np.isfinite(p)) or np.any(p <= 0):
             raise ValueError(

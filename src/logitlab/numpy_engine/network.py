@@ -78,6 +78,16 @@ class Network:
             self.db.append(db)
             self.layers.append(Dense(W, b, dW, db, act))
 
+    # pickle and deepcopy would turn the views W, b, dW, db into arrays of their own,
+    # which a solver updating theta would no longer move: keep the parameters and
+    # rebuild the views from them
+    def __getstate__(self) -> dict[str, Any]:
+        return {"spec": self.spec, "dtype": self.dtype, "theta": self.theta}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Network.__init__(self, state["spec"], state["dtype"])
+        self.theta[:] = state["theta"]
+
     # ----------------------------------------------------------------- initialisation
     def initialize(self, init: str = "auto", rng: Seed = None) -> None:
         """Set W[l] and b[l] (b = 0 always).

@@ -522,6 +522,11 @@ class Monitor(Generic[ModelT]):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         if not state:
             return
+        if state.get("best_theta") is not None and not self.early_stopping:
+            # early stopping's counters and best parameters: a run that does not stop
+            # early (partial_fit, a warm start without it) goes on from the parameters
+            # it was given, and must not go back to those at the end
+            return
         self.best, self.bad = float(state["best"]), int(state["bad"])
         self.result.best_iteration = state.get("best_iteration")
         theta = state.get("best_theta")

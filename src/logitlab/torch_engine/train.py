@@ -191,8 +191,10 @@ def load_optimizer_state(opt, module, solver, state):
     i = 0
     for p in module.parameters():
         n = p.numel()
+        # torch.tensor copies: as_tensor would share the state's arrays on the CPU, and
+        # the optimiser's in-place steps would rewrite the state training started from
         entry = {
-            theirs: torch.as_tensor(
+            theirs: torch.tensor(
                 np.asarray(state[ours])[i : i + n], dtype=p.dtype, device=p.device
             ).view_as(p)
             for ours, theirs in names.items()
@@ -565,21 +567,25 @@ def train_dataset(
 
         @torch.no_grad()
         def validate():
-            loss, n, Zs, Ys = 0.0, 0, [], []
+            # weighed by the class weights, as `fit` weighs X_val: the training objective
+            loss, n, Zs, Ys, Ws = 0.0, 0.0, [], [], []
             for xb, yb in val_loader:
                 Z = module(xb.to(dev, dtype=dtype))
-                T, _ = targets(yb)
-                loss += float(module.loss_sum(Z, T, None, pw))
-                n += xb.shape[0]
+                T, wb = targets(yb)
+                loss += float(module.loss_sum(Z, T, wb, pw))
+                n += xb.shape[0] if wb is None else float(wb.sum())
                 if c.validation_scoring != "loss":
                     Zs.append(Z.double().cpu().numpy())
                     Ys.append(T.cpu().numpy())
+                    if wb is not None:
+                        Ws.append(wb.double().cpu().numpy())
             if c.validation_scoring == "loss":
                 return loss / n, None
             Z = np.concatenate(Zs).T
             Tn = np.concatenate(Ys)
             Yv = np.eye(net.spec.n_out)[Tn].T if head == "softmax" else Tn.T
-            return loss / n, validation_score(Z, Yv, head, c.validation_scoring, None)
+            weights = np.concatenate(Ws) if Ws else None
+            return loss / n, validation_score(Z, Yv, head, c.validation_scoring, weights)
 
     torch_model = _Model(module, world)
     result = TrainResult()
