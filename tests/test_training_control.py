@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.datasets import make_classification, make_moons, make_multilabel_classification
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.metrics import accuracy_score, hamming_loss, log_loss
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
@@ -1246,3 +1246,19 @@ def test_multilabel_early_stopping_holds_out_an_iteratively_stratified_split(mon
         # every label keeps its share to within one example (a random split of these
         # data does that about once in 500 draws)
         assert np.all(np.abs(Y_val.sum(0) - 0.2 * Y.sum(0)) <= 1), (Y_val.sum(0), Y.sum(0))
+
+
+def test_a_callback_returning_numpy_true_stops_training():
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    clf = LogisticRegression(solver="gd", max_iter=50, tol=0).fit(
+        X,
+        y,
+        callback=lambda info: np.float64(info.iteration) >= 4,  # np.True_ at 4
+    )
+    assert clf.n_iter_ == 5
+
+
+def test_a_wrong_sample_weight_val_is_named():
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    with pytest.raises(ValueError, match="sample_weight_val"):
+        LogisticRegression().fit(X, y, X_val=X[:10], y_val=y[:10], sample_weight_val=[1.0] * 9)

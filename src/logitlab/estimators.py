@@ -453,9 +453,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         Y_val, _, y_enc, _ = self._encode_y(y_val, classes=classes, head=head)
         weights = None
         if sample_weight_val is not None:
-            weights = _check_sample_weight(
-                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
-            )
+            try:
+                weights = _check_sample_weight(
+                    sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
+                )
+            except ValueError as exc:
+                raise ValueError(f"sample_weight_val: {exc}") from None
         if per_class is not None:  # the validation cost is the training objective's
             weights = per_class[y_enc] * (1.0 if weights is None else weights)
         return X_val.T, Y_val, weights

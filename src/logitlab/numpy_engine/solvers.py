@@ -503,7 +503,8 @@ class Monitor(Generic[ModelT]):
                 asked = self.callback(info)
             except StopTraining:
                 asked = True
-            if asked is True:
+            # True, NumPy's True too (a comparison of array values); not any truthy value
+            if isinstance(asked, (bool, np.bool_)) and asked:
                 res.stopped_by_callback = stop = True
         return stop
 
