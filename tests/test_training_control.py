@@ -15,12 +15,14 @@ import copy
 import dataclasses
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_classification, make_moons, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.metrics import accuracy_score, hamming_loss, log_loss
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
@@ -1262,3 +1264,27 @@ def test_a_wrong_sample_weight_val_is_named():
     X, y = make_moons(60, noise=0.2, random_state=0)
     with pytest.raises(ValueError, match="sample_weight_val"):
         LogisticRegression().fit(X, y, X_val=X[:10], y_val=y[:10], sample_weight_val=[1.0] * 9)
+
+
+def test_class_weights_that_trade_accuracy_for_the_rare_class_are_not_called_learning_nothing():
+    # balanced weights give up accuracy on the frequent class, as asked: plain accuracy
+    # falls below always predicting it, but the weighted one is far above
+    X, y = make_classification(2000, 20, weights=[0.97, 0.03], flip_y=0.05, class_sep=0.5,
+                               random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = LogisticRegression(class_weight="balanced", tol=1e-6, max_iter=500).fit(X, y)
+    assert np.mean(clf.predict(X) == y) < 1 - y.mean()  # the case the warning mistook
+    with pytest.warns(ConvergenceWarning, match="weighted accuracy 0.500"):
+        # features that say nothing: under balanced weights, no better than a constant
+        LogisticRegression(class_weight="balanced").fit(np.zeros_like(X), y)
+
+
+def test_positive_weights_are_counted_in_the_learned_nothing_check():
+    X, Y = make_multilabel_classification(600, 20, n_classes=6, random_state=0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = MultiLabelClassifier(pos_weight=[20.0] * 6, tol=1e-6, max_iter=500).fit(X, Y)
+    plain_error = np.mean(clf.predict(X) != Y)
+    assert plain_error >= np.mean(np.minimum(Y.mean(axis=0), 1 - Y.mean(axis=0)))

@@ -434,11 +434,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 X_val, y_val, sample_weight_val, classes, head, per_class
             )
         _warn_if_badly_scaled(X, type(self).__name__)
-        net, result, X_train, Y_train = self._fit_network(
+        net, result, X_train, Y_train, w_train = self._fit_network(
             X, Y, head, y_enc, classes, weights, pos_weight, validation, callback
         )
         self._finish(net, result, classes, X.shape[1], validated=result.validation_history)
-        self._warn_if_chance(X_train, Y_train)
+        self._warn_if_chance(X_train, Y_train, w_train, pos_weight)
         return self
 
     def _validation_data(self, X_val, y_val, sample_weight_val, classes, head, per_class):
@@ -697,7 +697,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self, X, Y, head, y_enc, classes, weights, pos_weight, validation, callback=None
     ):
         """Train; returns the network, the engine's result and the training part of
-        X and Y (all of it, less the early-stopping hold-out)."""
+        X, Y and the weights (all of it, less the early-stopping hold-out)."""
         n_x = X.shape[1]
         engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
         XT = X.T  # the notes' layout (n_x, m): a view, not a copy
@@ -729,7 +729,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             callback=self._progress(callback, net, classes, n_x),
             state=self._state_to_continue(),
         )
-        return net, result, X, Y
+        return net, result, X, Y, weights
 
     def _train_config(self):
         """The training settings, built once, as both engines read them."""
@@ -876,21 +876,34 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self._finish(net, result, classes, n_x, validated=val_dataset is not None)
         return self
 
-    def _warn_if_chance(self, X, Y):
+    def _warn_if_chance(self, X, Y, weights=None, pos_weight=None):
         """Warn when the trained model does no better than always predicting the most
-        frequent class (label by label for multi-label) on its own training data."""
+        frequent class (label by label for multi-label) on its own training data.
+
+        With sample or class weights, and positive weights, both sides are counted as
+        the cost counts them, so a model that trades the frequent class for the rare
+        ones, as the weights ask, is not taken for one that learned nothing."""
         if X.shape[0] == 0:
             return
         Z = self.network_.decision_function(X.T)  # (n_out, m)
         head = self.network_.spec.head
+        s = np.ones(X.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
         if head == "multilabel":
             Yb = Y > 0.5
             predicted = F.sigmoid(Z) > np.reshape(self._thresholds(Z.shape[0]), (-1, 1))
-            error = float(np.mean(predicted != Yb))
-            baseline = float(np.mean(np.minimum(Yb.mean(axis=1), 1 - Yb.mean(axis=1))))
+            # each label's examples weigh s_i, its positives p_j·s_i
+            p = np.ones((Y.shape[0], 1)) if pos_weight is None else np.reshape(pos_weight, (-1, 1))
+            c = s * np.where(Yb, p, 1.0)
+            total = float(c.sum())
+            if total <= 0:
+                return
+            error = float((c * (predicted != Yb)).sum()) / total
+            per_label = np.minimum((c * Yb).sum(axis=1), (c * ~Yb).sum(axis=1))
+            baseline = float(per_label.sum()) / total
             if baseline > 0 and error >= baseline:
-                what = f"Hamming loss {error:.3f}, as high as predicting each label's most "
-                what += f"frequent value ({baseline:.3f})"
+                weighed = "" if weights is None and pos_weight is None else "weighted "
+                what = f"{weighed}Hamming loss {error:.3f}, as high as predicting each "
+                what += f"label's most frequent value ({baseline:.3f})"
             else:
                 return
         else:
@@ -898,13 +911,18 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 truth, predicted = Y[0] > 0.5, Z[0] > 0
             else:
                 truth, predicted = np.argmax(Y, axis=0), np.argmax(Z, axis=0)
-            accuracy = float(np.mean(truth == predicted))
-            majority = float(np.max(np.bincount(np.asarray(truth, dtype=np.intp)))) / len(truth)
+            truth = np.asarray(truth, dtype=np.intp)
+            total = float(s.sum())
+            if total <= 0:
+                return
+            accuracy = float(s[truth == predicted].sum()) / total
+            majority = float(np.max(np.bincount(truth, weights=s))) / total
             if accuracy > majority:
                 return
+            weighed = "" if weights is None else "weighted "
             what = (
-                f"accuracy {accuracy:.3f}, no better than always predicting the most "
-                f"frequent class ({majority:.3f})"
+                f"{weighed}accuracy {accuracy:.3f}, no better than always predicting the "
+                f"most frequent class ({majority:.3f})"
             )
         warnings.warn(
             f"{type(self).__name__} learned nothing: on its own training data it scores "
