@@ -329,7 +329,14 @@ def _print_metrics(console: Any, metrics: dict[str, Any]) -> None:
     keys = (
         ("hamming_loss", "subset_accuracy", "f1_micro", "f1_macro", "log_loss")
         if "hamming_loss" in metrics
-        else ("accuracy", "precision_macro", "recall_macro", "f1_macro", "log_loss")
+        else (
+            "accuracy",
+            "balanced_accuracy",
+            "precision_macro",
+            "recall_macro",
+            "f1_macro",
+            "log_loss",
+        )
     )
     for k in (*keys, "train_accuracy", "train_hamming_loss", "fit_seconds"):
         v = metrics.get(k)

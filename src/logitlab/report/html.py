@@ -54,6 +54,7 @@ _CAPTIONS = {
 
 _SUMMARY_NAMES = {
     "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
     "log_loss": "Log loss",
     "hamming_loss": "Hamming loss",
     "subset_accuracy": "Subset accuracy",
@@ -238,7 +239,7 @@ def _metrics_section(metrics):
     headline = (
         ["hamming_loss", "subset_accuracy", "f1_micro", "log_loss"]
         if task == "multilabel"
-        else ["accuracy", "f1_macro", "log_loss"]
+        else ["accuracy", "balanced_accuracy", "f1_macro", "log_loss"]
     )
     cards = [k for k in headline if _is_number(metrics.get(k))]
     if cards:
