@@ -1,4 +1,4 @@
-"""Run the three benchmarks in one process and print a summary of their ratios.
+"""Run the benchmarks in one process and print a summary of their ratios.
 
 Run from anywhere: ``python bench/run.py``
 """
@@ -9,6 +9,7 @@ import sys
 import time
 
 import bench_gd_iteration
+import bench_mlp_epoch
 import bench_signs
 import bench_torch
 import bench_vectorization
@@ -19,7 +20,13 @@ def main():
     info = machine_info().replace("load average", "load average before the run")
     t0 = time.perf_counter()
     results = []
-    for bench in (bench_vectorization, bench_gd_iteration, bench_signs, bench_torch):
+    for bench in (
+        bench_vectorization,
+        bench_gd_iteration,
+        bench_signs,
+        bench_torch,
+        bench_mlp_epoch,
+    ):
         res = bench.main()
         for r in res if isinstance(res, list) else [res]:
             results.append((bench.__name__, r))
