@@ -124,6 +124,7 @@ class Row:
     time: dict = field(default_factory=dict)
     converge: dict = field(default_factory=dict)
     other: dict = field(default_factory=dict)
+    messages: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- data
@@ -210,7 +211,7 @@ def timed_fit(est, X, y):
         t0 = time.perf_counter()
         est.fit(X, y)
         dt = time.perf_counter() - t0
-    return dt, [w.category.__name__ for w in caught]
+    return dt, [(w.category.__name__, str(w.message).strip().splitlines()[0]) for w in caught]
 
 
 def metric(task, y_true, y_pred):
@@ -253,8 +254,11 @@ def measure(sp, repeat=REPEAT):
             fitted[key] = clone(est)
             dt, cats = timed_fit(fitted[key], X_tr, sp.y_tr)
             row.time[key].append(dt)
-            row.converge[key] += sum(c == "ConvergenceWarning" for c in cats)
-            row.other[key] += sum(c != "ConvergenceWarning" for c in cats)
+            row.converge[key] += sum(c == "ConvergenceWarning" for c, _ in cats)
+            row.other[key] += sum(c != "ConvergenceWarning" for c, _ in cats)
+            for cat, msg in cats:
+                lib = "sklearn" if key.startswith("sk") else "logitlab"
+                row.messages[lib, cat, msg] = row.messages.get((lib, cat, msg), 0) + 1
     for key, est in fitted.items():
         _, X_te = raw if key == "ours_nn_raw" else scaled
         row.metric[key] = metric(sp.task, sp.y_te, est.predict(X_te))
@@ -360,6 +364,13 @@ def main(quick=False, repeat=REPEAT, names=NAMES):
         + (f" ({', '.join(marked)})" if marked else "")
         + f"; other warnings: {n_other}"
     )
+    messages = {}
+    for r in rows:
+        for k, count in r.messages.items():
+            messages[k] = messages.get(k, 0) + count
+    for (lib, cat, msg), count in sorted(messages.items()):
+        short = msg if len(msg) <= 110 else msg[:107] + "..."
+        print(f"  {cat} from {lib}, {count}x: {short}")
     print("goals: NeuralNetClassifier() vs MLPClassifier(), defaults, standardised inputs")
     results = []
     for r in rows:
