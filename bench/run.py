@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
+import bench_defaults
 import bench_gd_iteration
 import bench_mlp_epoch
 import bench_signs
@@ -26,6 +27,7 @@ def main():
         bench_signs,
         bench_torch,
         bench_mlp_epoch,
+        bench_defaults,
     ):
         res = bench.main()
         for r in res if isinstance(res, list) else [res]:
@@ -49,6 +51,8 @@ def main():
                 f"{name}: test accuracy ours {a['logitlab']:.4f} >= sklearn {a['sklearn']:.4f}"
                 f" {'PASS' if extra['accuracy_ok'] else 'MISS'}"
             )
+        if extra and "metric_line" in extra:
+            print(f"{name}: {extra['metric_line']}")
     print(info)
     print(f"total {time.perf_counter() - t0:.0f} s")
 
