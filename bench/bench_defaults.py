@@ -49,6 +49,7 @@ Run: ``python bench/bench_defaults.py`` (several minutes; the sign photos take m
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import warnings
@@ -257,6 +258,7 @@ def measure(sp, repeat=REPEAT):
             row.converge[key] += sum(c == "ConvergenceWarning" for c, _ in cats)
             row.other[key] += sum(c != "ConvergenceWarning" for c, _ in cats)
             for cat, msg in cats:
+                msg = re.sub(r"(?<![\w=.])\d+(\.\d+)?", "#", msg)  # one line per kind
                 lib = "sklearn" if key.startswith("sk") else "logitlab"
                 row.messages[lib, cat, msg] = row.messages.get((lib, cat, msg), 0) + 1
     for key, est in fitted.items():
