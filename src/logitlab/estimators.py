@@ -174,6 +174,34 @@ def _fill_doc(cls):
     return cls
 
 
+_NEEDS_CLASSES = (
+    "partial_fit needs classes=[all class labels] on its first call: a batch may not "
+    "hold every class"
+)
+
+
+def _checked_weights(sample_weight, X, name="sample_weight"):
+    """Per-row weights checked as scikit-learn checks them (one finite, non-negative
+    value per row of X), in float64; None stays None. Errors name ``name``."""
+    if sample_weight is None:
+        return None
+    try:
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    except ValueError as exc:
+        if name == "sample_weight":
+            raise
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _refuse_unknown_labels(y, unknown, classes):
+    """Name the labels of y (where ``unknown``) that are not among ``classes``."""
+    if np.any(unknown):
+        raise ValueError(
+            f"y holds labels not among the classes {list(classes)}: "
+            f"{list(np.unique(np.asarray(y)[unknown])[:5])}"
+        )
+
+
 def _has_epochs(estimator):
     """Whether the solver runs in epochs, which `partial_fit` takes one at a time."""
     if estimator.solver == "lbfgs":
@@ -268,12 +296,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         else:
             classes = np.asarray(classes)
             y_enc = np.searchsorted(classes, y).clip(0, len(classes) - 1)
-            unknown = classes[y_enc] != y
-            if np.any(unknown):
-                raise ValueError(
-                    f"y holds labels not among the classes {list(classes)}: "
-                    f"{list(np.unique(np.asarray(y)[unknown])[:5])}"
-                )
+            _refuse_unknown_labels(y, classes[y_enc] != y, classes)
         n_classes = classes.size
         if n_classes < 2:
             raise ValueError(
@@ -421,10 +444,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         X, y = self._validate_fit(X, y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+        sample_weight = _checked_weights(sample_weight, X)
         Y, head, y_enc, classes = self._encode_y(y)
         weights, per_class = self._example_weights(sample_weight, y_enc, classes, head)
         pos_weight = self._pos_weights(Y, head, sample_weight)
@@ -451,14 +471,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         if len(y_val) != X_val.shape[0]:
             raise ValueError(f"X_val has {X_val.shape[0]} rows but y_val has {len(y_val)} labels")
         Y_val, _, y_enc, _ = self._encode_y(y_val, classes=classes, head=head)
-        weights = None
-        if sample_weight_val is not None:
-            try:
-                weights = _check_sample_weight(
-                    sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
-                )
-            except ValueError as exc:
-                raise ValueError(f"sample_weight_val: {exc}") from None
+        weights = _checked_weights(sample_weight_val, X_val, "sample_weight_val")
         if per_class is not None:  # the validation cost is the training objective's
             weights = per_class[y_enc] * (1.0 if weights is None else weights)
         return X_val.T, Y_val, weights
@@ -491,21 +504,15 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         if first:
             self._validate_params()
         X, y = self._validate_fit(X, y, reset=first)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+        sample_weight = _checked_weights(sample_weight, X)
         if first:
-            y_arr = np.asarray(y)
-            if classes is None and not (y_arr.ndim == 2 and y_arr.shape[1] > 1):
-                raise ValueError(
-                    "partial_fit needs classes=[all class labels] on its first call: a "
-                    "batch may not hold every class"
-                )
-            if classes is not None and not (y_arr.ndim == 2 and y_arr.shape[1] > 1):
-                classes = np.unique(np.asarray(classes))
-            else:
+            multilabel = y.ndim == 2 and y.shape[1] > 1  # its labels are its columns
+            if multilabel:
                 classes = None
+            elif classes is None:
+                raise ValueError(_NEEDS_CLASSES)
+            else:
+                classes = np.unique(np.asarray(classes))
             Y, head, y_enc, classes = self._encode_y(y, classes=classes)
             engine, rng, net = self._start(X.shape[1], Y.shape[0], head, classes, fresh=True)
             state, history = None, []
@@ -1519,10 +1526,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
                 "OneVsAllClassifier needs samples of at least 2 classes in y, but y "
                 f"contains only one class: {classes[0]!r}"
             )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+        sample_weight = _checked_weights(sample_weight, X)
         base = LogisticRegression() if self.estimator is None else self.estimator
         estimators = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_binary)(clone(base), X, (y == c).astype(np.int64), sample_weight)
@@ -1555,10 +1559,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
         if first:
             self._validate_params()
             if classes is None:
-                raise ValueError(
-                    "partial_fit needs classes=[all class labels] on its first call: a "
-                    "batch may not hold every class"
-                )
+                raise ValueError(_NEEDS_CLASSES)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
         check_classification_targets(y)
         if first:
@@ -1569,12 +1570,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
             estimators = [clone(base) for _ in classes]
         else:
             classes, estimators = self.classes_, self.estimators_
-        unknown = ~np.isin(y, classes)
-        if np.any(unknown):
-            raise ValueError(
-                f"y holds labels not among the classes {list(classes)}: "
-                f"{list(np.unique(y[unknown])[:5])}"
-            )
+        _refuse_unknown_labels(y, ~np.isin(y, classes), classes)
         for c, est in zip(classes, estimators):
             est.partial_fit(
                 X, (y == c).astype(np.int64), classes=[0, 1], sample_weight=sample_weight
