@@ -84,6 +84,7 @@ from .estimators import (
     SoftmaxRegression,
 )
 from .numpy_engine import Network, TrainState
+from .numpy_engine.solvers import BIT_GENERATORS, OPTIMIZER_VECTORS
 from .spec import ModelSpec
 
 __all__ = [
@@ -435,13 +436,11 @@ _RNG_LAYOUTS = {
     },
     "MT19937": {"state": {"key": ("array", "uint32", 624), "pos": ("small", 624)}},
 }
-#: the classes themselves, looked up once from this fixed list (never from a file's name)
-_BIT_GENERATORS = {name: getattr(np.random, name) for name in _RNG_LAYOUTS}
+# a layout for each generator a training state may name, and no other
+assert set(_RNG_LAYOUTS) == set(BIT_GENERATORS)
 #: largest epoch, step and counter a training state may hold
 _MAX_COUNT = 2**62
 _DIGITS = re.compile(r"[0-9]{1,40}")
-#: the optimiser vectors each solver keeps (besides none, before its first step)
-_OPTIMIZER_VECTORS = {"momentum": ("v",), "adam": ("m", "v")}
 _STATE_KEYS = ("epoch", "rng", "optimizer", "schedule", "monitor", "loader_seed")
 _SCHEDULE_KEYS = ("horizon", "factor", "best", "bad")
 _MONITOR_KEYS = ("best", "bad", "best_iteration", "best_theta")
@@ -555,7 +554,7 @@ def _decode_rng(obj, field):
     name = _rng_name(obj, field)
     rest = {k: v for k, v in obj.items() if k != "bit_generator"}
     state = {"bit_generator": name, **_decode_rng_part(rest, _RNG_LAYOUTS[name], field)}
-    bit_generator = _BIT_GENERATORS[name](0)
+    bit_generator = BIT_GENERATORS[name](0)
     try:
         bit_generator.state = state
     except (TypeError, ValueError, KeyError, OverflowError) as e:
@@ -575,7 +574,7 @@ def _state_vector(value, n_params, field):
 
 def _optimizer_names(solver, keys, field):
     """The vector names of an optimiser state with entries ``keys`` for ``solver``."""
-    names = _OPTIMIZER_VECTORS.get(solver, ())
+    names = OPTIMIZER_VECTORS.get(solver, ())
     allowed = [set()] if not names else [set(), {*names, "t"} if solver == "adam" else {*names}]
     if set(keys) not in allowed:
         raise ValueError(

@@ -177,12 +177,16 @@ class LRSchedule:
     #: relative improvement the plateau schedule counts as progress (torch's default)
     THRESHOLD = 1e-4
 
-    def __init__(self, config: TrainConfig, horizon: int) -> None:
+    def __init__(
+        self, config: TrainConfig, horizon: int, state: Mapping[str, Any] | None = None
+    ) -> None:
         self.config = config
         self.horizon = int(horizon)
         self.factor = 1.0
         self.best = np.inf
         self.bad = 0
+        if state:  # a saved schedule goes on as it was, its horizon included
+            self.load_state_dict(state)
 
     def lr(self, t: int) -> float:
         c = self.config
@@ -249,6 +253,9 @@ class Iteration:
     snapshot: Callable[[], Any] | None = None
     state: Callable[[], TrainState] | None = None
 
+
+#: the flat vectors each solver's state holds, in θ's layout (besides Adam's step t)
+OPTIMIZER_VECTORS: Mapping[str, tuple[str, ...]] = {"momentum": ("v",), "adam": ("m", "v")}
 
 #: the NumPy bit generators a training state may name (never looked up by a stored name)
 BIT_GENERATORS: Mapping[str, type[np.random.BitGenerator]] = {
@@ -678,9 +685,7 @@ def _train(
         return callback(info)
 
     model = _NetworkModel(net)
-    schedule = LRSchedule(c, c.max_iter)
-    if state.schedule:
-        schedule.load_state_dict(state.schedule)
+    schedule = LRSchedule(c, c.max_iter, state.schedule)
     opt = make_optimizer(
         "gd" if c.solver == "lbfgs" else c.solver,
         c.learning_rate,

@@ -163,7 +163,7 @@ def _optimizer(params, c):
     )
 
 
-# the NumPy engine's names for torch.optim's per-parameter state
+# torch.optim's names for the NumPy engine's optimiser vectors (OPTIMIZER_VECTORS)
 _STATE_NAMES = {"momentum": {"v": "momentum_buffer"}, "adam": {"m": "exp_avg", "v": "exp_avg_sq"}}
 
 
@@ -286,6 +286,38 @@ def _cpu_threads_for(X, dev):
             torch.set_num_threads(threads)
 
 
+def _controls(c, state, module, model, world, rank, result, validate, callback, position):
+    """The optimiser, schedule and monitor of a training run, each continuing from
+    ``state``, and ``state_of(done)``: the :class:`TrainState` after ``done``
+    iterations, with the fields ``position()`` gives (the batch order's source)."""
+    schedule = LRSchedule(c, c.max_iter, state.schedule)
+    opt = _optimizer(model.parameters(), c)
+    load_optimizer_state(opt, module, c.solver, state.optimizer)
+
+    def state_of(done):
+        return TrainState(
+            epoch=done,
+            optimizer=optimizer_state(opt, module, c.solver),
+            schedule=schedule.state_dict(),
+            monitor=monitor.state_dict(),
+            **position(),
+        )
+
+    torch_model = _Model(module, world)
+    monitor = Monitor(
+        torch_model,
+        result,
+        c,
+        validate,
+        _callback_with(callback, torch_model),
+        verbose=c.verbose if rank == 0 else 0,
+        schedule=schedule,
+        state_of=state_of,
+    )
+    monitor.load_state_dict(state.monitor)
+    return opt, schedule, monitor, state_of
+
+
 def _callback_with(callback, model):
     """The monitor's callback, handing the user's callback the torch model."""
     if callback is None:
@@ -348,33 +380,10 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
             wv = torch.as_tensor(wv, device=dev, dtype=dtype)
         Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
         validate = _validator(module, Xv, Tv, wv, pw, Y_val, head, c.validation_scoring)
-    torch_model = _Model(module, world)
-    schedule = LRSchedule(c, c.max_iter)
-    if state.schedule:
-        schedule.load_state_dict(state.schedule)
-    opt = _optimizer(model.parameters(), c)
-    load_optimizer_state(opt, module, c.solver, state.optimizer)
-
-    def state_of(done):
-        return TrainState(
-            epoch=done,
-            rng=dict(rng.bit_generator.state),
-            optimizer=optimizer_state(opt, module, c.solver),
-            schedule=schedule.state_dict(),
-            monitor=monitor.state_dict(),
-        )
-
-    monitor = Monitor(
-        torch_model,
-        result,
-        c,
-        validate,
-        _callback_with(callback, torch_model),
-        verbose=c.verbose if rank == 0 else 0,
-        schedule=schedule,
-        state_of=state_of,
-    )
-    monitor.load_state_dict(state.monitor)
+    opt, schedule, monitor, state_of = _controls(
+        c, state, module, model, world, rank, result, validate, callback,
+        lambda: {"rng": dict(rng.bit_generator.state)},
+    )  # fmt: skip
     monitor.use_tol = c.solver != "lbfgs"  # L-BFGS stops on its gradient instead
     keep = 1.0 - c.dropout
     dropping = bool(c.dropout and net.spec.hidden)
@@ -587,34 +596,11 @@ def train_dataset(
             weights = np.concatenate(Ws) if Ws else None
             return loss / n, validation_score(Z, Yv, head, c.validation_scoring, weights)
 
-    torch_model = _Model(module, world)
     result = TrainResult()
-    schedule = LRSchedule(c, c.max_iter)
-    if state.schedule:
-        schedule.load_state_dict(state.schedule)
-    opt = _optimizer(model.parameters(), c)
-    load_optimizer_state(opt, module, c.solver, state.optimizer)
-
-    def state_of(done):
-        return TrainState(
-            epoch=done,
-            optimizer=optimizer_state(opt, module, c.solver),
-            schedule=schedule.state_dict(),
-            monitor=monitor.state_dict(),
-            loader_seed=seed,
-        )
-
-    monitor = Monitor(
-        torch_model,
-        result,
-        c,
-        validate,
-        _callback_with(callback, torch_model),
-        verbose=c.verbose if rank == 0 else 0,
-        schedule=schedule,
-        state_of=state_of,
-    )
-    monitor.load_state_dict(state.monitor)
+    opt, schedule, monitor, state_of = _controls(
+        c, state, module, model, world, rank, result, validate, callback,
+        lambda: {"loader_seed": seed},
+    )  # fmt: skip
     keep = 1.0 - c.dropout
     dropping = bool(c.dropout and net.spec.hidden)
     gen = torch.Generator(device=dev) if dropping else None
