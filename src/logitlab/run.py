@@ -80,7 +80,15 @@ from .data import (
 from .data import split as split_data
 from .data.builtins import N_SHAPES, builtin_key
 from .data.errors import check_memory
-from .spec import DEFAULT_MODEL, LR_SCHEDULES, TASKS, TASKS_OF_MODEL, VALIDATION_SCORINGS
+from .spec import (
+    DEFAULT_MODEL,
+    HIDDEN_ACTIVATIONS,
+    LR_SCHEDULES,
+    SOLVERS,
+    TASKS,
+    TASKS_OF_MODEL,
+    VALIDATION_SCORINGS,
+)
 from .spec import MODELS as SPEC_MODELS
 
 __all__ = [
@@ -114,11 +122,8 @@ CHUNK = 512
 
 #: what ``model`` may be: ``auto`` (the task's default model) or one of spec.MODELS
 MODELS = ("auto", *SPEC_MODELS)
-_ACTIVATIONS = ("relu", "tanh", "sigmoid")
-_SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 _ENGINES = ("numpy", "torch")
 _COLORS = ("rgb", "grayscale")
-_GRADIENT_SOLVERS = ("gd", "sgd", "momentum", "adam")
 # the largest image side a model file may ask predict to resize to
 _MAX_IMAGE_SIDE = 4096
 # settings.json is a few hundred bytes; a larger one is not ours
@@ -378,8 +383,8 @@ def _check_field(name: str, value: Any, where: str) -> None:
     optional_str = ("test", "val", "positive", "manifest", "labels", "x_key", "y_key")
     choices: dict[str, Sequence[Any]] = {
         "model": MODELS,
-        "activation": _ACTIVATIONS,
-        "solver": (None, *_SOLVERS),
+        "activation": HIDDEN_ACTIVATIONS,
+        "solver": (None, *SOLVERS),
         "engine": _ENGINES,
         "color": _COLORS,
         "class_weight": (None, "balanced"),
@@ -858,14 +863,27 @@ def _estimate_training_memory(settings: RunSettings, data: LoadedData) -> None:
 
 
 # ---------------------------------------------------------------------- estimators
+def _model_class(model: str) -> Any:
+    """The estimator class of ``--model`` (one-vs-all: the class of its C models; auto:
+    that of the linear models it picks, which share their defaults)."""
+    from . import LogisticRegression, MultiLabelClassifier, NeuralNetClassifier, SoftmaxRegression
+
+    return {
+        "mlp": NeuralNetClassifier,
+        "softmax": SoftmaxRegression,
+        "multilabel": MultiLabelClassifier,
+    }.get(model, LogisticRegression)
+
+
 def _solver_of(settings: RunSettings, model: str) -> str:
-    """The solver a run trains with: ``--solver``, else adam when streaming, else the
-    estimator's default (adam for networks, lbfgs for the linear models)."""
+    """The solver a run trains with: ``--solver``, else adam when streaming (the
+    full-batch default, lbfgs, needs X in memory), else the estimator's default."""
     if settings.solver is not None:
         return settings.solver
-    if settings.stream or model == "mlp":
+    if settings.stream:
         return "adam"
-    return "lbfgs"
+    solver: str = _model_class(model)().solver
+    return solver
 
 
 def _check_options(
@@ -893,7 +911,7 @@ def _check_options(
     if settings.dropout and model != "mlp":
         raise RunError(f"--dropout drops hidden units, and {named} has none: use --model mlp")
     solver = _solver_of(settings, model)
-    if solver not in _GRADIENT_SOLVERS:
+    if solver == "lbfgs":  # no steps: no learning rate, no mini-batches
         needs_steps = [
             option
             for option, on in (
@@ -943,13 +961,7 @@ def _check_options(
 
 def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
     """The estimator the settings ask for, and the model's name."""
-    from . import (
-        LogisticRegression,
-        MultiLabelClassifier,
-        NeuralNetClassifier,
-        OneVsAllClassifier,
-        SoftmaxRegression,
-    )
+    from . import OneVsAllClassifier
 
     model = settings.model
     if model == "auto":
@@ -963,11 +975,8 @@ def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
         "device": settings.device,
         "early_stopping": settings.early_stopping,
     }
-    solver = settings.solver
-    if settings.stream and solver is None:
-        solver = "adam"  # the full-batch default (lbfgs) needs X in memory
     for name, value in (
-        ("solver", solver),
+        ("solver", _solver_of(settings, model)),
         ("learning_rate", settings.lr),
         ("max_iter", settings.epochs),
         ("batch_size", settings.batch_size),
@@ -988,17 +997,12 @@ def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
     if model == "mlp":
         if settings.dropout is not None:
             kw["dropout"] = settings.dropout
-        return model, NeuralNetClassifier(
+        return model, _model_class(model)(
             hidden_layer_sizes=settings.hidden, activation=settings.activation, **kw
         )
     if model == "one-vs-all":  # class_weight: each class against the rest
-        return model, OneVsAllClassifier(LogisticRegression(**kw))
-    cls = {
-        "logistic": LogisticRegression,
-        "softmax": SoftmaxRegression,
-        "multilabel": MultiLabelClassifier,
-    }[model]
-    return model, cls(**kw)
+        return model, OneVsAllClassifier(_model_class(model)(**kw))
+    return model, _model_class(model)(**kw)
 
 
 # ---------------------------------------------------------------------------- train
