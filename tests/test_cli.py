@@ -153,11 +153,10 @@ def test_wrong_model_for_task(tmp_path):
     )
 
 
-def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
+def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path, signal_when_ready):
     import signal
     import subprocess
     import sys
-    import time
 
     from logitlab.io import load_model
 
@@ -186,28 +185,10 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_finishes(tmp_path):
         "--out",
         str(out),
     ]
-    # a test run in the background inherits an ignored SIGINT (POSIX shells ignore it in
-    # background jobs); the child must take Ctrl-C as a terminal user's run would
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
     checkpoint = out / "checkpoint.safetensors"
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    time.sleep(2.5)  # let a later checkpoint be written too
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=60)
-    finally:  # a failed test must not leave a training run behind
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    # 2.5 s after the first checkpoint: a later one is written too
+    returncode, err, _ = signal_when_ready(cmd, checkpoint, signal.SIGINT, settle=2.5, poll=0.2)
+    assert returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert "checkpoint" in err and "--resume" in err
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))

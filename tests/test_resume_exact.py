@@ -3,11 +3,8 @@ the parameters of the same run left alone (to 1e-12 in the NumPy engine, 1e-6 in
 the checkpoint holding the optimiser's, the schedule's and the generator's state."""
 
 import dataclasses
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 import warnings
 
 import numpy as np
@@ -70,33 +67,11 @@ def _train_args(data, engine, solver):
     return args
 
 
-def _interrupt(cmd, ready):
-    """Run ``cmd``, send it SIGINT once READY exists; (return code, stderr)."""
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # a background test run inherits an ignored SIGINT: take it as a terminal would
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert ready.exists(), proc.communicate(timeout=60)[1] if proc.poll() is not None else ""
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        return proc.returncode, err
-    finally:  # a failed test must not leave a training run behind
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.mark.parametrize("solver", ["adam", "momentum"])
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
-def test_a_run_interrupted_by_ctrl_c_and_resumed_ends_as_if_left_alone(tmp_path, engine, solver):
+def test_a_run_interrupted_by_ctrl_c_and_resumed_ends_as_if_left_alone(
+    tmp_path, engine, solver, signal_when_ready
+):
     if engine == "torch":
         pytest.importorskip("torch")
     data = _table(tmp_path / "table.csv")
@@ -108,7 +83,8 @@ def test_a_run_interrupted_by_ctrl_c_and_resumed_ends_as_if_left_alone(tmp_path,
     out, ready = tmp_path / "run", tmp_path / "ready"
     cmd = [sys.executable, "-c", CHILD, str(ready), str(PAUSE_AT), "train", *args,
            "--out", str(out)]  # fmt: skip
-    code, err = _interrupt(cmd, ready)
+    code, err, appeared = signal_when_ready(cmd, ready, poll=0.02)
+    assert appeared, err
     assert code == 130, err
     assert "checkpoint" in err and "--resume" in err and "Traceback" not in err, err
     assert not (out / "model.safetensors").exists()

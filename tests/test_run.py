@@ -274,24 +274,14 @@ def test_resume_refuses_other_options(tmp_path, option):
     assert r.exit_code == 2 and option[0] in r.stderr
 
 
-def test_sigterm_keeps_the_last_checkpoint(tmp_path):
+def test_sigterm_keeps_the_last_checkpoint(tmp_path, signal_when_ready):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "logitlab.cli", "train", "--data", "digits", "--model",
            "mlp", "--solver", "sgd", "--batch-size", "16", "--epochs", "5000", "--tol", "0",
            "--out", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     checkpoint = out / "checkpoint.safetensors"
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=60)
-    finally:  # a failed test must not leave a training run behind
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    returncode, err, _ = signal_when_ready(cmd, checkpoint, signal.SIGTERM, poll=0.1)
+    assert returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert "checkpoint" in err and "--resume" in err
     assert checkpoint.is_file() and not list(out.glob(".*.tmp"))
