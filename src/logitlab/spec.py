@@ -233,6 +233,11 @@ class TrainConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.dropout and self.solver == "lbfgs":
+            raise ValueError(
+                "dropout makes the cost random, which L-BFGS cannot follow: use gd, sgd, "
+                "momentum or adam"
+            )
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.lr_step_size < 1 or self.lr_patience < 1 or self.warmup_iter < 0:

@@ -12,6 +12,7 @@ per epoch: J over the whole training set with the parameters the epoch starts fr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -593,19 +594,16 @@ def train(
     # Overflow on the way to divergence is not a warning here: the monitor checks the
     # cost and parameters after every update and stops training instead.
     with np.errstate(over="ignore", invalid="ignore"):
-        w, total = normalized_weights(sample_weight, X.shape[1])
-        w_val = None
-        if X_val is not None and sample_weight_val is not None:
-            w_val, _ = normalized_weights(sample_weight_val, X_val.shape[1], "sample_weight_val")
-        pw = None if pos_weight is None else np.asarray(pos_weight, dtype=net.dtype).reshape(-1, 1)
-        data = _Data(w, total, X_val, Y_val, w_val, pw)
+        data = TrainingData.prepare(
+            X.shape[1], net.dtype, X_val, Y_val, sample_weight, sample_weight_val, pos_weight
+        )
         if rowspace.applies(net, X, config.solver):
 
             def train_reduced(
                 reduced: Network, R: FloatArray, R_val: FloatArray | None
             ) -> TrainResult:
                 with blas_threads_for(R):
-                    reduced_data = _Data(w, total, R_val, Y_val, w_val, pw)
+                    reduced_data = dataclasses.replace(data, X_val=R_val)
                     return _train(
                         reduced, R, Y, config, reduced_data, rng, callback, state, epochs, None
                     )
@@ -618,8 +616,11 @@ def train(
 
 
 @dataclass
-class _Data:
-    """The optional parts of the training data, prepared once."""
+class TrainingData:
+    """The optional parts of the training data, prepared once for either engine:
+    per-example weights of mean 1 and their total (see :func:`normalized_weights`),
+    the validation set in the notes' layout with its weights, and each label's
+    positive weight as a column (n_out, 1)."""
 
     weights: FloatArray | None
     total_weight: float
@@ -627,6 +628,24 @@ class _Data:
     Y_val: FloatArray | None
     weights_val: FloatArray | None
     pos_weight: FloatArray | None
+
+    @classmethod
+    def prepare(
+        cls,
+        m: int,
+        dtype: Any,
+        X_val: FloatArray | None,
+        Y_val: FloatArray | None,
+        sample_weight: NDArray[Any] | None,
+        sample_weight_val: NDArray[Any] | None,
+        pos_weight: NDArray[Any] | None,
+    ) -> TrainingData:
+        w, total = normalized_weights(sample_weight, m)
+        w_val = None
+        if X_val is not None and sample_weight_val is not None:
+            w_val, _ = normalized_weights(sample_weight_val, X_val.shape[1], "sample_weight_val")
+        pw = None if pos_weight is None else np.asarray(pos_weight, dtype=dtype).reshape(-1, 1)
+        return cls(w, total, X_val, Y_val, w_val, pw)
 
 
 class _NetworkModel:
@@ -656,7 +675,7 @@ def _train(
     X: FloatArray,
     Y: FloatArray,
     c: TrainConfig,
-    d: _Data,
+    d: TrainingData,
     seed: Seed,
     callback: Callable[[Iteration], object] | None,
     state: TrainState,
@@ -720,11 +739,6 @@ def _train(
     if c.solver == "lbfgs":
         if not c.full_batch(m):
             raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
-        if c.dropout:
-            raise ValueError(
-                "dropout makes the cost random, which L-BFGS cannot follow: use "
-                "gd, sgd, momentum or adam"
-            )
         monitor.use_tol = False
         _lbfgs(net, X, Y, c.alpha, n_epochs, c.tol, monitor, d, first)
         monitor.finish()
@@ -786,7 +800,7 @@ def _lbfgs(
     max_iter: int,
     tol: float,
     monitor: Monitor[_NetworkModel],
-    d: _Data,
+    d: TrainingData,
     first: int,
 ) -> OptimizeResult:
     """Full-batch L-BFGS-B from SciPy on the flat parameter vector (in float64)."""

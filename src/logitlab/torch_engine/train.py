@@ -33,9 +33,9 @@ from ..numpy_engine.solvers import (
     SMALL_PROBLEM,
     LRSchedule,
     Monitor,
+    TrainingData,
     TrainResult,
     TrainState,
-    normalized_weights,
     validation_score,
 )
 from .module import TorchNetwork
@@ -255,12 +255,8 @@ def train(
             X,
             Y,
             config,
-            dict(
-                X_val=X_val,
-                Y_val=Y_val,
-                sample_weight=sample_weight,
-                sample_weight_val=sample_weight_val,
-                pos_weight=pos_weight,
+            TrainingData.prepare(
+                X.shape[1], net.dtype, X_val, Y_val, sample_weight, sample_weight_val, pos_weight
             ),
             rng,
             callback,
@@ -353,31 +349,21 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
         )
     if c.solver == "lbfgs" and not c.full_batch(X.shape[1]):
         raise ValueError("solver='lbfgs' uses the full batch: leave batch_size=None")
-    if c.solver == "lbfgs" and c.dropout:
-        raise ValueError(
-            "dropout makes the cost random, which L-BFGS cannot follow: use gd, sgd, "
-            "momentum or adam"
-        )
     rng = state.generator(rng)
     head, m = net.spec.head, X.shape[1]
     module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
     Xt = torch.as_tensor(X.T, device=dev)  # the estimator's (m, n_x) rows: no copy on CPU
     T = _targets(Y, head, dev, dtype)
-    w, total = normalized_weights(data["sample_weight"], m)
-    W = None if w is None else torch.as_tensor(w, device=dev, dtype=dtype)
-    pw = data["pos_weight"]
-    pw = None if pw is None else torch.as_tensor(np.ravel(pw), device=dev, dtype=dtype)
+    total = data.total_weight
 
+    def tensor(a):
+        return None if a is None else torch.as_tensor(np.ravel(a), device=dev, dtype=dtype)
+
+    W, pw = tensor(data.weights), tensor(data.pos_weight)
     result = TrainResult()
     validate = None
-    if data["X_val"] is not None:
-        X_val, Y_val = data["X_val"], data["Y_val"]
-        wv, _ = (None, None)
-        if data["sample_weight_val"] is not None:
-            wv, _ = normalized_weights(
-                data["sample_weight_val"], X_val.shape[1], "sample_weight_val"
-            )
-            wv = torch.as_tensor(wv, device=dev, dtype=dtype)
+    if data.X_val is not None:
+        X_val, Y_val, wv = data.X_val, data.Y_val, tensor(data.weights_val)
         Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
         validate = _validator(module, Xv, Tv, wv, pw, Y_val, head, c.validation_scoring)
     opt, schedule, monitor, state_of = _controls(
