@@ -625,8 +625,8 @@ def test_engines_agree_on_partial_fit(cls, task, kw):
         fitted.append(clf)
     if "dropout" in kw:
         # each engine draws its own masks (NumPy from the generator, torch on the
-        # device), so only the parts without randomness can agree: the first cost
-        assert fitted[0].history_[0] == pytest.approx(fitted[1].history_[0], rel=1e-12)
+        # device), so the costs (means over batches with dropout) agree in expectation
+        np.testing.assert_allclose(fitted[0].history_, fitted[1].history_, rtol=0.1)
         assert fitted[0].n_iter_ == fitted[1].n_iter_ == 3
     else:
         _assert_engines_agree(*fitted)

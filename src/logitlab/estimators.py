@@ -149,7 +149,8 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
     history_ : ndarray of shape (n_iter_,)
         ``history_[i]`` is the training cost J with the parameters before update i;
         ``history_[0]`` is the cost of the initial parameters. For mini-batch solvers,
-        one entry per epoch: J on the whole training set at the start of the epoch.
+        one entry per epoch: the mean of its mini-batch costs, each taken before its own
+        update (as scikit-learn's ``loss_curve_``).
     validation_history_ : ndarray or None
         With a validation set (``X_val`` or ``early_stopping``), its cost after each
         iteration (without the penalty).
@@ -829,9 +830,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         :class:`~logitlab.torch_engine.data.HDF5Dataset`, or any dataset whose items are
         ``(x, y)`` and whose labels are in memory as ``.targets`` or ``.y``. Mini-batches
         of ``batch_size`` come from a seeded ``DataLoader`` with ``num_workers``
-        reader processes (a ``DistributedSampler`` under torchrun). ``history_[i]`` is
-        epoch i's mean mini-batch cost, each taken before its own update (measuring J
-        at each epoch's start would read the data twice). Class names are taken from
+        reader processes (a ``DistributedSampler`` under torchrun). ``history_`` is as
+        in `fit`. Class names are taken from
         ``dataset.classes`` when it has them. ``val_dataset``, a dataset of the same
         kind, is read after every epoch for ``validation_history_`` and early
         stopping. ``class_weight`` and ``pos_weight`` apply; ``callback`` is as in

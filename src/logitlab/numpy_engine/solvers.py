@@ -6,7 +6,9 @@ the flat gradient dθ from back-propagation.
 ``history`` follows one rule for every solver: ``history[i]`` is the training cost J
 evaluated with the parameters *before* update i, so ``history[0]`` is the cost of the
 initial parameters and ``len(history) == n_iter``. Mini-batch solvers record one entry
-per epoch: J over the whole training set with the parameters the epoch starts from.
+per epoch: the mean of its mini-batch costs, each taken before its own update (as
+scikit-learn's ``loss_curve_``; with dropout, of the thinned networks trained) — a
+separate pass over the whole training set to measure J would cost a third of the epoch.
 """
 
 from __future__ import annotations
@@ -770,10 +772,10 @@ def _train(
                 J = J_masked
             opt.step(net.theta, grad)
         else:
-            J = net.cost(X, Y, c.alpha, S, w, pw)  # the epoch's entry: J before its first update
             assert c.batch_size is not None  # not full: a batch size below m
+            J = 0.0
             for idx in batches(m, c.batch_size, rng):
-                net.cost_and_grad(
+                J_batch, _ = net.cost_and_grad(
                     take_columns(X, idx),
                     Y[:, idx],
                     c.alpha,
@@ -782,6 +784,7 @@ def _train(
                     pw,
                     masks(idx.shape[0]),
                 )
+                J += J_batch * idx.shape[0] / m
                 opt.step(net.theta, net.grad)
         stop = monitor.after_update(it, J, lr)
         done = it + 1

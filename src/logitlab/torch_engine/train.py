@@ -415,7 +415,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
         )
         loss.backward()
         opt.step()
-        return local.detach(), _value(penalty)
+        return local.detach(), penalty.detach() if torch.is_tensor(penalty) else penalty
 
     @torch.no_grad()
     def full_cost():
@@ -454,14 +454,18 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
                 step(None, m)
             else:
                 local, penalty = step(None, m)
-                J = float(reduce_sum(local)) / m + penalty
+                J = float(reduce_sum(local)) / m + _value(penalty)
         else:
-            J = full_cost()  # the epoch's entry: J before its first update
             # the NumPy engine's batch order (solvers.batches), as one index tensor
             perm = torch.as_tensor(rng.permutation(m), device=dev)
+            # the epoch's mean batch cost, summed on the device: one sync per epoch
+            loss_sum, penalty_sum = 0.0, 0.0
             for start in range(0, m, c.batch_size):
                 idx = perm[start : start + c.batch_size]
-                step(idx, idx.shape[0])
+                local, penalty = step(idx, idx.shape[0])
+                loss_sum = loss_sum + local
+                penalty_sum = penalty_sum + penalty * idx.shape[0]
+            J = (_value(reduce_sum(loss_sum)) + _value(penalty_sum)) / m
         stop = monitor.after_update(it, J, lr if c.solver != "lbfgs" else np.nan)
         done = it + 1
         if stop or converged:
@@ -493,10 +497,8 @@ def train_dataset(
 
     A seeded ``DataLoader`` (``make_loader``; a ``DistributedSampler`` under torchrun)
     draws the mini-batches, with ``num_workers`` processes reading ahead; epoch e's
-    order comes from ``seed + e``, so a resumed run reads the same batches. Each
-    ``history`` entry is the epoch's mean mini-batch cost, each taken before its own
-    update: a whole extra pass to measure J at the epoch's start would double the
-    reading of data that does not fit in memory. ``class_values`` are the label values
+    order comes from ``seed + e``, so a resumed run reads the same batches.
+    ``history`` follows :func:`train`'s rule. ``class_values`` are the label values
     of the output units, in order (for class-index labels).
 
     ``val_dataset`` is read after every epoch for the validation cost (and early
