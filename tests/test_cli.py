@@ -362,7 +362,18 @@ def test_stream_errors(tmp_path):
         "image folders",
     )
     _one_line_error(
-        run("train", "--data", folder, "--stream", "--batch-size", "8", "--out", out),
+        run(
+            "train",
+            "--data",
+            folder,
+            "--stream",
+            "--engine",
+            "numpy",
+            "--batch-size",
+            "8",
+            "--out",
+            out,
+        ),
         "--engine torch",
     )
     _one_line_error(

@@ -246,7 +246,7 @@ def test_fit_dataset_errors():
 
     ds = ArrayDataset(np.zeros((4, 2)), np.array([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="engine='torch'"):
-        NeuralNetClassifier(batch_size=2).fit_dataset(ds)
+        NeuralNetClassifier(engine="numpy", batch_size=2).fit_dataset(ds)
     with pytest.raises(ValueError, match="set batch_size"):
         NeuralNetClassifier(engine="torch").fit_dataset(ds)
     with pytest.raises(ValueError, match="labels in memory"):

@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .spec import LR_SCHEDULES, MODELS, VALIDATION_SCORINGS
+from .spec import ENGINES, LR_SCHEDULES, MODELS, VALIDATION_SCORINGS
 
 
 class UserError(click.ClickException):
@@ -264,8 +264,10 @@ TRAIN_OPTIONS = (
                                 help="Images: also train on copies of each training image "
                                      "shifted by up to R pixels each way ((2R+1)² copies; "
                                      "the test set is left as is).")),
-    (("--engine",), dict(type=click.Choice(["numpy", "torch"]), default="numpy",
-                         show_default=True)),
+    (("--engine",), dict(type=click.Choice(list(ENGINES)), default="auto",
+                         show_default=True,
+                         help="auto: torch with CUDA, or on a CPU for large updates "
+                              "(batch x weights); else NumPy. Same results either way.")),
     (("--device",), dict(default="auto", show_default=True)),
     (("--stream",), dict(is_flag=True, help="Image folders, --engine torch: decode the images "
                          "batch by batch while training (bounded memory, for folders larger "

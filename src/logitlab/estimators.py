@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -35,6 +36,7 @@ from . import numpy_engine
 from .data.stratify import stratified_split
 from .numpy_engine import INITS, SOLVERS, Iteration, Network, StopTraining, TrainState
 from .spec import (
+    ENGINES,
     HIDDEN_ACTIVATIONS,
     LR_SCHEDULES,
     VALIDATION_SCORINGS,
@@ -43,6 +45,7 @@ from .spec import (
 )
 
 __all__ = [
+    "choose_engine",
     "Iteration",
     "StopTraining",
     "LogisticRegression",
@@ -110,9 +113,11 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         β of the ``momentum`` solver.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's decay rates and its ε.
-    engine : {"numpy", "torch"}, default="numpy"
-        Train with the NumPy engine or with PyTorch (``pip install 'logitlab[torch]'``).
-        Both give the same numbers; predictions always run on the NumPy copy, so a model
+    engine : {"auto", "numpy", "torch"}, default="auto"
+        Train with the NumPy engine or with PyTorch (``pip install 'logitlab[torch]'``);
+        ``"auto"`` picks torch where it is faster — with CUDA, or on a CPU for large
+        updates — as :func:`choose_engine` says, and ``engine_`` tells which. Both give
+        the same numbers (to ~1e-6); predictions always run on the NumPy copy, so a model
         trained on a GPU predicts anywhere.
     device : str, default="auto"
         Torch engine only: "auto" (CUDA when present), "cpu", "cuda" or "cuda:N".
@@ -157,6 +162,8 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
     validation_scores_ : ndarray or None
         With a validation set and ``validation_scoring`` other than "loss", its
         accuracy or Hamming loss after each iteration.
+    engine_ : {"numpy", "torch"} or None
+        The engine that trained (None for a model read from a file).
     train_state_ : logitlab.numpy_engine.solvers.TrainState or None
         Where training stands: optimiser, schedule, generator and counters, from which
         ``warm_start``, `partial_fit` and resumed runs continue exactly.
@@ -250,7 +257,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "engine": [StrOptions({"numpy", "torch"})],
+        "engine": [StrOptions(set(ENGINES))],
         "device": [str],
         "autocast": ["boolean"],
         "warm_start": ["boolean"],
@@ -515,12 +522,24 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             else:
                 classes = np.unique(np.asarray(classes))
             Y, head, y_enc, classes = self._encode_y(y, classes=classes)
-            engine, rng, net = self._start(X.shape[1], Y.shape[0], head, classes, fresh=True)
+            engine, rng, net = self._start(
+                X.shape[1], Y.shape[0], head, classes, X.shape[0], fresh=True
+            )
             state, history = None, []
         else:
             head = self.network_.spec.head
             Y, head, y_enc, classes = self._encode_y(y, classes=self.classes_, head=head)
-            engine, rng, net = _engine(self.engine), None, self.network_
+            # the engine of the first call (a model read from a file: chosen again)
+            name = getattr(self, "engine_", None) or choose_engine(
+                self.engine,
+                self.device,
+                X.shape[1],
+                X.shape[0],
+                self.network_.spec.layer_sizes,
+                self.batch_size,
+                self.solver,
+            )
+            engine, rng, net = _engine(name), None, self.network_
             state, history = self.train_state_, list(self.history_)
         weights, _ = self._example_weights(sample_weight, y_enc, classes, head, False)
         pos_weight = self._pos_weights(Y, head, sample_weight, False)
@@ -543,6 +562,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             n_iter=(0 if first else self.n_iter_) + result.n_iter,
             feature_names_in=getattr(self, "feature_names_in_", None),
             train_state=result.state,
+            engine=result.engine,
         )
         return self
 
@@ -558,6 +578,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         feature_names_in=None,
         validation_scores=None,
         train_state=None,
+        engine=None,
     ):
         """Set the fitted state: the one place it is set, by `fit`, `partial_fit`,
         `fit_dataset`, model files (:mod:`logitlab.io`) and resumed runs.
@@ -577,6 +598,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         validation_scores : array-like of float, optional
         train_state : TrainState, optional
             Where training stands, for exact continuation.
+        engine : {"numpy", "torch"}, optional
+            ``engine_``: the engine that trained (None: not known, as for a model read
+            from a file).
 
         Returns
         -------
@@ -602,6 +626,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             None if validation_scores is None else np.asarray(validation_scores)
         )
         self.train_state_ = train_state
+        self.engine_ = engine
         return self
 
     def _continuing(self):
@@ -680,18 +705,28 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         return on_iteration
 
-    def _start(self, n_x, n_out, head, classes, fresh=False):
-        """The engine, the seeded generator and the network to train: the fitted one
-        with ``warm_start``, else freshly initialised."""
-        engine = _engine(self.engine)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        if self.engine == "torch":
-            # under torchrun every rank must initialise, split and shuffle alike
-            seed = engine.shared_seed(seed, self.device)
-        rng = np.random.default_rng(seed)
+    def _start(self, n_x, n_out, head, classes, m, fresh=False, torch=False):
+        """The engine, the seeded generator and the network to train on m examples: the
+        fitted one with ``warm_start``, else freshly initialised (``torch``: the data
+        are a torch dataset)."""
         spec = ModelSpec(
             n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head, activation=self._activation()
         )
+        name = (
+            "torch"
+            if torch
+            else choose_engine(
+                self.engine, self.device, n_x, m, spec.layer_sizes, self.batch_size, self.solver
+            )
+        )
+        if self.verbose and self.engine == "auto":
+            print(f"engine='auto': training on the {name} engine", file=sys.stderr)
+        engine = _engine(name)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        if name == "torch":
+            # under torchrun every rank must initialise, split and shuffle alike
+            seed = engine.shared_seed(seed, self.device)
+        rng = np.random.default_rng(seed)
         net = Network(spec, dtype=self.dtype)
         old = None if fresh else self._continued(spec, net.dtype, classes)
         # initialised even when continuing, so that the generator is in the same state
@@ -707,7 +742,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         """Train; returns the network, the engine's result and the training part of
         X, Y and the weights (all of it, less the early-stopping hold-out)."""
         n_x = X.shape[1]
-        engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
+        engine, rng, net = self._start(n_x, Y.shape[0], head, classes, X.shape[0])
         XT = X.T  # the notes' layout (n_x, m): a view, not a copy
         X_val = Y_val = w_val = None
         if validation is not None:
@@ -792,6 +827,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             feature_names_in=getattr(self, "feature_names_in_", None),
             validation_scores=scores,
             train_state=result.state,
+            engine=result.engine,
         )
         name = type(self).__name__
         if result.diverged_at is not None:
@@ -842,8 +878,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        if self.engine != "torch":
-            raise ValueError("fit_dataset streams data through PyTorch: set engine='torch'")
+        if self.engine == "numpy":
+            raise ValueError(
+                "fit_dataset streams data through PyTorch: set engine='torch' or 'auto'"
+            )
         if self.batch_size is None:
             raise ValueError("fit_dataset reads mini-batches: set batch_size (e.g. 32)")
         if self.early_stopping and val_dataset is None:
@@ -864,7 +902,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         _, per_class = self._example_weights(None, y_enc, values, head)
         pos_weight = self._pos_weights(Y, head, None)
         n_x = int(getattr(dataset, "n_features", None) or np.prod(dataset[0][0].shape))
-        engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
+        engine, rng, net = self._start(n_x, Y.shape[0], head, classes, len(dataset), torch=True)
         result = engine.train_dataset(
             net,
             dataset,
@@ -1045,6 +1083,82 @@ def _warn_if_badly_scaled(X, name):
             )
 
 
+#: multiply-adds of one update's forward pass (batch x weights) from which the torch
+#: engine beats the NumPy engine on a CPU; measured by bench/bench_engine_auto.py
+TORCH_CPU_CROSSOVER = 3e7
+
+
+def _torch_installed():
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as none
+        return False
+
+
+def _cuda_present():
+    """Whether torch sees a CUDA device; torch is imported only where a GPU driver is
+    (importing it costs a second, more than a small fit)."""
+    import os
+
+    if not (os.path.exists("/proc/driver/nvidia") or os.environ.get("CUDA_VISIBLE_DEVICES")):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="adam"):
+    """The engine that trains: ``engine`` itself unless it is ``"auto"``.
+
+    ``"auto"`` is torch when PyTorch is installed and (a) the device is CUDA, or is
+    ``"auto"`` and CUDA is there, or torchrun started several processes, or (b) on a
+    CPU, one update's work — the examples per update times the network's weights,
+    ``min(batch_size, m) · Σ n[l-1]·n[l]`` — reaches :data:`TORCH_CPU_CROSSOVER`
+    (``solver="lbfgs"`` stays on SciPy's L-BFGS on a CPU). Otherwise NumPy. The
+    engines agree to ~1e-6, so the choice changes the speed, not the result.
+
+    Parameters
+    ----------
+    engine : {"auto", "numpy", "torch"}
+    device : str
+        The estimator's ``device``.
+    n_x, m : int
+        Features and training examples.
+    layer_sizes : sequence of int
+        (n_x, hidden..., n_out).
+    batch_size : int or None
+    solver : str
+
+    Returns
+    -------
+    {"numpy", "torch"}
+
+    Examples
+    --------
+    >>> choose_engine("auto", "cpu", 64, 1437, (64, 25, 12, 10))
+    'numpy'
+    >>> choose_engine("numpy", "cuda", 12288, 1650, (12288, 100, 6))
+    'numpy'
+    """
+    import os
+
+    if engine != "auto":
+        return engine
+    if not _torch_installed():
+        return "numpy"
+    if device.startswith("cuda") or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return "torch"
+    if device == "auto" and _cuda_present():
+        return "torch"
+    if solver == "lbfgs":
+        return "numpy"
+    per_update = m if batch_size is None else min(batch_size, m)
+    weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return "torch" if per_update * weights >= TORCH_CPU_CROSSOVER else "numpy"
+
+
 def _engine(name):
     """The engine module that trains: ``numpy_engine`` or ``torch_engine``."""
     if name == "numpy":
@@ -1147,7 +1261,7 @@ class LogisticRegression(_LinearMixin, _NetworkClassifier):
         lr_patience=5,
         warmup_iter=0,
         validation_scoring="loss",
-        engine="numpy",
+        engine="auto",
         device="auto",
         autocast=False,
         warm_start=False,
@@ -1222,7 +1336,7 @@ class SoftmaxRegression(_LinearMixin, _NetworkClassifier):
         lr_patience=5,
         warmup_iter=0,
         validation_scoring="loss",
-        engine="numpy",
+        engine="auto",
         device="auto",
         autocast=False,
         warm_start=False,
@@ -1298,7 +1412,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
         lr_patience=5,
         warmup_iter=0,
         validation_scoring="loss",
-        engine="numpy",
+        engine="auto",
         device="auto",
         autocast=False,
         warm_start=False,
@@ -1423,7 +1537,7 @@ class NeuralNetClassifier(_NetworkClassifier):
         lr_patience=5,
         warmup_iter=0,
         validation_scoring="loss",
-        engine="numpy",
+        engine="auto",
         device="auto",
         autocast=False,
         warm_start=False,

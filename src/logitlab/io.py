@@ -85,7 +85,7 @@ from .estimators import (
 )
 from .numpy_engine import Network, TrainState
 from .numpy_engine.solvers import BIT_GENERATORS, OPTIMIZER_VECTORS
-from .spec import ModelSpec
+from .spec import ENGINES, ModelSpec
 
 __all__ = [
     "FORMAT_NAME",
@@ -115,7 +115,6 @@ _CLASSES = {
         OneVsAllClassifier,
     )
 }
-_ENGINES = ("numpy", "torch")
 
 # the safetensors dtypes a model file holds, as the header names them, and their NumPy
 # dtypes (little-endian, as safetensors stores them)
@@ -1506,8 +1505,8 @@ def _check_version(metadata, path):
 
 
 def _set_engine(estimator, engine):
-    if engine not in _ENGINES:
-        raise ValueError(f"engine must be one of {_ENGINES} or None, got {engine!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES} or None, got {engine!r}")
     if "engine" in estimator.get_params(deep=False):
         estimator.set_params(engine=engine)
     elif isinstance(estimator, OneVsAllClassifier):

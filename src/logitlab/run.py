@@ -82,6 +82,7 @@ from .data.builtins import N_SHAPES, builtin_key
 from .data.errors import check_memory
 from .spec import (
     DEFAULT_MODEL,
+    ENGINES,
     HIDDEN_ACTIVATIONS,
     LR_SCHEDULES,
     SOLVERS,
@@ -122,7 +123,6 @@ CHUNK = 512
 
 #: what ``model`` may be: ``auto`` (the task's default model) or one of spec.MODELS
 MODELS = ("auto", *SPEC_MODELS)
-_ENGINES = ("numpy", "torch")
 _COLORS = ("rgb", "grayscale")
 # the largest image side a model file may ask predict to resize to
 _MAX_IMAGE_SIDE = 4096
@@ -194,7 +194,9 @@ class RunSettings:
     early_stopping, standardize : bool
     augment_shift : int, default=0
         Images: also train on copies shifted by up to this many pixels.
-    engine : {"numpy", "torch"}
+    engine : {"auto", "numpy", "torch"}
+        ``auto``: torch with CUDA or for large updates on a CPU, else NumPy
+        (:func:`~logitlab.estimators.choose_engine`); the run shows which.
     device : str, default="auto"
     stream : bool
         Image folders with the torch engine: decode mini-batches from disk.
@@ -252,7 +254,7 @@ class RunSettings:
     early_stopping: bool = False
     standardize: bool = False
     augment_shift: int = 0
-    engine: str = "numpy"
+    engine: str = "auto"
     device: str = "auto"
     stream: bool = False
     workers: int = 0
@@ -385,7 +387,7 @@ def _check_field(name: str, value: Any, where: str) -> None:
         "model": MODELS,
         "activation": HIDDEN_ACTIVATIONS,
         "solver": (None, *SOLVERS),
-        "engine": _ENGINES,
+        "engine": ENGINES,
         "color": _COLORS,
         "class_weight": (None, "balanced"),
         "pos_weight": (None, "balanced"),
@@ -1022,6 +1024,29 @@ class _Job:
     val: LoadedData | None = None
 
 
+def _engine_of(job: _Job) -> str:
+    """The engine the job's fit will train on, as the estimator chooses it, and why."""
+    from .estimators import choose_engine
+
+    est = job.estimator
+    base = getattr(est, "estimator", None) or est  # one-vs-all: its binary models
+    if job.settings.stream:
+        return "torch (streamed)"
+    task, n_classes = job.data.task, len(job.data.class_names)
+    n_out = 1 if base is not est or task == "binary" else n_classes
+    layers = (job.data.n_features, *getattr(base, "hidden_layer_sizes", ()), n_out)
+    chosen = choose_engine(
+        base.engine,
+        base.device,
+        job.data.n_features,
+        job.n_fit,
+        layers,
+        base.batch_size,
+        base.solver,
+    )
+    return f"{chosen} (auto)" if base.engine == "auto" else chosen
+
+
 def _same_source(a: str, b: str) -> bool:
     """Whether two sources name the same data (a built-in name, or one path)."""
     keys = builtin_key(a), builtin_key(b)
@@ -1051,8 +1076,10 @@ def _load(
                 f"--stream reads image folders and HDF5 files, and {data.source} is a file "
                 "read into memory: leave --stream out"
             )
-        if settings.engine != "torch":
-            raise RunError("--stream trains through PyTorch's DataLoader: add --engine torch")
+        if settings.engine == "numpy":
+            raise RunError(
+                "--stream trains through PyTorch's DataLoader: use --engine torch or auto"
+            )
         if settings.augment_shift:
             raise RunError(
                 "--augment-shift copies the images in memory, so it cannot be combined "
@@ -1359,7 +1386,7 @@ def _train(
     progress.info(
         f"{data.source}: {data.n_samples} examples, {data.n_features} features, "
         f"{data.task} ({len(data.class_names)} {kind}); training {job.name} on "
-        f"{len(tr.y)}{extra}, testing on {len(te.y)}{val}{how}"
+        f"{len(tr.y)}{extra}, testing on {len(te.y)}{val}{how}; engine {_engine_of(job)}"
     )
     total = done + est.max_iter if hasattr(est, "max_iter") else None
     checkpoints = _Checkpoints(est, run_dir / CHECKPOINT_FILE, job.pre, done, progress)
@@ -1504,6 +1531,8 @@ def _write_results(
     classes = [str(c) for c in data.class_names]
     metrics = compute_metrics(data.task, te.y, y_pred, proba, classes)
     metrics["fit_seconds"] = seconds
+    engines = {getattr(e, "engine_", None) for e in getattr(est, "estimators_", [est])}
+    metrics["engine"] = engines.pop() if len(engines) == 1 else None
     train_pred, _ = _predict(est, tr.X, pre)  # the examples as given, not shifted copies
     train_pred = _as_indices(est, train_pred, data.task)
     report_notes: list[str] = []

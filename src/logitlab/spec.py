@@ -56,6 +56,8 @@ HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
 VALIDATION_SCORINGS = ("loss", "accuracy", "hamming")
+#: "auto": torch with CUDA or on large problems, else NumPy (``estimators.choose_engine``)
+ENGINES = ("auto", "numpy", "torch")
 
 
 @dataclass(frozen=True)

@@ -332,7 +332,8 @@ class TrainResult:
     watched score, when it is not the cost). ``diverged_at`` is the iteration whose
     cost or parameters stopped being finite (training stopped there, with the last
     finite parameters kept); ``stopped_by_callback`` says the callback asked to stop.
-    ``state`` is where training stands, to continue from exactly."""
+    ``state`` is where training stands, to continue from exactly; ``engine`` names the
+    engine that trained."""
 
     history: list[float] = field(default_factory=list)
     n_iter: int = 0
@@ -344,6 +345,7 @@ class TrainResult:
     diverged_at: int | None = None
     stopped_by_callback: bool = False
     state: TrainState = field(default_factory=TrainState)
+    engine: str = "numpy"
 
 
 def batches(m: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[np.int64]]:

@@ -68,6 +68,7 @@ _SUMMARY_NAMES = {
     "recall_micro": "Recall (micro)",
     "f1_micro": "F1 (micro)",
     "n_samples": "Samples",
+    "engine": "Engine",
 }
 
 _CSS = """

@@ -360,7 +360,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
         return None if a is None else torch.as_tensor(np.ravel(a), device=dev, dtype=dtype)
 
     W, pw = tensor(data.weights), tensor(data.pos_weight)
-    result = TrainResult()
+    result = TrainResult(engine="torch")
     validate = None
     if data.X_val is not None:
         X_val, Y_val, wv = data.X_val, data.Y_val, tensor(data.weights_val)
@@ -584,7 +584,7 @@ def train_dataset(
             weights = np.concatenate(Ws) if Ws else None
             return loss / n, validation_score(Z, Yv, head, c.validation_scoring, weights)
 
-    result = TrainResult()
+    result = TrainResult(engine="torch")
     opt, schedule, monitor, state_of = _controls(
         c, state, module, model, world, rank, result, validate, callback,
         lambda: {"loader_seed": seed},
