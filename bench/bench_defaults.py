@@ -12,9 +12,9 @@ one run on the same split and the same inputs:
 - ``sk MLP``: scikit-learn's ``MLPClassifier(random_state=0)``.
 
 All four see the same inputs: features standardised by a ``StandardScaler`` fitted on
-the training part (what ``logitlab train --standardize`` does). One extra column,
+the training part (what ``logitlab train`` does by default). One extra column,
 ``ours NN raw``, fits ``NeuralNetClassifier(random_state=0)`` on the unscaled inputs, as
-``logitlab train --model mlp`` does today without ``--standardize``.
+``logitlab train --model mlp --no-standardize`` does.
 
 Data sets, each split once, stratified, seed 0 (`logitlab.data.stratify.stratified_split`,
 which for class labels is scikit-learn's ``train_test_split(stratify=y)``; iterative
@@ -354,7 +354,7 @@ def main(quick=False, repeat=REPEAT, names=NAMES):
         "LogisticRegression/SoftmaxRegression/MultiLabelClassifier(), ours NN = "
         "NeuralNetClassifier(), sk LR = LogisticRegression() (OneVsRest for multilabel), "
         "sk MLP = MLPClassifier(); all on StandardScaler inputs, except ours NN raw "
-        "(unscaled, as `--model mlp` without --standardize). MLPs random_state=0."
+        "(unscaled, as `--model mlp --no-standardize`). MLPs random_state=0."
     )
     for line in table(rows, skipped):
         print(line)

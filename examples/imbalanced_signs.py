@@ -14,9 +14,9 @@ each run's metrics.json):
 
     .venv/bin/python examples/imbalanced_signs.py --out /tmp/signs-imbalanced
     logitlab train --data /tmp/signs-imbalanced/train --test /tmp/signs-imbalanced/test \\
-        --standardize --out runs/unweighted
+        --out runs/unweighted
     logitlab train --data /tmp/signs-imbalanced/train --test /tmp/signs-imbalanced/test \\
-        --standardize --class-weight balanced --out runs/balanced
+        --class-weight balanced --out runs/balanced
 """
 
 from __future__ import annotations

@@ -205,7 +205,8 @@ TRAIN_OPTIONS = (
     (("--model",), dict(type=click.Choice(("auto", *MODELS)),
                         default="auto", show_default=True,
                         help="auto: logistic, softmax or multilabel, from the data.")),
-    (("--hidden",), dict(default="25,12", show_default=True, help="mlp: hidden layer sizes.")),
+    (("--hidden",), dict(default=None, help="mlp: hidden layer sizes, as 256,128 "
+                         "[default: NeuralNetClassifier's]")),
     (("--activation",), dict(type=click.Choice(["relu", "tanh", "sigmoid"]), default="relu",
                              show_default=True)),
     (("--solver",), dict(type=click.Choice(["gd", "sgd", "momentum", "adam", "lbfgs"]),
@@ -254,12 +255,15 @@ TRAIN_OPTIONS = (
                                           "(loss, default), accuracy (exact match for "
                                           "multi-label) or Hamming loss; the score is "
                                           "recorded in history.csv and the learning curve.")),
-    (("--early-stopping",), dict(is_flag=True, help="Stop when the validation set (--val, "
-                                 "else 10% of the training set held out) has not improved "
-                                 "by --tol for 10 epochs in a row, and keep the best "
-                                 "parameters.")),
-    (("--standardize",), dict(is_flag=True, help="Scale features to mean 0, variance 1 with "
-                              "the training set's statistics (saved with the model).")),
+    (("--early-stopping/--no-early-stopping",), dict(default=None, help="Stop when the "
+                                 "validation set (--val, else 10% of the training set held "
+                                 "out) has not improved by --tol for 10 epochs in a row, and "
+                                 "keep the best parameters [default: mlp, from 1000 training "
+                                 "examples]")),
+    (("--standardize/--no-standardize",), dict(default=True, show_default=True,
+                                               help="Scale features to mean 0, variance 1 "
+                                               "with the training set's statistics (saved "
+                                               "with the model).")),
     (("--augment-shift",), dict(type=click.IntRange(0), default=0, metavar="R",
                                 help="Images: also train on copies of each training image "
                                      "shifted by up to R pixels each way ((2R+1)² copies; "
@@ -314,7 +318,10 @@ def train(ctx: click.Context, **params: Any) -> None:
     else:
         if not params["data"] or not out:
             raise click.UsageError("train needs --data SRC and --out RUN_DIR (or --resume RUN_DIR)")
-        params["hidden"] = parse_hidden(params["hidden"])
+        if params["hidden"] is None:
+            del params["hidden"]  # the settings' default
+        else:
+            params["hidden"] = parse_hidden(params["hidden"])
         params["size"] = params["size"] or 64
         params["color"] = params["color"] or "rgb"
         result = train_run(RunSettings(**params), out, progress, overwrite=overwrite)

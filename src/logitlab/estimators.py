@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import sys
 import warnings
 from numbers import Integral, Real
@@ -63,8 +64,9 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         The step size α (not used by ``lbfgs``).
     max_iter : int, default=%(max_iter)r
         Maximum number of iterations (epochs for mini-batch solvers).
-    batch_size : int or None, default=None
-        Examples per mini-batch; None uses the whole training set for every update.
+    batch_size : int or None, default=%(batch_size)r
+        Examples per mini-batch; None (or m or more) uses the whole training set for
+        every update.
     tol : float, default=%(tol)r
         Stop when the cost improves by less than ``tol`` for ``n_iter_no_change``
         iterations in a row (for ``lbfgs``: SciPy's gradient tolerance). 0 runs all
@@ -81,12 +83,14 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         Floating-point type of the parameters and of the computation.
     verbose : int, default=0
         Print the cost every 10%% of ``max_iter`` (1) or at every iteration (2).
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default=%(early_stopping)r
         Stop when the validation set's watched value (``validation_scoring``) has not
         improved by ``tol`` for ``n_iter_no_change`` iterations, and keep the
         parameters with the best one. The validation set is ``X_val, y_val`` given to
         `fit`, else ``validation_fraction`` of the training set held out (stratified by
-        class, or by iterative stratification for multi-label y).
+        class, or by iterative stratification for multi-label y). "auto" stops early
+        when that validation set holds at least 100 examples (from 1000 training
+        examples with the default ``validation_fraction``).
     validation_fraction : float, default=0.1
         Share of the training set held out for early stopping when `fit` is given no
         ``X_val``.
@@ -244,7 +248,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "dtype": [StrOptions({"float64", "float32"})],
         "verbose": ["verbose"],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
@@ -547,7 +551,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             net,
             X.T,
             Y,
-            self._train_config(),
+            self._train_config(early_stopping=False),
             sample_weight=weights,
             pos_weight=pos_weight,
             rng=rng,
@@ -747,7 +751,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         X_val = Y_val = w_val = None
         if validation is not None:
             X_val, Y_val, w_val = validation
-        elif self.early_stopping:
+            stop_early = self._stops_early(X_val.shape[1])
+        elif stop_early := self._stops_early(math.ceil(self.validation_fraction * X.shape[0])):
             tr, va = stratified_split(
                 Y.T if head == "multilabel" else y_enc,
                 self.validation_fraction,
@@ -762,7 +767,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             net,
             XT,
             Y,
-            self._train_config(),
+            self._train_config(early_stopping=stop_early),
             X_val=X_val,
             Y_val=Y_val,
             sample_weight=weights,
@@ -774,8 +779,17 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         )
         return net, result, X, Y, weights
 
-    def _train_config(self):
-        """The training settings, built once, as both engines read them."""
+    def _stops_early(self, n_val):
+        """Whether training stops early, watching a validation set of n_val examples:
+        ``early_stopping``, where "auto" is on from :data:`AUTO_EARLY_STOPPING_MIN`
+        validation examples (fewer measure the cost too roughly to stop on)."""
+        if self.early_stopping == "auto":
+            return n_val >= AUTO_EARLY_STOPPING_MIN
+        return bool(self.early_stopping)
+
+    def _train_config(self, early_stopping):
+        """The training settings, built once, as both engines read them
+        (``early_stopping`` resolved for these data)."""
         return TrainConfig(
             solver=self.solver,
             learning_rate=self.learning_rate,
@@ -794,7 +808,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             lr_patience=self.lr_patience,
             warmup_iter=self.warmup_iter,
             dropout=getattr(self, "dropout", 0.0),
-            early_stopping=self.early_stopping,
+            early_stopping=early_stopping,
             validation_scoring=self.validation_scoring,
             verbose=self.verbose,
             device=self.device,
@@ -884,7 +898,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.batch_size is None:
             raise ValueError("fit_dataset reads mini-batches: set batch_size (e.g. 32)")
-        if self.early_stopping and val_dataset is None:
+        if self.early_stopping is True and val_dataset is None:
             raise ValueError(
                 "early_stopping with fit_dataset watches a validation set: pass "
                 "val_dataset=..., or set early_stopping=False"
@@ -906,7 +920,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         result = engine.train_dataset(
             net,
             dataset,
-            self._train_config(),
+            self._train_config(
+                early_stopping=val_dataset is not None and self._stops_early(len(val_dataset))
+            ),
             class_values=values,
             seed=int(rng.integers(2**31)),
             num_workers=num_workers,
@@ -1082,6 +1098,10 @@ def _warn_if_badly_scaled(X, name):
                 stacklevel=3,
             )
 
+
+#: early_stopping="auto" stops early when the validation set holds at least this many
+#: examples (with the default validation_fraction, a training set of 1000)
+AUTO_EARLY_STOPPING_MIN = 100
 
 #: multiply-adds of one update's forward pass (batch x weights) from which the torch
 #: engine beats the NumPy engine on a CPU; measured by bench/bench_engine_auto.py
@@ -1441,7 +1461,7 @@ class NeuralNetClassifier(_NetworkClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(25, 12)
+    hidden_layer_sizes : tuple of int, default=(100,)
         Units of each hidden layer.
     activation : {"relu", "tanh", "sigmoid"}, default="relu"
         Activation of the hidden layers.
@@ -1507,7 +1527,7 @@ class NeuralNetClassifier(_NetworkClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes=(25, 12),
+        hidden_layer_sizes=(100,),
         activation="relu",
         *,
         dropout=0.0,
@@ -1515,16 +1535,16 @@ class NeuralNetClassifier(_NetworkClassifier):
         pos_weight=None,
         threshold=0.5,
         solver="adam",
-        learning_rate=0.01,
+        learning_rate=0.001,
         max_iter=200,
-        batch_size=None,
+        batch_size=64,
         tol=1e-4,
-        alpha=1e-4,
+        alpha=1.0,
         init="auto",
         random_state=None,
         dtype="float64",
         verbose=0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         momentum=0.9,

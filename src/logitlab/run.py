@@ -39,7 +39,7 @@ Examples
 >>> import tempfile
 >>> from logitlab.run import RunSettings, evaluate_run, train_run
 >>> with tempfile.TemporaryDirectory() as tmp:
-...     result = train_run(RunSettings(data="iris", standardize=True), f"{tmp}/iris")
+...     result = train_run(RunSettings(data="iris"), f"{tmp}/iris")
 ...     metrics = evaluate_run(f"{tmp}/iris", "iris")
 >>> result.metrics["accuracy"] > 0.9, metrics["n_samples"]
 (True, 150)
@@ -174,8 +174,8 @@ class RunSettings:
         How to read the data, as :func:`~logitlab.data.load_source`'s options.
     model : {"auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp"}
         ``auto`` is logistic, softmax or multilabel, from the data.
-    hidden : tuple of int, default=(25, 12)
-        ``mlp``: the hidden layer sizes.
+    hidden : tuple of int, optional
+        ``mlp``: the hidden layer sizes; by default `NeuralNetClassifier`'s.
     activation : {"relu", "tanh", "sigmoid"}
     solver, lr, epochs, batch_size, alpha, tol
         The estimator's ``solver``, ``learning_rate``, ``max_iter``, ``batch_size``,
@@ -191,7 +191,12 @@ class RunSettings:
         The estimator's ``warmup_iter``.
     dropout : float, optional
         ``mlp``: the network's ``dropout``.
-    early_stopping, standardize : bool
+    early_stopping : bool, optional
+        None keeps the estimator's default (a network's "auto": on from 1000 training
+        examples).
+    standardize : bool, default=True
+        Scale each feature to mean 0 and variance 1 with the training part's statistics
+        (saved with the model); ``False`` trains on the features as read.
     augment_shift : int, default=0
         Images: also train on copies shifted by up to this many pixels.
     engine : {"auto", "numpy", "torch"}
@@ -234,7 +239,7 @@ class RunSettings:
     x_key: str | None = None
     y_key: str | None = None
     model: str = "auto"
-    hidden: tuple[int, ...] = (25, 12)
+    hidden: tuple[int, ...] = field(default_factory=lambda: _default_hidden())
     activation: str = "relu"
     solver: str | None = None
     lr: float | None = None
@@ -251,8 +256,8 @@ class RunSettings:
     warmup: int | None = None
     dropout: float | None = None
     validation_scoring: str | None = None
-    early_stopping: bool = False
-    standardize: bool = False
+    early_stopping: bool | None = None
+    standardize: bool = True
     augment_shift: int = 0
     engine: str = "auto"
     device: str = "auto"
@@ -437,9 +442,12 @@ def _check_field(name: str, value: Any, where: str) -> None:
     elif name in ("alpha", "tol"):
         if value is not None and (not _is_real(value) or value < 0):
             raise bad("a number >= 0")
-    elif name in ("early_stopping", "standardize", "stream"):
+    elif name in ("standardize", "stream"):
         if not isinstance(value, bool):
             raise bad("true or false")
+    elif name == "early_stopping":
+        if value is not None and not isinstance(value, bool):
+            raise bad("true, false or null")
     elif name in ("augment_shift", "workers"):
         if not _is_int(value) or value < 0:
             raise bad("an integer >= 0")
@@ -865,6 +873,13 @@ def _estimate_training_memory(settings: RunSettings, data: LoadedData) -> None:
 
 
 # ---------------------------------------------------------------------- estimators
+def _default_hidden() -> tuple[int, ...]:
+    """`NeuralNetClassifier`'s default hidden layer sizes: one default, kept there."""
+    from . import NeuralNetClassifier
+
+    return tuple(NeuralNetClassifier().hidden_layer_sizes)
+
+
 def _model_class(model: str) -> Any:
     """The estimator class of ``--model`` (one-vs-all: the class of its C models; auto:
     that of the linear models it picks, which share their defaults)."""
@@ -975,9 +990,9 @@ def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
         "random_state": settings.seed,
         "engine": settings.engine,
         "device": settings.device,
-        "early_stopping": settings.early_stopping,
     }
     for name, value in (
+        ("early_stopping", settings.early_stopping),
         ("solver", _solver_of(settings, model)),
         ("learning_rate", settings.lr),
         ("max_iter", settings.epochs),
@@ -1548,8 +1563,13 @@ def _write_results(
             report_notes.append(
                 f"the model learned nothing: on its own training data it scores accuracy "
                 f"{metrics['train_accuracy']:.3f}, no better than always predicting the most "
-                f"frequent class ({majority:.3f}); standardise the features (--standardize) "
-                "or lower the learning rate (--lr)"
+                f"frequent class ({majority:.3f}); "
+                + (
+                    ""
+                    if job.settings.standardize
+                    else "standardise the features (leave out --no-standardize) or "
+                )
+                + "lower the learning rate (--lr)"
             )
     history = getattr(est, "history_", None)
     if isinstance(history, list):  # one-vs-all: one history per class, no single curve
