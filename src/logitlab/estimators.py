@@ -9,8 +9,10 @@ keep the fitted state in trailing-underscore attributes. The math lives in
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -56,8 +58,14 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         ``gd``: the notes' update w := w − α·dw; ``sgd``: the same on mini-batches of
         ``batch_size``; ``momentum`` and ``adam``: those update rules; ``lbfgs``:
         SciPy's L-BFGS-B on the full batch (fast on the convex models and small nets).
-    learning_rate : float, default=%(learning_rate)r
-        The step size α (not used by ``lbfgs``).
+    learning_rate : float or "auto", default=%(learning_rate)r
+        The step size α (not used by ``lbfgs``). "auto" finds it with a learning-rate
+        range test before training (see :mod:`logitlab.numpy_engine.lr_find`): ~100
+        updates from the initial parameters with rates growing from 1e-6 to 10, then
+        the rate where the smoothed cost falls fastest; training then starts from the
+        initial parameters with that rate (``learning_rate_``, the test's curve in
+        ``lr_finder_``). Gradient solvers only; a ``warm_start`` fit or a later
+        `partial_fit` call reuses the rate found first.
     max_iter : int, default=%(max_iter)r
         Maximum number of iterations (epochs for mini-batch solvers).
     batch_size : int or None, default=None
@@ -157,6 +165,12 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
     validation_scores_ : ndarray or None
         With a validation set and ``validation_scoring`` other than "loss", its
         accuracy or Hamming loss after each iteration.
+    learning_rate_ : float or None
+        The learning rate training used: ``learning_rate``, or the one found with
+        ``learning_rate="auto"``.
+    lr_finder_ : logitlab.numpy_engine.LRFinderResult or None
+        With ``learning_rate="auto"``, the range test's rates, smoothed costs and
+        suggested rate; else None.
     train_state_ : logitlab.numpy_engine.solvers.TrainState or None
         Where training stands: optimiser, schedule, generator and counters, from which
         ``warm_start``, `partial_fit` and resumed runs continue exactly.
@@ -228,7 +242,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "solver": [StrOptions(set(SOLVERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -455,10 +469,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 X_val, y_val, sample_weight_val, classes, head, per_class
             )
         _warn_if_badly_scaled(X, type(self).__name__)
-        net, result, X_train, Y_train, w_train = self._fit_network(
+        net, result, X_train, Y_train, w_train, found = self._fit_network(
             X, Y, head, y_enc, classes, weights, pos_weight, validation, callback
         )
-        self._finish(net, result, classes, X.shape[1], validated=result.validation_history)
+        self._finish(
+            net, result, classes, X.shape[1], validated=result.validation_history, found=found
+        )
         self._warn_if_chance(X_train, Y_train, w_train, pos_weight)
         return self
 
@@ -524,11 +540,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             state, history = self.train_state_, list(self.history_)
         weights, _ = self._example_weights(sample_weight, y_enc, classes, head, False)
         pos_weight = self._pos_weights(Y, head, sample_weight, False)
+        found = self._learning_rate_for(net, X.T, Y, weights, pos_weight, rng, continuing=not first)
         result = engine.train(
             net,
             X.T,
             Y,
-            self._train_config(),
+            self._train_config(found[0]),
             sample_weight=weights,
             pos_weight=pos_weight,
             rng=rng,
@@ -543,6 +560,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             n_iter=(0 if first else self.n_iter_) + result.n_iter,
             feature_names_in=getattr(self, "feature_names_in_", None),
             train_state=result.state,
+            learning_rate=found[0],
+            lr_finder=found[1],
         )
         return self
 
@@ -558,6 +577,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         feature_names_in=None,
         validation_scores=None,
         train_state=None,
+        learning_rate=None,
+        lr_finder=None,
     ):
         """Set the fitted state: the one place it is set, by `fit`, `partial_fit`,
         `fit_dataset`, model files (:mod:`logitlab.io`) and resumed runs.
@@ -577,6 +598,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         validation_scores : array-like of float, optional
         train_state : TrainState, optional
             Where training stands, for exact continuation.
+        learning_rate : float, optional
+            ``learning_rate_``, the rate training used; None: ``learning_rate`` when it
+            is a number (else None: unknown).
+        lr_finder : LRFinderResult, optional
+            ``lr_finder_``, the range test of ``learning_rate="auto"``.
 
         Returns
         -------
@@ -602,6 +628,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             None if validation_scores is None else np.asarray(validation_scores)
         )
         self.train_state_ = train_state
+        if learning_rate is None and not isinstance(self.learning_rate, str):
+            learning_rate = self.learning_rate
+        self.learning_rate_ = None if learning_rate is None else float(learning_rate)
+        self.lr_finder_ = lr_finder
         return self
 
     def _continuing(self):
@@ -637,7 +667,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         state = getattr(self, "train_state_", None)
         return state if state is not None else TrainState(epoch=self.n_iter_)
 
-    def _progress(self, callback, net, classes, n_x):
+    def _progress(self, callback, net, classes, n_x, found=(None, None)):
         """The engine's per-iteration callback: calls ``callback(info)`` with an
         :class:`Iteration` whose ``snapshot()`` gives a fitted copy of this estimator
         holding the current parameters, history and training state (None while L-BFGS
@@ -674,6 +704,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                     validation_history=np.asarray(validation) if validation else None,
                     validation_scores=np.asarray(scores) if scores else None,
                     train_state=None if state_of is None else state_of(),
+                    learning_rate=found[0],
+                    lr_finder=found[1],
                 )
 
             return callback(dataclasses.replace(info, model=None, snapshot=snapshot))
@@ -723,27 +755,30 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             if weights is not None:
                 weights, w_val = weights[tr], weights[va]
             X = X[tr]
+        found = self._learning_rate_for(net, XT, Y, weights, pos_weight, rng)
         result = engine.train(
             net,
             XT,
             Y,
-            self._train_config(),
+            self._train_config(found[0]),
             X_val=X_val,
             Y_val=Y_val,
             sample_weight=weights,
             sample_weight_val=w_val,
             pos_weight=pos_weight,
             rng=rng,
-            callback=self._progress(callback, net, classes, n_x),
+            callback=self._progress(callback, net, classes, n_x, found),
             state=self._state_to_continue(),
         )
-        return net, result, X, Y, weights
+        return net, result, X, Y, weights, found
 
-    def _train_config(self):
-        """The training settings, built once, as both engines read them."""
+    def _train_config(self, learning_rate=None):
+        """The training settings, built once, as both engines read them (with
+        ``learning_rate``, the rate to train with, when ``self.learning_rate`` is
+        "auto")."""
         return TrainConfig(
             solver=self.solver,
-            learning_rate=self.learning_rate,
+            learning_rate=self.learning_rate if learning_rate is None else learning_rate,
             max_iter=self.max_iter,
             batch_size=self.batch_size,
             tol=self.tol,
@@ -766,7 +801,42 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             autocast=self.autocast,
         )
 
-    def _finish(self, net, result, classes, n_features_in, validated=None):
+    def _learning_rate_for(self, net, XT, Y, weights, pos_weight, rng, continuing=None):
+        """(the learning rate to train with, the range test's result or None).
+
+        A number is used as it is. "auto" runs the range test
+        (:func:`~logitlab.numpy_engine.find_learning_rate`) from ``net``'s initial
+        parameters on the training data (XT, Y) in the notes' layout, with the
+        training's weights, on the NumPy engine for either engine; its mini-batch
+        order comes from a copy of ``rng``, which training goes on drawing from
+        untouched, so a fit with "auto" equals a fit with ``learning_rate_``. A
+        continued fit (``warm_start``, a later `partial_fit` call) reuses the rate
+        found first."""
+        if not isinstance(self.learning_rate, str):
+            return float(self.learning_rate), None
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "learning_rate='auto' finds a rate for a gradient solver, and L-BFGS takes "
+                "none: use solver='gd', 'sgd', 'momentum' or 'adam', or a number"
+            )
+        if continuing is None:
+            continuing = self._continuing()
+        if continuing and getattr(self, "learning_rate_", None) is not None:
+            return self.learning_rate_, getattr(self, "lr_finder_", None)
+        finder = numpy_engine.find_learning_rate(
+            net,
+            XT,
+            Y,
+            self._train_config(learning_rate=numpy_engine.lr_find.MIN_LR),
+            sample_weight=weights,
+            pos_weight=pos_weight,
+            rng=copy.deepcopy(rng),
+        )
+        if self.verbose:
+            print(f"learning_rate='auto': found {finder.learning_rate:.3g}", file=sys.stderr)
+        return finder.learning_rate, finder
+
+    def _finish(self, net, result, classes, n_features_in, validated=None, found=(None, None)):
         """Set the fitted state from a training result (continuing ``history_`` and
         ``n_iter_`` with ``warm_start``, as scikit-learn's MLP extends
         ``loss_curve_``) and warn about training that went wrong."""
@@ -792,13 +862,15 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             feature_names_in=getattr(self, "feature_names_in_", None),
             validation_scores=scores,
             train_state=result.state,
+            learning_rate=found[0],
+            lr_finder=found[1],
         )
         name = type(self).__name__
         if result.diverged_at is not None:
             warnings.warn(
                 f"{name}: training diverged at iteration {result.diverged_at} (the cost or "
                 "the parameters stopped being finite) and was stopped there, keeping the "
-                f"last finite parameters; lower the learning rate ({self.learning_rate:g}) "
+                f"last finite parameters; lower the learning rate ({self.learning_rate_:g}) "
                 "or standardise the features",
                 ConvergenceWarning,
                 stacklevel=3,
@@ -806,7 +878,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         elif len(result.history) >= 2 and result.history[-1] > result.history[0]:
             warnings.warn(
                 f"{name}: the training cost rose from {result.history[0]:.4g} to "
-                f"{result.history[-1]:.4g}: the learning rate ({self.learning_rate:g}) is "
+                f"{result.history[-1]:.4g}: the learning rate ({self.learning_rate_:g}) is "
                 "too large for these features; lower it, or standardise the features",
                 ConvergenceWarning,
                 stacklevel=3,
@@ -864,15 +936,16 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         _, per_class = self._example_weights(None, y_enc, values, head)
         pos_weight = self._pos_weights(Y, head, None)
         n_x = int(getattr(dataset, "n_features", None) or np.prod(dataset[0][0].shape))
+        found = self._streamed_learning_rate()
         engine, rng, net = self._start(n_x, Y.shape[0], head, classes)
         result = engine.train_dataset(
             net,
             dataset,
-            self._train_config(),
+            self._train_config(found[0]),
             class_values=values,
             seed=int(rng.integers(2**31)),
             num_workers=num_workers,
-            callback=self._progress(callback, net, classes, n_x),
+            callback=self._progress(callback, net, classes, n_x, found),
             val_dataset=val_dataset,
             unit_weights=per_class,
             pos_weight=pos_weight,
@@ -880,8 +953,21 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         )
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_  # a dataset has no column names
-        self._finish(net, result, classes, n_x, validated=val_dataset is not None)
+        self._finish(net, result, classes, n_x, validated=val_dataset is not None, found=found)
         return self
+
+    def _streamed_learning_rate(self):
+        """`_learning_rate_for` of `fit_dataset`: "auto" only continues with the rate an
+        earlier in-memory fit found; the range test itself needs the data in memory."""
+        if not isinstance(self.learning_rate, str):
+            return float(self.learning_rate), None
+        if self._continuing() and getattr(self, "learning_rate_", None) is not None:
+            return self.learning_rate_, getattr(self, "lr_finder_", None)
+        raise ValueError(
+            "learning_rate='auto' runs a range test on data in memory (fit), not on a "
+            "streamed dataset: give fit_dataset a number (e.g. a rate found by fitting "
+            "on a sample in memory)"
+        )
 
     def _warn_if_chance(self, X, Y, weights=None, pos_weight=None):
         """Warn when the trained model does no better than always predicting the most
@@ -934,7 +1020,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         warnings.warn(
             f"{type(self).__name__} learned nothing: on its own training data it scores "
             f"{what}. Standardise the features (StandardScaler, or --standardize), "
-            f"or lower the learning rate ({self.learning_rate:g})",
+            f"or lower the learning rate ({self.learning_rate_:g})",
             ConvergenceWarning,
             stacklevel=3,
         )
