@@ -101,8 +101,8 @@ def test_the_network_is_left_as_it_was(digits):
     net = Network(ModelSpec(n_x=64, hidden=(8,), n_out=10, head="softmax"))
     net.initialize("he", np.random.default_rng(0))
     before = net.theta.copy()
-    find_learning_rate(net, X.T, np.eye(10)[y].T,
-                       TrainConfig(solver="momentum", batch_size=32, dropout=0.2), rng=1)  # fmt: skip
+    config = TrainConfig(solver="momentum", batch_size=32, dropout=0.2)
+    find_learning_rate(net, X.T, np.eye(10)[y].T, config, rng=1)
     assert np.array_equal(net.theta, before)
 
 
@@ -114,8 +114,8 @@ def test_integer_sample_weights_equal_repeated_examples(binary):
     reps = w.astype(int)
     weighted = find_learning_rate(logistic_net(10), X.T, Y, TrainConfig(solver="adam"),
                                   sample_weight=w)  # fmt: skip
-    repeated = find_learning_rate(logistic_net(10), np.repeat(X, reps, axis=0).T,
-                                  np.repeat(Y, reps, axis=1), TrainConfig(solver="adam"))  # fmt: skip
+    X_rep, Y_rep = np.repeat(X, reps, axis=0).T, np.repeat(Y, reps, axis=1)
+    repeated = find_learning_rate(logistic_net(10), X_rep, Y_rep, TrainConfig(solver="adam"))
     plain = find_learning_rate(logistic_net(10), X.T, Y, TrainConfig(solver="adam"))
     np.testing.assert_allclose(weighted.costs, repeated.costs, rtol=1e-10)
     assert not np.allclose(weighted.costs, plain.costs)
