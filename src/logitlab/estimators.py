@@ -1458,6 +1458,13 @@ class NeuralNetClassifier(_NetworkClassifier):
     >>> clf.n_iter_ < 200, bool(clf.validation_scores_[-1] > 0.95)
     (True, True)
 
+    ``learning_rate="auto"`` finds the rate with a range test before training:
+
+    >>> auto = NeuralNetClassifier((16,), solver="adam", batch_size=32, learning_rate="auto",
+    ...                            tol=0, random_state=0).fit(X, y)
+    >>> bool(1e-6 <= auto.learning_rate_ <= 10), auto.score(X, y) > 0.97
+    (True, True)
+
     ``partial_fit`` runs one epoch per call, continuing where the last one stopped:
 
     >>> online = NeuralNetClassifier((16,), solver="sgd", batch_size=32, random_state=0)
