@@ -304,3 +304,18 @@ def test_a_resumed_lr_auto_run_keeps_the_found_rate_exactly(tmp_path, monkeypatc
     assert resumed.learning_rate_ == whole.learning_rate_
     np.testing.assert_array_equal(resumed.network_.theta, whole.network_.theta)
     assert (tmp_path / "cut" / "lr_finder.png").is_file()
+
+
+def test_model_files_refuse_a_bad_learning_rate_record():
+    from logitlab.io import ModelFileError, _decode_learning_rate
+
+    good = LRFinderResult(np.array([1e-3, 1e-2]), np.array([0.7, 0.5]), 1e-2, False).to_dict()
+    assert _decode_learning_rate({}, "f", "model") == (None, None)  # files from before
+    rate, finder = _decode_learning_rate({"learning_rate": 0.5, "lr_finder": good}, "f", "m")
+    assert rate == 0.5 and finder.learning_rate == 1e-2
+    for bad in ({"learning_rate": -1.0}, {"learning_rate": True}, {"learning_rate": "auto"},
+                {"lr_finder": {"rates": [1.0]}}, {"lr_finder": [1, 2]},
+                {"lr_finder": {**good, "costs": [float("nan"), 1.0]}},
+                {"lr_finder": {**good, "rates": [[1.0], [2.0]]}}):  # fmt: skip
+        with pytest.raises(ModelFileError, match="learning_rate|lr_finder"):
+            _decode_learning_rate(bad, "f", "model")
