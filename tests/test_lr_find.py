@@ -257,6 +257,17 @@ def test_cli_lr_auto_trains_and_reports_the_finder(tmp_path):
     assert load_model(out / "model.safetensors").learning_rate_ == found
 
 
+def test_one_vs_all_runs_record_each_class_rate(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--data", "iris", "--model", "one-vs-all", "--solver", "adam",
+            "--lr", "auto", "--epochs", "3", "--out", str(out)]  # fmt: skip
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    rates = json.loads((out / "metrics.json").read_text())["learning_rates_found"]
+    model = load_model(out / "model.safetensors")
+    assert rates == [sub.learning_rate_ for sub in model.estimators_] and len(rates) == 3
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [(["--solver", "lbfgs", "--lr", "auto"], "takes none"),

@@ -1547,6 +1547,10 @@ def _write_results(
     if lr_finder is not None:  # --lr auto: the rate found, and the test's curve
         metrics["learning_rate_found"] = float(est.learning_rate_)
         metrics["lr_finder"] = lr_finder.to_dict()
+    subs = getattr(est, "estimators_", None) or []
+    if lr_finder is None and subs and getattr(subs[0], "lr_finder_", None) is not None:
+        # one-vs-all with --lr auto: each class's model found its own rate
+        metrics["learning_rates_found"] = [float(sub.learning_rate_) for sub in subs]
     history = getattr(est, "history_", None)
     if isinstance(history, list):  # one-vs-all: one history per class, no single curve
         history = None
