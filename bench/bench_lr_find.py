@@ -131,7 +131,9 @@ def main(quick=False, names=NAMES):
         rows.append(measure(sp))
         print(
             f"{name}: {sp.n} x {sp.n_features} {sp.task}, train {len(sp.y_tr)} / test "
-            f"{len(sp.y_te)}; 8 fits in {fmt_time(time.perf_counter() - t)}",
+            f"{len(sp.y_te)}; 8 fits in {fmt_time(time.perf_counter() - t)}: found "
+            f"{rows[-1]['found_lr']:.3g} -> {rows[-1]['found_metric']:.4f}, best fixed "
+            f"{rows[-1]['best_lr']:g} -> {rows[-1]['best_metric']:.4f}",
             flush=True,
         )
     print()
