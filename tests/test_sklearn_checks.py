@@ -27,6 +27,8 @@ ESTIMATORS = [
     NeuralNetClassifier(random_state=0),
     # a mini-batch solver, so that the checks exercise partial_fit
     LogisticRegression(solver="adam", batch_size=16, learning_rate=0.05, random_state=0),
+    # the learning-rate range test before every fit (full batch: weights equal repeats)
+    NeuralNetClassifier((8,), alpha=1.0, learning_rate="auto", random_state=0),
 ]
 
 # MultiLabelClassifier takes only a 0/1 indicator matrix y (n_samples, n_labels) and

@@ -185,6 +185,23 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+class _LearningRate(click.ParamType):
+    """--lr: a number > 0, or "auto" (the estimators' range test)."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float | str:
+        if isinstance(value, float) or value == "auto":
+            return value  # type: ignore[no-any-return]
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number > 0 or 'auto', got {value!r}", param, ctx)
+        if not rate > 0 or rate == float("inf"):
+            self.fail(f"expected a number > 0 or 'auto', got {value!r}", param, ctx)
+        return rate
+
+
 TRAIN_OPTIONS = (
     (("--data",), dict(default=None, metavar="SRC",
                        help="Image folder, .h5/.hdf5, .csv, .arff, .npz or a built-in name.")),
@@ -211,8 +228,9 @@ TRAIN_OPTIONS = (
                              show_default=True)),
     (("--solver",), dict(type=click.Choice(["gd", "sgd", "momentum", "adam", "lbfgs"]),
                          default=None)),
-    (("--lr",), dict(type=click.FloatRange(0, min_open=True), default=None,
-                     help="Learning rate.")),
+    (("--lr",), dict(type=_LearningRate(), default=None, metavar="RATE|auto",
+                     help="Learning rate; auto: find it with a range test before training "
+                          "(gradient solvers; its curve is in report.html).")),
     (("--epochs",), dict(type=click.IntRange(1), default=None, help="max_iter.")),
     (("--batch-size",), dict(type=click.IntRange(1), default=None)),
     (("--alpha",), dict(type=click.FloatRange(0), default=None, help="L2 penalty.")),

@@ -9,6 +9,7 @@ keep the fitted state in trailing-underscore attributes. The math lives in
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import math
@@ -60,8 +61,14 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         ``gd``: the notes' update w := w − α·dw; ``sgd``: the same on mini-batches of
         ``batch_size``; ``momentum`` and ``adam``: those update rules; ``lbfgs``:
         SciPy's L-BFGS-B on the full batch (fast on the convex models and small nets).
-    learning_rate : float, default=%(learning_rate)r
-        The step size α (not used by ``lbfgs``).
+    learning_rate : float or "auto", default=%(learning_rate)r
+        The step size α (not used by ``lbfgs``). "auto" finds it with a learning-rate
+        range test before training (see :mod:`logitlab.numpy_engine.lr_find`): ~100
+        updates from the initial parameters with rates growing from 1e-6 to 10, then
+        the rate where the smoothed cost falls fastest; training then starts from the
+        initial parameters with that rate (``learning_rate_``, the test's curve in
+        ``lr_finder_``). Gradient solvers only; a ``warm_start`` fit or a later
+        `partial_fit` call reuses the rate found first.
     max_iter : int, default=%(max_iter)r
         Maximum number of iterations (epochs for mini-batch solvers).
     batch_size : int or None, default=%(batch_size)r
@@ -168,6 +175,12 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
         accuracy or Hamming loss after each iteration.
     engine_ : {"numpy", "torch"} or None
         The engine that trained (None for a model read from a file).
+    learning_rate_ : float or None
+        The learning rate training used: ``learning_rate``, or the one found with
+        ``learning_rate="auto"``.
+    lr_finder_ : logitlab.numpy_engine.LRFinderResult or None
+        With ``learning_rate="auto"``, the range test's rates, smoothed costs and
+        suggested rate; else None.
     train_state_ : logitlab.numpy_engine.solvers.TrainState or None
         Where training stands: optimiser, schedule, generator and counters, from which
         ``warm_start``, `partial_fit` and resumed runs continue exactly.
@@ -239,7 +252,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "solver": [StrOptions(set(SOLVERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -466,10 +479,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 X_val, y_val, sample_weight_val, classes, head, per_class
             )
         _warn_if_badly_scaled(X, type(self).__name__)
-        net, result, X_train, Y_train, w_train = self._fit_network(
+        net, result, X_train, Y_train, w_train, found = self._fit_network(
             X, Y, head, y_enc, classes, weights, pos_weight, validation, callback
         )
-        self._finish(net, result, classes, X.shape[1], validated=result.validation_history)
+        self._finish(
+            net, result, classes, X.shape[1], validated=result.validation_history, found=found
+        )
         self._warn_if_chance(X_train, Y_train, w_train, pos_weight)
         return self
 
@@ -547,11 +562,12 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             state, history = self.train_state_, list(self.history_)
         weights, _ = self._example_weights(sample_weight, y_enc, classes, head, False)
         pos_weight = self._pos_weights(Y, head, sample_weight, False)
+        found = self._learning_rate_for(net, X.T, Y, weights, pos_weight, rng, continuing=not first)
         result = engine.train(
             net,
             X.T,
             Y,
-            self._train_config(early_stopping=False),
+            self._train_config(early_stopping=False, learning_rate=found[0]),
             sample_weight=weights,
             pos_weight=pos_weight,
             rng=rng,
@@ -567,6 +583,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             feature_names_in=getattr(self, "feature_names_in_", None),
             train_state=result.state,
             engine=result.engine,
+            learning_rate=found[0],
+            lr_finder=found[1],
         )
         return self
 
@@ -583,6 +601,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         validation_scores=None,
         train_state=None,
         engine=None,
+        learning_rate=None,
+        lr_finder=None,
     ):
         """Set the fitted state: the one place it is set, by `fit`, `partial_fit`,
         `fit_dataset`, model files (:mod:`logitlab.io`) and resumed runs.
@@ -605,6 +625,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         engine : {"numpy", "torch"}, optional
             ``engine_``: the engine that trained (None: not known, as for a model read
             from a file).
+        learning_rate : float, optional
+            ``learning_rate_``, the rate training used; None: ``learning_rate`` when it
+            is a number (else None: unknown).
+        lr_finder : LRFinderResult, optional
+            ``lr_finder_``, the range test of ``learning_rate="auto"``.
 
         Returns
         -------
@@ -631,6 +656,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         )
         self.train_state_ = train_state
         self.engine_ = engine
+        if learning_rate is None and not isinstance(self.learning_rate, str):
+            learning_rate = self.learning_rate
+        self.learning_rate_ = None if learning_rate is None else float(learning_rate)
+        self.lr_finder_ = lr_finder
         return self
 
     def _continuing(self):
@@ -666,7 +695,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         state = getattr(self, "train_state_", None)
         return state if state is not None else TrainState(epoch=self.n_iter_)
 
-    def _progress(self, callback, net, classes, n_x):
+    def _progress(self, callback, net, classes, n_x, found=(None, None)):
         """The engine's per-iteration callback: calls ``callback(info)`` with an
         :class:`Iteration` whose ``snapshot()`` gives a fitted copy of this estimator
         holding the current parameters, history and training state (None while L-BFGS
@@ -703,6 +732,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                     validation_history=np.asarray(validation) if validation else None,
                     validation_scores=np.asarray(scores) if scores else None,
                     train_state=None if state_of is None else state_of(),
+                    learning_rate=found[0],
+                    lr_finder=found[1],
                 )
 
             return callback(dataclasses.replace(info, model=None, snapshot=snapshot))
@@ -763,21 +794,22 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             if weights is not None:
                 weights, w_val = weights[tr], weights[va]
             X = X[tr]
+        found = self._learning_rate_for(net, XT, Y, weights, pos_weight, rng)
         result = engine.train(
             net,
             XT,
             Y,
-            self._train_config(early_stopping=stop_early),
+            self._train_config(early_stopping=stop_early, learning_rate=found[0]),
             X_val=X_val,
             Y_val=Y_val,
             sample_weight=weights,
             sample_weight_val=w_val,
             pos_weight=pos_weight,
             rng=rng,
-            callback=self._progress(callback, net, classes, n_x),
+            callback=self._progress(callback, net, classes, n_x, found),
             state=self._state_to_continue(),
         )
-        return net, result, X, Y, weights
+        return net, result, X, Y, weights, found
 
     def _stops_early(self, n_val):
         """Whether training stops early, watching a validation set of n_val examples:
@@ -787,12 +819,13 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             return n_val >= AUTO_EARLY_STOPPING_MIN
         return bool(self.early_stopping)
 
-    def _train_config(self, early_stopping):
-        """The training settings, built once, as both engines read them
-        (``early_stopping`` resolved for these data)."""
+    def _train_config(self, early_stopping, learning_rate=None):
+        """The training settings, built once, as both engines read them:
+        ``early_stopping`` resolved for these data, and ``learning_rate``, the rate
+        to train with when ``self.learning_rate`` is "auto"."""
         return TrainConfig(
             solver=self.solver,
-            learning_rate=self.learning_rate,
+            learning_rate=self.learning_rate if learning_rate is None else learning_rate,
             max_iter=self.max_iter,
             batch_size=self.batch_size,
             tol=self.tol,
@@ -815,7 +848,42 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             autocast=self.autocast,
         )
 
-    def _finish(self, net, result, classes, n_features_in, validated=None):
+    def _learning_rate_for(self, net, XT, Y, weights, pos_weight, rng, continuing=None):
+        """(the learning rate to train with, the range test's result or None).
+
+        A number is used as it is. "auto" runs the range test
+        (:func:`~logitlab.numpy_engine.find_learning_rate`) from ``net``'s initial
+        parameters on the training data (XT, Y) in the notes' layout, with the
+        training's weights, on the NumPy engine for either engine; its mini-batch
+        order comes from a copy of ``rng``, which training goes on drawing from
+        untouched, so a fit with "auto" equals a fit with ``learning_rate_``. A
+        continued fit (``warm_start``, a later `partial_fit` call) reuses the rate
+        found first."""
+        if not isinstance(self.learning_rate, str):
+            return float(self.learning_rate), None
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "learning_rate='auto' finds a rate for a gradient solver, and L-BFGS takes "
+                "none: use solver='gd', 'sgd', 'momentum' or 'adam', or a number"
+            )
+        if continuing is None:
+            continuing = self._continuing()
+        if continuing and getattr(self, "learning_rate_", None) is not None:
+            return self.learning_rate_, getattr(self, "lr_finder_", None)
+        finder = numpy_engine.find_learning_rate(
+            net,
+            XT,
+            Y,
+            self._train_config(early_stopping=False, learning_rate=numpy_engine.lr_find.MIN_LR),
+            sample_weight=weights,
+            pos_weight=pos_weight,
+            rng=copy.deepcopy(rng),
+        )
+        if self.verbose:
+            print(f"learning_rate='auto': found {finder.learning_rate:.3g}", file=sys.stderr)
+        return finder.learning_rate, finder
+
+    def _finish(self, net, result, classes, n_features_in, validated=None, found=(None, None)):
         """Set the fitted state from a training result (continuing ``history_`` and
         ``n_iter_`` with ``warm_start``, as scikit-learn's MLP extends
         ``loss_curve_``) and warn about training that went wrong."""
@@ -842,13 +910,15 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             validation_scores=scores,
             train_state=result.state,
             engine=result.engine,
+            learning_rate=found[0],
+            lr_finder=found[1],
         )
         name = type(self).__name__
         if result.diverged_at is not None:
             warnings.warn(
                 f"{name}: training diverged at iteration {result.diverged_at} (the cost or "
                 "the parameters stopped being finite) and was stopped there, keeping the "
-                f"last finite parameters; lower the learning rate ({self.learning_rate:g}) "
+                f"last finite parameters; lower the learning rate ({self.learning_rate_:g}) "
                 "or standardise the features",
                 ConvergenceWarning,
                 stacklevel=3,
@@ -856,7 +926,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         elif len(result.history) >= 2 and result.history[-1] > result.history[0]:
             warnings.warn(
                 f"{name}: the training cost rose from {result.history[0]:.4g} to "
-                f"{result.history[-1]:.4g}: the learning rate ({self.learning_rate:g}) is "
+                f"{result.history[-1]:.4g}: the learning rate ({self.learning_rate_:g}) is "
                 "too large for these features; lower it, or standardise the features",
                 ConvergenceWarning,
                 stacklevel=3,
@@ -916,17 +986,19 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         _, per_class = self._example_weights(None, y_enc, values, head)
         pos_weight = self._pos_weights(Y, head, None)
         n_x = int(getattr(dataset, "n_features", None) or np.prod(dataset[0][0].shape))
+        found = self._streamed_learning_rate()
         engine, rng, net = self._start(n_x, Y.shape[0], head, classes, len(dataset), torch=True)
         result = engine.train_dataset(
             net,
             dataset,
             self._train_config(
-                early_stopping=val_dataset is not None and self._stops_early(len(val_dataset))
+                early_stopping=val_dataset is not None and self._stops_early(len(val_dataset)),
+                learning_rate=found[0],
             ),
             class_values=values,
             seed=int(rng.integers(2**31)),
             num_workers=num_workers,
-            callback=self._progress(callback, net, classes, n_x),
+            callback=self._progress(callback, net, classes, n_x, found),
             val_dataset=val_dataset,
             unit_weights=per_class,
             pos_weight=pos_weight,
@@ -934,8 +1006,21 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         )
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_  # a dataset has no column names
-        self._finish(net, result, classes, n_x, validated=val_dataset is not None)
+        self._finish(net, result, classes, n_x, validated=val_dataset is not None, found=found)
         return self
+
+    def _streamed_learning_rate(self):
+        """`_learning_rate_for` of `fit_dataset`: "auto" only continues with the rate an
+        earlier in-memory fit found; the range test itself needs the data in memory."""
+        if not isinstance(self.learning_rate, str):
+            return float(self.learning_rate), None
+        if self._continuing() and getattr(self, "learning_rate_", None) is not None:
+            return self.learning_rate_, getattr(self, "lr_finder_", None)
+        raise ValueError(
+            "learning_rate='auto' runs a range test on data in memory (fit), not on a "
+            "streamed dataset: give fit_dataset a number (e.g. a rate found by fitting "
+            "on a sample in memory)"
+        )
 
     def _warn_if_chance(self, X, Y, weights=None, pos_weight=None):
         """Warn when the trained model does no better than always predicting the most
@@ -988,7 +1073,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         warnings.warn(
             f"{type(self).__name__} learned nothing: on its own training data it scores "
             f"{what}. Standardise the features (StandardScaler, or --standardize), "
-            f"or lower the learning rate ({self.learning_rate:g})",
+            f"or lower the learning rate ({self.learning_rate_:g})",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -1504,6 +1589,13 @@ class NeuralNetClassifier(_NetworkClassifier):
     >>> clf = clf.fit(X, y, X_val=X_val, y_val=y_val,
     ...               callback=lambda info: info.validation_score > 0.95)
     >>> clf.n_iter_ < 200, bool(clf.validation_scores_[-1] > 0.95)
+    (True, True)
+
+    ``learning_rate="auto"`` finds the rate with a range test before training:
+
+    >>> auto = NeuralNetClassifier((16,), solver="adam", batch_size=32, learning_rate="auto",
+    ...                            tol=0, random_state=0).fit(X, y)
+    >>> bool(1e-6 <= auto.learning_rate_ <= 10), auto.score(X, y) > 0.97
     (True, True)
 
     ``partial_fit`` runs one epoch per call, continuing where the last one stopped:

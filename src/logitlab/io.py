@@ -33,8 +33,11 @@ Header metadata (``str -> str``):
   Adam's step, the schedule's and early stopping's counters, +inf as ``"inf"``, the
   DataLoader seed, and the random generator's state, for NumPy's PCG64, PCG64DXSM,
   SFC64, Philox and MT19937 only, its large integers as decimal strings), or null; for
-  one-vs-all the list of sub-models. A fit with ``warm_start=True`` continues such a
-  state exactly. Version 1 files (no state) load with ``train_state_ = None``.
+  one-vs-all the list of sub-models; ``learning_rate``, the rate training used
+  (``learning_rate_``), and ``lr_finder``, the range test of ``learning_rate="auto"``
+  (rates, smoothed costs, the rate found, whether it diverged), or null. A fit with
+  ``warm_start=True`` continues such a state exactly. Version 1 files (no state) load
+  with ``train_state_ = None``.
 - ``preprocessing``: JSON with the non-array preprocessing values and the names of the
   array ones.
 - ``checksum``: ``sha256:<hex>`` over every tensor's name, dtype, shape and bytes and
@@ -83,7 +86,7 @@ from .estimators import (
     OneVsAllClassifier,
     SoftmaxRegression,
 )
-from .numpy_engine import Network, TrainState
+from .numpy_engine import LRFinderResult, Network, TrainState
 from .numpy_engine.solvers import BIT_GENERATORS, OPTIMIZER_VECTORS
 from .spec import ENGINES, ModelSpec
 
@@ -752,6 +755,45 @@ def _little_endian(arr):
     return arr if arr.flags.c_contiguous else arr.copy(order="C")
 
 
+def _encode_learning_rate(estimator):
+    """``learning_rate`` (``learning_rate_``, a number or null) and ``lr_finder`` (the
+    range test of ``learning_rate="auto"`` as :meth:`LRFinderResult.to_dict`, or null)."""
+    rate = getattr(estimator, "learning_rate_", None)
+    finder = getattr(estimator, "lr_finder_", None)
+    return {
+        "learning_rate": None if rate is None else float(rate),
+        "lr_finder": None if finder is None else finder.to_dict(),
+    }
+
+
+def _decode_learning_rate(record, path, name):
+    """(``learning_rate_``, ``lr_finder_``) of a record; both None in files written
+    before they were saved."""
+    rate = record.get("learning_rate")
+    if rate is not None and not (
+        isinstance(rate, (int, float))
+        and not isinstance(rate, bool)
+        and math.isfinite(rate)
+        and rate > 0
+    ):
+        raise ModelFileError(path, f"{name}: learning_rate {_short(repr(rate))} is not a rate > 0")
+    finder = record.get("lr_finder")
+    if finder is not None:
+        try:
+            if not isinstance(finder, dict) or set(finder) != _LR_FINDER_KEYS:
+                raise ValueError(f"expected the keys {sorted(_LR_FINDER_KEYS)}")
+            if any(len(finder[k]) > _MAX_LR_FINDER_STEPS for k in ("rates", "costs")):
+                raise ValueError(f"more than {_MAX_LR_FINDER_STEPS} steps")
+            finder = LRFinderResult.from_dict(finder)
+        except (TypeError, ValueError) as e:
+            raise ModelFileError(path, f"{name}: invalid lr_finder: {_short(str(e))}") from None
+    return None if rate is None else float(rate), finder
+
+
+_LR_FINDER_KEYS = {"rates", "costs", "learning_rate", "diverged"}
+_MAX_LR_FINDER_STEPS = 100_000
+
+
 def _encode_estimator(estimator, prefix, tensors, name):
     """The JSON record of a fitted estimator; its arrays are added to ``tensors``."""
     cls_name = _check_class(estimator, name)
@@ -789,6 +831,7 @@ def _encode_estimator(estimator, prefix, tensors, name):
             f"{theta.shape}, its spec needs ({net.spec.n_params},)"
         )
     record.update(spec=net.spec.to_dict(), dtype=dtype.name, n_iter=int(estimator.n_iter_))
+    record.update(_encode_learning_rate(estimator))
     tensors[prefix + "theta"] = _little_endian(theta)
     tensors[prefix + "history"] = _little_endian(estimator.history_)
     for key in ("validation_history", "validation_scores"):
@@ -1455,6 +1498,7 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         state = _decode_train_state(record.get("train_state"), state_tensor, n_params, est.solver)
     except ValueError as e:
         raise ModelFileError(path, f"{name}: invalid training state: {_short(str(e))}") from None
+    learning_rate, lr_finder = _decode_learning_rate(record, path, name)
     return est.set_fitted(
         net,
         classes=classes,
@@ -1463,6 +1507,8 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         n_iter=_count(record["n_iter"], "n_iter", path, name),
         feature_names_in=names,
         train_state=state,
+        learning_rate=learning_rate,
+        lr_finder=lr_finder,
         **validation,
     )
 

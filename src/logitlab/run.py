@@ -179,7 +179,9 @@ class RunSettings:
     activation : {"relu", "tanh", "sigmoid"}
     solver, lr, epochs, batch_size, alpha, tol
         The estimator's ``solver``, ``learning_rate``, ``max_iter``, ``batch_size``,
-        ``alpha`` and ``tol``; None keeps the estimator's default.
+        ``alpha`` and ``tol``; None keeps the estimator's default. ``lr="auto"`` finds
+        the rate with a range test before training (gradient solvers, data in memory);
+        the rate found is saved with the model, so a resumed run trains on with it.
     class_weight : {None, "balanced"}
         Single-label data: every class weighs as much in the cost (one-vs-all: each
         class as much as the rest).
@@ -242,7 +244,7 @@ class RunSettings:
     hidden: tuple[int, ...] = field(default_factory=lambda: _default_hidden())
     activation: str = "relu"
     solver: str | None = None
-    lr: float | None = None
+    lr: float | str | None = None
     epochs: int | None = None
     batch_size: int | None = None
     alpha: float | None = None
@@ -437,8 +439,8 @@ def _check_field(name: str, value: Any, where: str) -> None:
         if value is not None and (not _is_real(value) or not 0 <= value < 1):
             raise bad("a number >= 0 and < 1")
     elif name == "lr":
-        if value is not None and (not _is_real(value) or value <= 0):
-            raise bad("a number > 0")
+        if value is not None and value != "auto" and (not _is_real(value) or value <= 0):
+            raise bad("a number > 0 or 'auto'")
     elif name in ("alpha", "tol"):
         if value is not None and (not _is_real(value) or value < 0):
             raise bad("a number >= 0")
@@ -928,6 +930,7 @@ def _check_options(
     if settings.dropout and model != "mlp":
         raise RunError(f"--dropout drops hidden units, and {named} has none: use --model mlp")
     solver = _solver_of(settings, model)
+    _check_lr_auto(settings, solver, named)
     if solver == "lbfgs":  # no steps: no learning rate, no mini-batches
         needs_steps = [
             option
@@ -973,6 +976,24 @@ def _check_options(
         raise RunError(
             f"--pos-weight weighs each label's positives in multi-label data, and {data} "
             f"is {task} (one label per example): use --class-weight balanced"
+        )
+
+
+def _check_lr_auto(settings: RunSettings, solver: str, named: str) -> None:
+    """Refuse --lr auto where there is no range test to run: L-BFGS takes no rate, and
+    streamed data is not in memory for it."""
+    if settings.lr != "auto":
+        return
+    if solver == "lbfgs":
+        how = "--solver lbfgs" if settings.solver else f"{named} trains with lbfgs, which"
+        raise RunError(
+            f"--lr auto finds a learning rate for a gradient solver, and {how} takes none: "
+            "add --solver adam (or gd, sgd, momentum), or leave --lr out"
+        )
+    if settings.stream:
+        raise RunError(
+            "--lr auto runs a range test on the training data in memory, and --stream "
+            "reads it from disk: give --lr a number, or leave --stream out"
         )
 
 
@@ -1571,6 +1592,14 @@ def _write_results(
                 )
                 + "lower the learning rate (--lr)"
             )
+    lr_finder = getattr(est, "lr_finder_", None)
+    if lr_finder is not None:  # --lr auto: the rate found, and the test's curve
+        metrics["learning_rate_found"] = float(est.learning_rate_)
+        metrics["lr_finder"] = lr_finder.to_dict()
+    subs = getattr(est, "estimators_", None) or []
+    if lr_finder is None and subs and getattr(subs[0], "lr_finder_", None) is not None:
+        # one-vs-all with --lr auto: each class's model found its own rate
+        metrics["learning_rates_found"] = [float(sub.learning_rate_) for sub in subs]
     history = getattr(est, "history_", None)
     if isinstance(history, list):  # one-vs-all: one history per class, no single curve
         history = None
@@ -1606,6 +1635,7 @@ def _write_results(
             predict_fn=(lambda A: _as_indices(est, est.predict(A), data.task)) if two_d else None,
             images=te.X if data.image_shape else None,
             image_shape=data.image_shape,
+            lr_finder=None if lr_finder is None else lr_finder.to_dict(),
         )
     except (ValueError, RuntimeError, OSError, MemoryError) as exc:
         report_notes.append(f"the plots could not be drawn ({' '.join(str(exc).split())})")

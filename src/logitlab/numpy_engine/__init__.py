@@ -3,6 +3,7 @@
 from ..spec import SOLVERS, TrainConfig
 from .gradcheck import gradcheck
 from .layers import Dense
+from .lr_find import LRFinderResult, find_learning_rate, suggest_learning_rate
 from .network import INITS, Network
 from .reference import loop_dot, loop_logistic_step
 from .solvers import Iteration, StopTraining, TrainResult, TrainState, train
@@ -10,6 +11,7 @@ from .solvers import Iteration, StopTraining, TrainResult, TrainState, train
 __all__ = [
     "Dense",
     "INITS",
+    "LRFinderResult",
     "Network",
     "SOLVERS",
     "TrainConfig",
@@ -17,8 +19,10 @@ __all__ = [
     "StopTraining",
     "TrainResult",
     "TrainState",
+    "find_learning_rate",
     "gradcheck",
     "loop_dot",
     "loop_logistic_step",
+    "suggest_learning_rate",
     "train",
 ]

@@ -33,6 +33,12 @@ _CAPTIONS = {
         "and, with a validation set (--val, or held out by --early-stopping), on the "
         "validation data; a validation score, when one is watched, on the right axis.",
     ),
+    "lr_finder": (
+        "Learning-rate range test",
+        "--lr auto: the smoothed training cost of a short run whose learning rate grows "
+        "exponentially, from the initial parameters; the rate found (dashed) is where "
+        "the cost falls fastest, and training started afresh with it.",
+    ),
     "confusion_matrix": (
         "Confusion matrix",
         "Counts of test examples by true class (rows) and predicted class (columns).",

@@ -30,6 +30,7 @@ DPI = 100
 
 PLOT_FILES = {
     "learning_curve": "learning_curve.png",
+    "lr_finder": "lr_finder.png",
     "confusion_matrix": "confusion_matrix.png",
     "per_label": "per_label.png",
     "decision_boundary": "decision_boundary.png",
@@ -58,6 +59,7 @@ def write_plots(
     images=None,
     image_shape=None,
     max_images=36,
+    lr_finder=None,
 ):
     """Write the run's plots as PNG files into ``run_dir``.
 
@@ -90,6 +92,10 @@ def write_plots(
         ``y_true``/``y_pred``: ``misclassified.png``, a grid of up to ``max_images``
         misclassified examples (not written when there are none). An
         `~logitlab.data.ImageFiles` is read only for the images shown.
+    lr_finder : mapping, optional
+        A learning-rate range test (``LRFinderResult.to_dict()``: ``rates``,
+        ``costs``, ``learning_rate``): ``lr_finder.png``, the smoothed cost against
+        the rate on a log axis, the rate found marked.
 
     Returns
     -------
@@ -112,6 +118,11 @@ def write_plots(
         save(
             "learning_curve",
             _learning_curve(history, validation_history, validation_scores, validation_scoring),
+        )
+    if lr_finder is not None and len(lr_finder["rates"]):
+        save(
+            "lr_finder",
+            _lr_finder(lr_finder["rates"], lr_finder["costs"], lr_finder["learning_rate"]),
         )
     have_targets = y_true is not None and y_pred is not None
     if have_targets and task != "multilabel":
@@ -184,6 +195,25 @@ def _learning_curve(history, validation_history, validation_scores=None, scoring
         lines.append(line)
         right.set_ylabel(name)
     ax.legend(lines, [line.get_label() for line in lines], loc="best")
+    return fig
+
+
+def _lr_finder(rates, costs, chosen):
+    """The range test's smoothed cost against the rate (log axis), the rate found
+    marked by a vertical line and a point on the curve."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    rates, costs = np.asarray(rates, dtype=float), np.asarray(costs, dtype=float)
+    ax.plot(rates, costs, color="C0", label="smoothed training cost")
+    ax.set_xscale("log")
+    at = int(np.argmin(np.abs(np.log(rates) - math.log(chosen))))
+    ax.axvline(chosen, color="C3", linestyle="--", linewidth=1)
+    ax.plot([rates[at]], [costs[at]], "o", color="C3", label=f"rate found: {chosen:.3g}")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("cost J (smoothed)")
+    ax.set_title("Learning-rate range test")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best")
     return fig
 
 
