@@ -225,8 +225,13 @@ def _scoring(task: str) -> tuple[str, str]:
     return ("hamming_loss", "minimize") if task == "multilabel" else ("accuracy", "maximize")
 
 
-def fold_score(settings: RunSettings, data: LoadedData, fit: LoadedData, held: LoadedData,
-               callback: Any = None) -> float:  # fmt: skip
+def fold_score(
+    settings: RunSettings,
+    data: LoadedData,
+    fit: LoadedData,
+    held: LoadedData,
+    callback: Any = None,
+) -> float:
     """Fit the estimator ``settings`` ask for on ``fit`` as ``logitlab train`` would
     (standardised with ``fit``'s statistics, its images shifted) and score it on
     ``held``: accuracy, or Hamming loss for multi-label data.
@@ -383,16 +388,19 @@ class _Objective:
         """A study callback after each trial: count it, show the best, and move the
         deadline to leave room for the best trial's final training."""
         self.finished += 1
-        complete = _complete(study)
-        if complete:
+        self.note_best(study)
+        self.progress.search_update(self.clock.elapsed(), self.finished, self.best_text)
+        if self.clock.left() <= 0:
+            study.stop()
+
+    def note_best(self, study: Any) -> None:
+        """The best score so far, and the final training time it would need."""
+        if _complete(study):
             best = study.best_trial
             self.best_text = f"{best.value:.4f} (trial {best.number})"
             size = best.params.get("size", self.base.size)
             load = self.data.load_seconds.get(size, max(self.data.load_seconds.values(), default=0))
             self.clock.final_estimate = _final_estimate(best, self.clock.budget, load)
-        self.progress.search_update(self.clock.elapsed(), self.finished, self.best_text)
-        if self.clock.left() <= 0:
-            study.stop()
 
 
 def _complete(study: Any) -> list[Any]:
@@ -522,7 +530,7 @@ def tune_run(
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise RunError(f"{run_dir} is a file, not a folder")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if run_dir.is_dir() and any(p.name != LOCK for p in run_dir.iterdir()):
         what = (
             "a tune run: continue it with --resume"
             if (run_dir / DB_FILE).exists()
@@ -629,9 +637,7 @@ def _search(
             progress.search_start(
                 None if budget is None else max(budget - clock.reserve(), 0.0), n_trials, n_before
             )
-            if _complete(study):
-                objective.finish(study, study.best_trial)
-                objective.finished = 0
+            objective.note_best(study)  # a resumed study's best so far
             try:
                 if clock.left() > 0:
                     study.optimize(
@@ -652,20 +658,23 @@ def _search(
                 f"with: logitlab tune --resume {run_dir}"
             ) from None
         search_seconds = clock.elapsed()
-        best_trial = _best(study, run_dir)
-        best = _settings_of(best_trial, base, space)
         trials = _trial_rows(study)
         summary.update(
             spent_s=spent0 + search_seconds,
             n_trials=len(trials),
             trials=trials,
+            last_search_s=search_seconds,
+        )
+        _write_tune(run_dir, summary)  # the time spent counts even if no trial finished
+        best_trial = _best(study, run_dir)
+        best = _settings_of(best_trial, base, space)
+        summary.update(
             best={
                 "number": best_trial.number,
                 "score": best_trial.value,
                 "params": dict(best_trial.params),
-            },  # fmt: skip
+            },
             importances=_importances(study, base.seed),
-            last_search_s=search_seconds,
         )
         _plot_search(run_dir, trials, scoring, direction)
         atomic_write(run_dir / BEST_FILE, json.dumps(best.to_dict(), indent=2) + "\n")
