@@ -1,6 +1,7 @@
 """The ``logitlab`` command: train, evaluate and predict on your own data.
 
     logitlab train --data SRC --model mlp --out RUN_DIR
+    logitlab tune --data SRC --budget 10m --out RUN_DIR
     logitlab evaluate RUN_DIR --data SRC
     logitlab predict RUN_DIR FILE...
     logitlab datasets
