@@ -241,6 +241,13 @@ def test_bad_input_is_one_line(tmp_path, searched):
     assert run("train", "--data", "iris", "--out", plain).exit_code == 0
     _one_line_error(run("tune", "--resume", plain), "not a tune run")
     _one_line_error(run("tune", "--resume", tmp_path / "nowhere"), "does not exist")
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    (forged / "tune.db").write_bytes(b"")
+    (forged / "tune.json").write_text('{"version": 1, "base": [')
+    _one_line_error(run("tune", "--resume", forged), "tune.json", "cannot read")
+    (forged / "tune.json").write_text('{"version": 1, "base": {}, "space": {}, "folds": 3}')
+    _one_line_error(run("tune", "--resume", forged), "tune.json", "spent_s")
     _one_line_error(
         run("tune", "--data", "iris", "--n-trials", 1, "--out", searched[0]), "--resume"
     )

@@ -93,6 +93,8 @@ FINAL_SHARE = 0.15
 #: a budget left below this is not worth starting a search for
 MIN_BUDGET_S = 1.0
 _MAX_BUDGET_S = 30 * 24 * 3600.0
+# tune.json holds a line per trial: tens of thousands of trials stay far below this
+_MAX_SUMMARY_BYTES = 64 << 20
 #: image sides searched for image folders, and shifts for --augment-shift
 SIZES = (12, 16, 24, 32)
 SHIFTS = (0, 1)
@@ -456,9 +458,11 @@ def _read_tune(run_dir: Path) -> dict[str, Any]:
             f"logitlab tune --data SRC --out {run_dir}"
         )
     try:
+        if path.stat().st_size > _MAX_SUMMARY_BYTES:
+            raise RunError(f"{path}: {path.stat().st_size:,} bytes is not a tune summary")
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path}: cannot read it: {exc}") from None
+        raise RunError(f"{path}: cannot read it: {' '.join(str(exc).split())}") from None
     if not isinstance(d, dict) or d.get("version") != TUNE_VERSION:
         raise RunError(f"{path}: not a tune summary this logitlab reads")
     for key, kind in (("base", dict), ("space", dict), ("folds", int), ("spent_s", (int, float))):
@@ -559,8 +563,30 @@ def resume_tune(
 ) -> TuneResult:
     """Continue the search in ``run_dir`` (its trials kept) and train the best again.
 
-    ``budget`` is this session's wall time; without it, what is left of the budget
-    the search started with. ``n_trials``: more trials to run.
+    Parameters
+    ----------
+    run_dir : path
+        A folder :func:`tune_run` wrote (``tune.json`` and ``tune.db``), finished or
+        interrupted; its own settings, folds and search space are used.
+    progress : TuneProgress, optional
+    budget : float, optional
+        This session's wall time; without it (and without ``n_trials``), what is left
+        of the budget the search started with.
+    n_trials : int, optional
+        More trials to run.
+
+    Returns
+    -------
+    TuneResult
+        ``n_trials`` counts every trial of the study, the earlier ones too.
+
+    Raises
+    ------
+    RunError
+        Not a tune folder, its budget spent (give ``budget``), or data that no longer
+        give the space searched.
+    Interrupted
+        Ctrl-C or SIGTERM: the finished trials are kept.
     """
     run_dir = Path(run_dir)
     summary = _read_tune(run_dir)
