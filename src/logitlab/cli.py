@@ -1,6 +1,7 @@
 """The ``logitlab`` command: train, evaluate and predict on your own data.
 
     logitlab train --data SRC --model mlp --out RUN_DIR
+    logitlab tune --data SRC --budget 10m --out RUN_DIR
     logitlab evaluate RUN_DIR --data SRC
     logitlab predict RUN_DIR FILE...
     logitlab datasets
@@ -308,9 +309,13 @@ TRAIN_OPTIONS = (
 
 
 @cli.command()
+@click.option("--settings", "settings_file", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Settings from a JSON file (best.json of logitlab tune, or a run's "
+                   "settings.json) as the defaults; options given here override them.")  # fmt: skip
 @_options(*TRAIN_OPTIONS)
 @click.pass_context
-def train(ctx: click.Context, **params: Any) -> None:
+def train(ctx: click.Context, settings_file: str | None, **params: Any) -> None:
     """Train a model on SRC and write RUN_DIR.
 
     Progress is checkpointed to RUN_DIR/checkpoint.safetensors while training; after
@@ -321,6 +326,12 @@ def train(ctx: click.Context, **params: Any) -> None:
     terminal = console()
     progress = RichProgress(terminal)
     resume, out, overwrite = params.pop("resume"), params.pop("out"), params.pop("overwrite")
+    if resume and settings_file:
+        raise click.UsageError(
+            "--resume continues a run with its own settings; leave out --settings"
+        )
+    if settings_file:
+        _apply_settings_file(ctx, settings_file, params)
     if resume:
         given = [
             f"--{k.replace('_', '-')}"
@@ -338,13 +349,23 @@ def train(ctx: click.Context, **params: Any) -> None:
             raise click.UsageError("train needs --data SRC and --out RUN_DIR (or --resume RUN_DIR)")
         if params["hidden"] is None:
             del params["hidden"]  # the settings' default
-        else:
+        elif isinstance(params["hidden"], str):  # not from --settings
             params["hidden"] = parse_hidden(params["hidden"])
         params["size"] = params["size"] or 64
         params["color"] = params["color"] or "rgb"
         result = train_run(RunSettings(**params), out, progress, overwrite=overwrite)
     _print_metrics(terminal, result.metrics)
     terminal.print(f"wrote [bold]{result.run_dir}[/]: " + ", ".join(result.files), soft_wrap=True)
+
+
+def _apply_settings_file(ctx: click.Context, path: str, params: dict[str, Any]) -> None:
+    """The settings a file gives, as defaults: options typed on the command line win."""
+    from .run import read_settings_file
+
+    typed = click.core.ParameterSource.COMMANDLINE
+    for name, value in read_settings_file(path).items():
+        if ctx.get_parameter_source(name) != typed:
+            params[name] = value
 
 
 def _print_metrics(console: Any, metrics: dict[str, Any]) -> None:
@@ -370,6 +391,185 @@ def _print_metrics(console: Any, metrics: dict[str, Any]) -> None:
         if isinstance(v, (int, float)):
             table.add_row(k, f"{v:.4f}")
     console.print(table)
+
+
+# ----------------------------------------------------------------------------- tune
+class RichTuneProgress(RichProgress):
+    """A search on the terminal: a bar over the budget (or the trials) with the trials
+    done and the best score so far; then the final training as ``train`` shows it."""
+
+    def __init__(self, console: Any) -> None:
+        super().__init__(console)
+        self.search: Any = None
+        self.search_task: Any = None
+        self.by_time = True
+        self.last = 0.0
+
+    def search_start(self, seconds: float | None, n_trials: int | None, done: int) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.by_time = seconds is not None
+        if done:
+            self.info(f"continuing the search: {done} trials already in the study")
+        self.search = Progress(
+            TextColumn("searching"),
+            BarColumn(),
+            TextColumn("{task.fields[trials]} trials  best {task.fields[best]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.search.start()
+        self.search_task = self.search.add_task(
+            "search", total=seconds if self.by_time else n_trials, trials=0, best="…"
+        )
+
+    def search_update(self, elapsed: float, trials: int, best: str) -> None:
+        import time
+
+        now = time.monotonic()
+        if self.search is None or now - self.last < 0.2:  # a fit calls this every epoch
+            return
+        self.last = now
+        self.search.update(
+            self.search_task,
+            completed=elapsed if self.by_time else trials,
+            trials=trials,
+            best=best or "…",
+        )
+
+    def search_stop(self) -> None:
+        if self.search is not None:
+            self.search.stop()
+            self.search = None
+
+
+@cli.command()
+@_options(*TRAIN_OPTIONS[:3], *LOADER_OPTIONS)
+@click.option(
+    "--model",
+    type=click.Choice(("auto", *MODELS)),
+    default="auto",
+    show_default=True,
+    help="auto: search the task's linear model and a network; another: only it.",
+)
+@click.option(
+    "--budget",
+    default=None,
+    metavar="TIME",
+    help="Wall time for the search and the final training together: 90s, 10m, 1h.",
+)
+@click.option(
+    "--n-trials",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Run N trials (with --budget: whichever comes first); the same seed and "
+    "--n-trials alone give the same trials and the same best settings.",
+)
+@click.option(
+    "--folds",
+    type=click.IntRange(2, 20),
+    default=3,
+    show_default=True,
+    help="Cross-validation folds of the training split (stratified).",
+)
+@click.option(
+    "--augment-shift",
+    type=click.IntRange(0),
+    default=None,
+    metavar="R",
+    help="Images: keep this shift instead of searching 0 or 1.",
+)
+@click.option(
+    "--standardize/--no-standardize",
+    default=True,
+    show_default=True,
+    help="Scale features with the training statistics (in each fold, its own).",
+)
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="auto", show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seeds the split, the folds, the sampler and every model.",
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False),
+    metavar="RUN_DIR",
+    help="A new folder: tune.db, best.json and the best settings' run.",
+)
+@click.option("--resume", default=None, type=click.Path(file_okay=False), metavar="RUN_DIR",
+              help="Continue the search in RUN_DIR (its trials kept) with what is left of "
+                   "its budget, or a new --budget, and train the best again.")  # fmt: skip
+@click.pass_context
+def tune(ctx: click.Context, **params: Any) -> None:
+    """Search the settings for SRC by cross-validation on its training split, then
+    train the best and write RUN_DIR (as ``train`` does, with best.json and the search).
+
+    The test split (--test, or the --test-size share ``train`` holds out) is never seen
+    by the search. Ctrl-C keeps the finished trials: ``logitlab tune --resume RUN_DIR``.
+    """
+    from .run import RunSettings
+    from .tune import parse_budget, resume_tune, tune_run
+
+    terminal = console()
+    progress = RichTuneProgress(terminal)
+    budget = None if params["budget"] is None else parse_budget(params["budget"])
+    limits = {"budget": budget, "n_trials": params["n_trials"]}
+    if params["resume"]:
+        given = [
+            f"--{k.replace('_', '-')}"
+            for k in params
+            if k not in ("resume", "budget", "n_trials")
+            and ctx.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(
+                f"--resume continues a search with its own settings; leave out {', '.join(given)}"
+                " (--budget and --n-trials may be given)"
+            )
+        result = resume_tune(params["resume"], progress, **limits)
+    else:
+        if not params["data"] or not params["out"]:
+            raise click.UsageError("tune needs --data SRC and --out RUN_DIR (or --resume RUN_DIR)")
+        if budget is None and params["n_trials"] is None:
+            raise click.UsageError("tune needs a limit: --budget TIME (e.g. 10m) or --n-trials N")
+        fixed = tuple(k for k in ("size", "augment_shift") if params[k] is not None)
+        settings = {k: params[k] for k in ("data", "test", "test_size", *LOADER_NAMES)}
+        settings.update(
+            size=params["size"] or 64,
+            color=params["color"] or "rgb",
+            augment_shift=params["augment_shift"] or 0,
+            model=params["model"],
+            standardize=params["standardize"],
+            engine=params["engine"],
+            seed=params["seed"],
+        )
+        result = tune_run(
+            RunSettings(**settings), params["out"], progress, folds=params["folds"],
+            fixed=fixed, **limits,
+        )  # fmt: skip
+    shown = {k: f"{v:.3g}" if isinstance(v, float) else v for k, v in result.best_params.items()}
+    terminal.print(
+        f"search: {result.n_trials} trials ({result.n_complete} finished all folds) in "
+        f"{result.search_seconds:.0f} s; best cross-validated "
+        f"{result.scoring.replace('_', ' ')} {result.best_score:.4f}: "
+        + ", ".join(f"{k}={v}" for k, v in shown.items()),
+        markup=False,
+        soft_wrap=True,
+    )
+    _print_metrics(terminal, result.run.metrics)
+    run_dir = result.run.run_dir
+    terminal.print(
+        f"wrote [bold]{run_dir}[/]: best.json, tune.db, tune.json, search.png, "
+        + ", ".join(result.run.files)
+        + f"; re-run the best with: logitlab train --settings {run_dir}/best.json --out DIR",
+        soft_wrap=True,
+    )
 
 
 # ------------------------------------------------------------------ evaluate, predict

@@ -104,9 +104,14 @@ __all__ = [
     "RunError",
     "RunResult",
     "RunSettings",
+    "build_estimator",
+    "check_training_memory",
     "evaluate_run",
+    "load_split",
     "predict_run",
+    "read_settings_file",
     "resume_run",
+    "sigterm_as_interrupt",
     "train_run",
 ]
 
@@ -118,6 +123,9 @@ METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 LOCK_FILE = ".logitlab.lock"
 CHECKPOINT_SECONDS = 2.0
+#: what ``logitlab tune`` keeps beside the run it trains (logitlab.tune): not a run's
+#: files, so a new run or ``overwrite`` leaves them in place
+TUNE_FILES = ("tune.db", "tune.json", "best.json", "search.png", ".tune.lock")
 #: rows read, standardised and predicted at a time, so that streamed data stays bounded
 CHUNK = 512
 
@@ -458,6 +466,82 @@ def _check_field(name: str, value: Any, where: str) -> None:
             raise bad("an integer")
 
 
+#: limits of a settings file given to ``logitlab train --settings``: a file from someone
+#: else must not make a run allocate without bound before the memory check sees it
+SETTINGS_FILE_LIMITS = {"hidden_units": 1 << 16, "hidden_layers": 64, "epochs": 10**6}
+
+
+def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The settings a JSON file gives (``best.json`` of ``logitlab tune``, or a run's
+    ``settings.json``): any subset of :class:`RunSettings`' fields, each checked.
+
+    Returns
+    -------
+    dict
+        Field name → value (``hidden`` as a tuple), without ``version``; the fields the
+        file leaves out are absent, so that other values can fill them.
+
+    Raises
+    ------
+    RunError
+        One line naming the file and the problem: not a JSON object, an unknown field
+        or schema version, a value of the wrong type, or a size beyond
+        :data:`SETTINGS_FILE_LIMITS` (checked before anything is allocated).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    ...     json.dump({"model": "mlp", "hidden": [10**9]}, f)
+    >>> read_settings_file(f.name)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    logitlab.run.RunError: ...: field 'hidden' asks for 1000000000 units in a layer; at most 65536
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise RunError(f"{path}: no such settings file")
+        if path.stat().st_size > _MAX_SETTINGS_BYTES:
+            raise RunError(f"{path}: {path.stat().st_size:,} bytes is not a settings file")
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path}: cannot read the settings: {' '.join(str(exc).split())}") from None
+    where = str(path)
+    if not isinstance(d, dict):
+        raise RunError(f"{where}: expected a JSON object, got {type(d).__name__}")
+    d = dict(d)
+    version = d.pop("version", SETTINGS_VERSION)
+    if version != SETTINGS_VERSION:
+        raise RunError(
+            f"{where}: schema version {version!r}; this logitlab reads version {SETTINGS_VERSION}"
+        )
+    known = {f.name for f in fields(RunSettings)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise RunError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
+    for name, value in d.items():
+        _check_field(name, value, where)
+    limits = SETTINGS_FILE_LIMITS
+    hidden = d.get("hidden", ())
+    if len(hidden) > limits["hidden_layers"]:
+        raise RunError(
+            f"{where}: field 'hidden' asks for {len(hidden)} layers; at most "
+            f"{limits['hidden_layers']}"
+        )
+    if hidden and max(hidden) > limits["hidden_units"]:
+        raise RunError(
+            f"{where}: field 'hidden' asks for {max(hidden)} units in a layer; at most "
+            f"{limits['hidden_units']}"
+        )
+    for name in ("epochs", "lr_step_size", "lr_patience", "warmup"):
+        if d.get(name) is not None and d[name] > limits["epochs"]:
+            raise RunError(f"{where}: field {name!r} is {d[name]}; at most {limits['epochs']}")
+    if "hidden" in d:
+        d["hidden"] = tuple(d["hidden"])
+    return d
+
+
 # -------------------------------------------------------------------- preprocessing
 @dataclass
 class Preprocessing:
@@ -770,7 +854,7 @@ def _locked(run_dir: Path) -> Iterator[None]:
 def _prepare_folder(run_dir: Path, overwrite: bool) -> None:
     """Make ``run_dir`` ready for a new run: new or empty, or (with ``overwrite``) an
     old run folder whose run files are removed first. Called with the lock held."""
-    present = [p.name for p in run_dir.iterdir() if p.name != LOCK_FILE]
+    present = [p.name for p in run_dir.iterdir() if p.name not in (LOCK_FILE, *TUNE_FILES)]
     if not present:
         return
     runs = [n for n in present if n in (SETTINGS_FILE, MODEL_FILE, CHECKPOINT_FILE)]
@@ -823,7 +907,7 @@ def _check_out_is_not_data(settings: RunSettings, run_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM stops a run as Ctrl-C does (last checkpoint kept, temporaries removed)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -846,7 +930,7 @@ def _check_memory(need: int, what: str) -> None:
     check_memory(need, what, advice="ask for less")
 
 
-def _estimate_training_memory(settings: RunSettings, data: LoadedData) -> None:
+def check_training_memory(settings: RunSettings, data: LoadedData) -> None:
     """Check the arrays training will allocate against the memory available, naming
     the option that asks for them, before anything is decoded or copied."""
     n_rows, n_x = data.n_samples, data.n_features
@@ -997,8 +1081,9 @@ def _check_lr_auto(settings: RunSettings, solver: str, named: str) -> None:
         )
 
 
-def _estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
-    """The estimator the settings ask for, and the model's name."""
+def build_estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
+    """The estimator the settings ask for, and the model's name (``auto`` resolved for
+    ``task``); unfitted. :mod:`logitlab.tune` builds each trial's estimators here too."""
     from . import OneVsAllClassifier
 
     model = settings.model
@@ -1091,11 +1176,14 @@ def _same_source(a: str, b: str) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
-def _load(
+def load_split(
     settings: RunSettings,
 ) -> tuple[LoadedData, LoadedData, LoadedData, LoadedData | None]:
-    """Load and split the data, and load the validation data (or None). Image folders
-    are listed first and decoded only once the memory they need is known to be there."""
+    """Load and split the data as a run does: ``(data, train, test, validation)``, the
+    validation data None without ``val``. Image folders are listed first and decoded
+    only once the memory they need is known to be there; the same settings (``seed``,
+    ``test_size``) give the same split, which :mod:`logitlab.tune` relies on to search
+    on the training part only."""
     loader = settings.loader()
     key = builtin_key(settings.data)
     if key is not None and key.startswith("shapes"):  # generated whole, in memory
@@ -1125,7 +1213,7 @@ def _load(
             raise RunError("--stream reads mini-batches: give --batch-size (e.g. 32)")
     if settings.augment_shift and data.image_shape is None:
         raise RunError(f"--augment-shift needs images, and {data.source} holds a table")
-    _estimate_training_memory(settings, data)
+    check_training_memory(settings, data)
     if settings.test is not None and _same_source(settings.test, settings.data):
         warnings.warn(
             f"--test names the same data as --data ({settings.data}): the test "
@@ -1176,11 +1264,11 @@ def _in_memory(d: LoadedData) -> LoadedData:
 
 
 def _job(settings: RunSettings) -> _Job:
-    data, tr, te, va = _load(settings)
+    data, tr, te, va = load_split(settings)
     pre = Preprocessing.fit(
         data, tr, standardize=settings.standardize, loader=settings.loader(), validation=va
     )
-    name, est = _estimator(settings, data.task)
+    name, est = build_estimator(settings, data.task)
     if settings.stream:
         if not hasattr(est, "fit_dataset"):
             raise RunError(
@@ -1264,7 +1352,7 @@ def train_run(
     _check_out_is_not_data(settings, run_dir)
     _check_options(settings)  # before the folder is touched; again once the task is known
     run_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(run_dir), _sigterm_as_interrupt():
+    with _locked(run_dir), sigterm_as_interrupt():
         _prepare_folder(run_dir, overwrite)
         with _collect_warnings() as caught:
             job = _job(settings)
@@ -1294,7 +1382,7 @@ def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunError(f"run folder {str(run_dir)!r} does not exist")
-    with _locked(run_dir), _sigterm_as_interrupt():
+    with _locked(run_dir), sigterm_as_interrupt():
         settings = RunSettings.load(run_dir)
         checkpoint = run_dir / CHECKPOINT_FILE
         if not checkpoint.is_file():

@@ -12,11 +12,12 @@ import math
 import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["stratified_split"]
+__all__ = ["stratified_folds", "stratified_split"]
 
 
 def stratified_split(
@@ -107,6 +108,69 @@ def stratified_split(
     else:
         train, test = _split_labels(y, n_test, random_state)
     return np.sort(train).astype(np.intp), np.sort(test).astype(np.intp)
+
+
+def stratified_folds(
+    y: ArrayLike, n_splits: int, random_state: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-fold cross-validation in which every fold keeps each class's or label's share.
+
+    Class labels (1-D ``y``): scikit-learn's ``StratifiedKFold(shuffle=True)``. A 0/1
+    indicator matrix (2-D): iterative stratification [1]_ (``iterstrat``'s
+    ``MultilabelStratifiedKFold``), as :func:`stratified_split` splits it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_labels)
+    n_splits : int
+        The number of folds, at least 2 and at most the size of the smallest class.
+    random_state : int
+        The same seed gives the same folds.
+
+    Returns
+    -------
+    list of (fit_idx, held_idx)
+        For each fold, the sorted row indices to fit on and those held out to score.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 folds, or (class labels) a class with fewer than ``n_splits``
+        examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> folds = stratified_folds(np.array([0, 0, 0, 1, 1, 1]), 3, random_state=0)
+    >>> [np.bincount(np.array([0, 0, 0, 1, 1, 1])[held]).tolist() for _, held in folds]
+    [[1, 1], [1, 1], [1, 1]]
+    """
+    y = np.asarray(y)
+    if not isinstance(n_splits, Integral) or n_splits < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {n_splits!r}")
+    if y.ndim == 1:
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.bincount(np.unique(y, return_inverse=True)[1])
+        if counts.min() < n_splits:
+            raise ValueError(
+                f"{n_splits} folds need at least {n_splits} examples of each class; the "
+                f"smallest class has {counts.min()}"
+            )
+        splitter: Any = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+        parts = splitter.split(np.zeros(len(y)), y)
+    elif y.ndim == 2:
+        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+        if len(y) < n_splits:
+            raise ValueError(f"{n_splits} folds need at least {n_splits} examples")
+        splitter = MultilabelStratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+        parts = splitter.split(np.zeros(len(y)), y.astype(np.int64))
+    else:
+        raise ValueError(
+            f"y must be 1-D class labels or a 2-D indicator matrix, got shape {y.shape}"
+        )
+    return [(np.sort(a).astype(np.intp), np.sort(b).astype(np.intp)) for a, b in parts]
 
 
 def _test_count(n: int, test_size: float | int) -> int:

@@ -214,6 +214,8 @@ def render_report(
             history, validation_history, validation_scores, validation_scoring
         )
     parts += _plots_section(plots or {}, run_dir)
+    if run_dir is not None:
+        parts += _search_section(Path(run_dir))
     parts += [
         "<footer>Self-contained report: the images are the PNG files beside this page.</footer>",
         "</main>",
@@ -392,6 +394,79 @@ def _plots_section(plots, run_dir):
             "</figure>",
         ]
     out += ["</div>", "</section>"]
+    return out
+
+
+#: what ``logitlab tune`` writes beside the run it trains (see logitlab.tune)
+TUNE_SUMMARY = "tune.json"
+SEARCH_PLOT = "search.png"
+_MAX_SUMMARY_BYTES = 8 << 20
+
+
+def _search_section(run_dir):
+    """The search that chose the settings, when ``logitlab tune`` wrote this run: the
+    trials, the score of each with the best so far, and the parameters that mattered."""
+    path = run_dir / TUNE_SUMMARY
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_SUMMARY_BYTES:
+            return []
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        trials = summary["trials"]
+        best = summary["best"]
+        scoring = str(summary["scoring"]).replace("_", " ")
+        states = [str(t["state"]) for t in trials]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return []  # not a summary this version wrote: the run's report stands alone
+    e = _esc
+    counts = ", ".join(
+        f"{states.count(s)} {s}" for s in ("complete", "pruned", "fail") if s in states
+    )
+    out = [
+        '<section id="search">',
+        "<h2>Search (logitlab tune)</h2>",
+        f"<p>{len(trials)} trials ({e(counts)}), each scored by {e(summary.get('folds'))}-fold "
+        f"cross-validation on the training split only (the test split was never seen); "
+        f"best cross-validated {e(scoring)} {_fmt(best.get('score'))} at trial "
+        f"{e(best.get('number'))}. Pruned trials stopped after a fold or two, scoring "
+        "below the median, or when the budget would not let them finish.</p>",
+    ]
+    if (run_dir / SEARCH_PLOT).is_file():
+        size = _png_size(run_dir / SEARCH_PLOT)
+        dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        out += [
+            '<figure id="plot-search">',
+            f'<img src="{SEARCH_PLOT}" alt="Score by trial"{dims}>',
+            f"<figcaption><strong>Score by trial.</strong> The cross-validated {e(scoring)} "
+            "of each trial (a pruned trial's at its last fold) and the best so far."
+            "</figcaption>",
+            "</figure>",
+        ]
+    params = best.get("params") or {}
+    if isinstance(params, dict) and params:
+        out += ["<h3>Best trial</h3>", '<table class="settings">', "<tbody>"]
+        out += [
+            f'<tr><th>{e(k)}</th><td class="code">{_fmt(v)}</td></tr>' for k, v in params.items()
+        ]
+        out += ["</tbody>", "</table>"]
+    importances = summary.get("importances") or {}
+    values = importances.get("values") if isinstance(importances, dict) else None
+    out.append("<h3>Parameters that mattered</h3>")
+    if isinstance(values, dict) and values:
+        out += [
+            '<p class="meta">Share of the variance of the score each parameter explains '
+            "over the finished trials (Optuna's fANOVA importance).</p>",
+            '<table class="importances">',
+            "<thead><tr><th>parameter</th><th>importance</th></tr></thead>",
+            "<tbody>",
+        ]
+        out += [
+            f'<tr><th>{e(k)}</th><td class="num">{_fmt(v)}</td></tr>' for k, v in values.items()
+        ]
+        out += ["</tbody>", "</table>"]
+    else:
+        note = importances.get("note") if isinstance(importances, dict) else None
+        out.append(f"<p>Not measured: {e(note or 'too few finished trials')}.</p>")
+    out.append("</section>")
     return out
 
 
