@@ -235,7 +235,19 @@ def test_early_stopping_attributes(digits):
         early_stopping=True, n_iter_no_change=5, max_iter=300, random_state=0
     ).fit(X, y)
     assert len(clf.validation_history_) == clf.n_iter_ < 300
-    assert NeuralNetClassifier(max_iter=5, tol=0).fit(X, y).validation_history_ is None
+    off = NeuralNetClassifier(early_stopping=False, max_iter=5, tol=0).fit(X, y)
+    assert off.validation_history_ is None
+
+
+def test_early_stopping_auto_is_on_from_a_hundred_validation_examples(digits):
+    X, y = digits  # 1797 examples: 180 held out
+    auto = NeuralNetClassifier(max_iter=5, tol=0, random_state=0).fit(X, y)
+    assert auto.early_stopping == "auto" and len(auto.validation_history_) == 5
+    small = NeuralNetClassifier(max_iter=5, tol=0, random_state=0).fit(X[:900], y[:900])
+    assert small.validation_history_ is None  # 90 held out: too few, all 900 train
+    given = NeuralNetClassifier(max_iter=300, random_state=0)
+    given.fit(X[:1000], y[:1000], X_val=X[1000:1100], y_val=y[1000:1100])
+    assert given.n_iter_ < 300 and given.history_.shape == given.validation_history_.shape
 
 
 def test_convergence_warning_only_with_tol(cancer):

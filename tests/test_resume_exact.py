@@ -148,7 +148,7 @@ def every_iteration(monkeypatch):
 
 def _settings(**kw):
     base = dict(data="moons", model="mlp", hidden=(8,), solver="adam", batch_size=16,
-                epochs=30, tol=0, standardize=True)  # fmt: skip
+                lr=0.01, alpha=1e-4, epochs=30, tol=0, standardize=True)  # fmt: skip
     return RunSettings(**{**base, **kw})
 
 

@@ -248,7 +248,7 @@ def test_fit_dataset_errors():
     with pytest.raises(ValueError, match="engine='torch'"):
         NeuralNetClassifier(engine="numpy", batch_size=2).fit_dataset(ds)
     with pytest.raises(ValueError, match="set batch_size"):
-        NeuralNetClassifier(engine="torch").fit_dataset(ds)
+        NeuralNetClassifier(engine="torch", batch_size=None).fit_dataset(ds)
     with pytest.raises(ValueError, match="labels in memory"):
         NeuralNetClassifier(engine="torch", batch_size=2).fit_dataset(
             ArrayDataset(np.zeros((4, 2)))

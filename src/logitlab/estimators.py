@@ -73,7 +73,7 @@ _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, def
         Maximum number of iterations (epochs for mini-batch solvers).
     batch_size : int or None, default=%(batch_size)r
         Examples per mini-batch; None (or m or more) uses the whole training set for
-        every update.
+        every update, as ``lbfgs`` always does.
     tol : float, default=%(tol)r
         Stop when the cost improves by less than ``tol`` for ``n_iter_no_change``
         iterations in a row (for ``lbfgs``: SciPy's gradient tolerance). 0 runs all
@@ -827,7 +827,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             solver=self.solver,
             learning_rate=self.learning_rate if learning_rate is None else learning_rate,
             max_iter=self.max_iter,
-            batch_size=self.batch_size,
+            # L-BFGS takes the full batch, whatever batch_size says (as scikit-learn's MLP)
+            batch_size=None if self.solver == "lbfgs" else self.batch_size,
             tol=self.tol,
             alpha=self.alpha,
             n_iter_no_change=self.n_iter_no_change,
