@@ -9,6 +9,7 @@ import sys
 import time
 
 import bench_defaults
+import bench_engine_auto
 import bench_gd_iteration
 import bench_mlp_epoch
 import bench_signs
@@ -27,6 +28,7 @@ def main():
         bench_signs,
         bench_torch,
         bench_mlp_epoch,
+        bench_engine_auto,
         bench_defaults,
     ):
         res = bench.main()
