@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 
 import logitlab.estimators as est_mod
 from logitlab import LogisticRegression, NeuralNetClassifier
-from logitlab.estimators import TORCH_CPU_CROSSOVER, choose_engine
+from logitlab.estimators import TORCH_CPU_CROSSOVER, TORCH_CPU_MIN_WEIGHTS, choose_engine
 
 torch = pytest.importorskip("torch", reason="engine='auto' picks between NumPy and torch")
 
@@ -18,18 +18,22 @@ def test_explicit_engines_are_kept():
         assert choose_engine(engine, "cpu", 10**6, 10**6, (10**6, 10**3, 2)) == engine
 
 
-def test_cpu_choice_follows_the_work_per_update():
-    layers = (100, 50, 10)
-    weights = 100 * 50 + 50 * 10
+def test_cpu_choice_follows_the_width_and_the_work_per_update():
+    layers = (20_000, 100, 10)
+    weights = 20_000 * 100 + 100 * 10
+    assert weights >= TORCH_CPU_MIN_WEIGHTS
     below = int(TORCH_CPU_CROSSOVER // weights) - 1
     above = below + 2
-    assert choose_engine("auto", "cpu", 100, below, layers) == "numpy"
-    assert choose_engine("auto", "cpu", 100, above, layers) == "torch"
+    assert choose_engine("auto", "cpu", 20_000, below, layers) == "numpy"
+    assert choose_engine("auto", "cpu", 20_000, above, layers) == "torch"
     # a mini-batch is one update's work, whatever m is
-    assert choose_engine("auto", "cpu", 100, 10**7, layers, batch_size=below) == "numpy"
-    assert choose_engine("auto", "cpu", 100, 10**7, layers, batch_size=above) == "torch"
+    assert choose_engine("auto", "cpu", 20_000, 10**7, layers, batch_size=below) == "numpy"
+    assert choose_engine("auto", "cpu", 20_000, 10**7, layers, batch_size=above) == "torch"
     # SciPy's L-BFGS stays on the CPU's NumPy engine
-    assert choose_engine("auto", "cpu", 100, above, layers, solver="lbfgs") == "numpy"
+    assert choose_engine("auto", "cpu", 20_000, above, layers, solver="lbfgs") == "numpy"
+    # a narrow network stays on NumPy, however large its updates
+    narrow = (1000, 100, 10)
+    assert choose_engine("auto", "cpu", 1000, 10**9, narrow) == "numpy"
 
 
 def test_cuda_and_torchrun_choose_torch(monkeypatch):
@@ -69,6 +73,7 @@ def test_auto_above_the_crossover_trains_on_torch_with_the_same_result(digits, m
     kw = dict(hidden_layer_sizes=(16,), max_iter=15, tol=0, random_state=0, batch_size=64)
     numpy = NeuralNetClassifier(engine="numpy", **kw).fit(X, y)
     monkeypatch.setattr(est_mod, "TORCH_CPU_CROSSOVER", 1.0)
+    monkeypatch.setattr(est_mod, "TORCH_CPU_MIN_WEIGHTS", 1)
     auto = NeuralNetClassifier(device="cpu", **kw).fit(X, y)
     assert auto.engine_ == "torch"
     np.testing.assert_allclose(auto.predict_proba(X), numpy.predict_proba(X), atol=1e-6)

@@ -1189,8 +1189,12 @@ def _warn_if_badly_scaled(X, name):
 #: examples (with the default validation_fraction, a training set of 1000)
 AUTO_EARLY_STOPPING_MIN = 100
 
-#: multiply-adds of one update's forward pass (batch x weights) from which the torch
-#: engine beats the NumPy engine on a CPU; measured by bench/bench_engine_auto.py
+#: On a CPU the torch engine beats the NumPy engine only on wide networks: from about
+#: a million weights (12288 inputs x 100 units: 1.12-1.15x; 4096 x 100: 0.67-1.02x;
+#: smaller: 0.44-0.98x, bench/bench_engine_auto.py, 2 cores), and with updates of at
+#: least this many multiply-adds (batch x weights), which keep its per-update overhead
+#: small beside the work
+TORCH_CPU_MIN_WEIGHTS = 1_000_000
 TORCH_CPU_CROSSOVER = 3e7
 
 
@@ -1220,10 +1224,11 @@ def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="
 
     ``"auto"`` is torch when PyTorch is installed and (a) the device is CUDA, or is
     ``"auto"`` and CUDA is there, or torchrun started several processes, or (b) on a
-    CPU, one update's work — the examples per update times the network's weights,
-    ``min(batch_size, m) · Σ n[l-1]·n[l]`` — reaches :data:`TORCH_CPU_CROSSOVER`
-    (``solver="lbfgs"`` stays on SciPy's L-BFGS on a CPU). Otherwise NumPy. The
-    engines agree to ~1e-6, so the choice changes the speed, not the result.
+    CPU, the network has :data:`TORCH_CPU_MIN_WEIGHTS` weights ``Σ n[l-1]·n[l]`` or
+    more and one update's work, ``min(batch_size, m)`` times the weights, reaches
+    :data:`TORCH_CPU_CROSSOVER` (``solver="lbfgs"`` stays on SciPy's L-BFGS on a
+    CPU). Otherwise NumPy. The engines agree to ~1e-6, so the choice changes the
+    speed, not the result.
 
     Parameters
     ----------
@@ -1247,6 +1252,9 @@ def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="
     'numpy'
     >>> choose_engine("numpy", "cuda", 12288, 1650, (12288, 100, 6))
     'numpy'
+    >>> choose_engine("auto", "cpu", 12288, 1650, (12288, 100, 6), batch_size=64) in (
+    ...     "torch", "numpy")  # torch where PyTorch is installed
+    True
     """
     import os
 
@@ -1262,7 +1270,8 @@ def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="
         return "numpy"
     per_update = m if batch_size is None else min(batch_size, m)
     weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
-    return "torch" if per_update * weights >= TORCH_CPU_CROSSOVER else "numpy"
+    wide = weights >= TORCH_CPU_MIN_WEIGHTS
+    return "torch" if wide and per_update * weights >= TORCH_CPU_CROSSOVER else "numpy"
 
 
 def _engine(name):
