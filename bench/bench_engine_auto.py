@@ -7,8 +7,9 @@ reaches ``TORCH_CPU_CROSSOVER``: below them, torch's per-update overhead (autogr
 optimiser's Python loop) costs more than its kernels save. This benchmark measures
 that crossover: the same network (one hidden layer of 100 ReLU, Adam, ``tol=0``) fitted
 by both engines on random data of growing width, full-batch and mini-batch, and prints
-for each the work per update, both times, their ratio and which engine ``auto`` picks. The goal: ``auto`` picks the faster engine, or
-one within 15% or 10 ms of it, at every point.
+for each the work per update, both times, their ratio and which engine ``auto`` picks.
+The goal: ``auto`` picks the faster engine, or one within 15% or 10 ms of it, at every
+point.
 
 Run: ``python bench/bench_engine_auto.py`` (about a minute; ``--quick`` for fewer points).
 """
