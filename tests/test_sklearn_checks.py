@@ -65,7 +65,7 @@ MINI_BATCH_NOT_APPLICABLE = {
 def _expected_failures(estimator):
     if isinstance(estimator, MultiLabelClassifier):
         return MULTILABEL_NOT_APPLICABLE
-    # the mini-batch instance above; the network's batches of 64 hold these checks'
+    # the mini-batch instance above; the network's batches of 200 hold these checks'
     # whole data sets (fewer rows), so for it a batch is the full batch
     if isinstance(estimator, LogisticRegression) and estimator.batch_size is not None:
         return MINI_BATCH_NOT_APPLICABLE

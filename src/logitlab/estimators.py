@@ -1639,7 +1639,7 @@ class NeuralNetClassifier(_NetworkClassifier):
         solver="adam",
         learning_rate=0.001,
         max_iter=200,
-        batch_size=64,
+        batch_size=200,
         tol=1e-4,
         alpha=1.0,
         init="auto",
