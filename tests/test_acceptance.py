@@ -44,11 +44,27 @@ def train(argv):
     return json.loads((out / "metrics.json").read_text())
 
 
+def test_the_flag_free_command_on_the_sign_photos(shared_data, tmp_path):
+    """The README's first command, nothing but the data and the model kind: at least
+    scikit-learn's MLPClassifier() on the same standardised pixels (0.775-0.780 over
+    seeds 0-2; the README gives this command's 0.816 for seed 0, and the 85% goal as
+    missed)."""
+    folder = shared_data / "sign-language-digits"
+    if not folder.is_dir():
+        pytest.skip(f"sign-language-digits not found at {folder}")
+    argv = readme_command("logitlab train --data photos/ --model mlp")
+    assert argv == ["train", "--data", "photos/", "--model", "mlp", "--out", "runs/photos"]
+    argv = replace_option(argv, "--data", folder)
+    argv = replace_option(argv, "--out", tmp_path / "signs")
+    metrics = train(argv)
+    assert metrics["accuracy"] >= 0.78, metrics
+
+
 def test_sign_language_photos_reach_90_percent(shared_data, tmp_path):
     folder = shared_data / "sign-language-digits"
     if not folder.is_dir():
         pytest.skip(f"sign-language-digits not found at {folder}")
-    argv = readme_command("logitlab train --data photos/")
+    argv = readme_command("logitlab train --data photos/ --size 16")
     argv = replace_option(argv, "--data", folder)
     argv = replace_option(argv, "--out", tmp_path / "signs")
     assert "--test" not in argv and "--test-size" not in argv  # the default 20% split
