@@ -291,27 +291,9 @@ class RunSettings:
     @classmethod
     def from_dict(cls, d: Any, where: str = "settings") -> RunSettings:
         """Settings from their JSON form; every field is checked, errors name it."""
-        if not isinstance(d, dict):
-            raise RunError(f"{where}: expected a JSON object, got {type(d).__name__}")
-        d = dict(d)
-        version = d.pop("version", None)
-        if version is None:
-            d = _legacy_settings(d)
-        elif version != SETTINGS_VERSION:
-            raise RunError(
-                f"{where}: schema version {version!r}; this logitlab reads version "
-                f"{SETTINGS_VERSION}"
-            )
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise RunError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
+        d = _checked_settings(d, where, legacy=True)
         if "data" not in d:
             raise RunError(f"{where}: the field 'data' is missing")
-        for name, value in d.items():
-            _check_field(name, value, where)
-        if "hidden" in d:
-            d["hidden"] = tuple(d["hidden"])
         return cls(**d)
 
     @classmethod
@@ -508,20 +490,7 @@ def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
         raise RunError(f"{path}: cannot read the settings: {' '.join(str(exc).split())}") from None
     where = str(path)
-    if not isinstance(d, dict):
-        raise RunError(f"{where}: expected a JSON object, got {type(d).__name__}")
-    d = dict(d)
-    version = d.pop("version", SETTINGS_VERSION)
-    if version != SETTINGS_VERSION:
-        raise RunError(
-            f"{where}: schema version {version!r}; this logitlab reads version {SETTINGS_VERSION}"
-        )
-    known = {f.name for f in fields(RunSettings)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise RunError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
-    for name, value in d.items():
-        _check_field(name, value, where)
+    d = _checked_settings(d, where, legacy=False)
     limits = SETTINGS_FILE_LIMITS
     hidden = d.get("hidden", ())
     if len(hidden) > limits["hidden_layers"]:
@@ -537,6 +506,29 @@ def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     for name in ("epochs", "lr_step_size", "lr_patience", "warmup"):
         if d.get(name) is not None and d[name] > limits["epochs"]:
             raise RunError(f"{where}: field {name!r} is {d[name]}; at most {limits['epochs']}")
+    return d
+
+
+def _checked_settings(d: Any, where: str, legacy: bool) -> dict[str, Any]:
+    """The fields of settings in their JSON form, each checked (``hidden`` as a
+    tuple): a JSON object of this schema version (without one: logitlab 0.1's form
+    where ``legacy``, else this version) and known fields only."""
+    if not isinstance(d, dict):
+        raise RunError(f"{where}: expected a JSON object, got {type(d).__name__}")
+    d = dict(d)
+    version = d.pop("version", None if legacy else SETTINGS_VERSION)
+    if version is None:
+        d = _legacy_settings(d)
+    elif version != SETTINGS_VERSION:
+        raise RunError(
+            f"{where}: schema version {version!r}; this logitlab reads version {SETTINGS_VERSION}"
+        )
+    known = {f.name for f in fields(RunSettings)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise RunError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
+    for name, value in d.items():
+        _check_field(name, value, where)
     if "hidden" in d:
         d["hidden"] = tuple(d["hidden"])
     return d
