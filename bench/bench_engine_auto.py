@@ -88,7 +88,7 @@ def main(quick=False, repeat=2):
             t_th = fit_time("torch", X, y, batch, repeat)
             b = M if batch is None else batch
             work = b * (n_x * HIDDEN[0] + HIDDEN[0] * 6)
-            pick = choose_engine("auto", "cpu", n_x, M, (n_x, *HIDDEN, 6), batch)
+            pick = choose_engine("auto", "cpu", M, (n_x, *HIDDEN, 6), batch)
             t_pick = t_th if pick == "torch" else t_np
             ok = t_pick <= max(SLACK * min(t_np, t_th), min(t_np, t_th) + SLACK_S)
             good += ok

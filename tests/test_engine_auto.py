@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch", reason="engine='auto' picks between NumPy a
 
 def test_explicit_engines_are_kept():
     for engine in ("numpy", "torch"):
-        assert choose_engine(engine, "cpu", 10**6, 10**6, (10**6, 10**3, 2)) == engine
+        assert choose_engine(engine, "cpu", 10**6, (10**6, 10**3, 2)) == engine
 
 
 def test_cpu_choice_follows_the_width_and_the_work_per_update():
@@ -24,33 +24,33 @@ def test_cpu_choice_follows_the_width_and_the_work_per_update():
     assert weights >= TORCH_CPU_MIN_WEIGHTS
     below = int(TORCH_CPU_CROSSOVER // weights) - 1
     above = below + 2
-    assert choose_engine("auto", "cpu", 20_000, below, layers) == "numpy"
-    assert choose_engine("auto", "cpu", 20_000, above, layers) == "torch"
+    assert choose_engine("auto", "cpu", below, layers) == "numpy"
+    assert choose_engine("auto", "cpu", above, layers) == "torch"
     # a mini-batch is one update's work, whatever m is
-    assert choose_engine("auto", "cpu", 20_000, 10**7, layers, batch_size=below) == "numpy"
-    assert choose_engine("auto", "cpu", 20_000, 10**7, layers, batch_size=above) == "torch"
+    assert choose_engine("auto", "cpu", 10**7, layers, batch_size=below) == "numpy"
+    assert choose_engine("auto", "cpu", 10**7, layers, batch_size=above) == "torch"
     # SciPy's L-BFGS stays on the CPU's NumPy engine
-    assert choose_engine("auto", "cpu", 20_000, above, layers, solver="lbfgs") == "numpy"
+    assert choose_engine("auto", "cpu", above, layers, solver="lbfgs") == "numpy"
     # a narrow network stays on NumPy, however large its updates
     narrow = (1000, 100, 10)
-    assert choose_engine("auto", "cpu", 1000, 10**9, narrow) == "numpy"
+    assert choose_engine("auto", "cpu", 10**9, narrow) == "numpy"
 
 
 def test_cuda_and_torchrun_choose_torch(monkeypatch):
     small = (4, 2)
-    assert choose_engine("auto", "cuda", 4, 10, small) == "torch"
-    assert choose_engine("auto", "cuda:1", 4, 10, small, solver="lbfgs") == "torch"
+    assert choose_engine("auto", "cuda", 10, small) == "torch"
+    assert choose_engine("auto", "cuda:1", 10, small, solver="lbfgs") == "torch"
     monkeypatch.setattr(est_mod, "_cuda_present", lambda: True)
-    assert choose_engine("auto", "auto", 4, 10, small) == "torch"
-    assert choose_engine("auto", "cpu", 4, 10, small) == "numpy"  # the device asked for
+    assert choose_engine("auto", "auto", 10, small) == "torch"
+    assert choose_engine("auto", "cpu", 10, small) == "numpy"  # the device asked for
     monkeypatch.setattr(est_mod, "_cuda_present", lambda: False)
     monkeypatch.setenv("WORLD_SIZE", "2")
-    assert choose_engine("auto", "auto", 4, 10, small) == "torch"
+    assert choose_engine("auto", "auto", 10, small) == "torch"
 
 
 def test_without_torch_auto_is_numpy(monkeypatch):
     monkeypatch.setattr(est_mod, "_torch_installed", lambda: False)
-    assert choose_engine("auto", "cuda", 10**4, 10**5, (10**4, 10**3, 2)) == "numpy"
+    assert choose_engine("auto", "cuda", 10**5, (10**4, 10**3, 2)) == "numpy"
 
 
 @pytest.fixture(scope="module")

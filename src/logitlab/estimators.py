@@ -549,14 +549,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             head = self.network_.spec.head
             Y, head, y_enc, classes = self._encode_y(y, classes=self.classes_, head=head)
             # the engine of the first call (a model read from a file: chosen again)
-            name = getattr(self, "engine_", None) or choose_engine(
-                self.engine,
-                self.device,
-                X.shape[1],
-                X.shape[0],
-                self.network_.spec.layer_sizes,
-                self.batch_size,
-                self.solver,
+            name = getattr(self, "engine_", None) or self._engine_for(
+                X.shape[0], self.network_.spec.layer_sizes
             )
             engine, rng, net = _engine(name), None, self.network_
             state, history = self.train_state_, list(self.history_)
@@ -740,6 +734,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         return on_iteration
 
+    def _engine_for(self, m, layer_sizes):
+        """The engine that trains this estimator's network of ``layer_sizes`` on m
+        examples (:func:`choose_engine`)."""
+        return choose_engine(self.engine, self.device, m, layer_sizes, self.batch_size, self.solver)
+
     def _start(self, n_x, n_out, head, classes, m, fresh=False, torch=False):
         """The engine, the seeded generator and the network to train on m examples: the
         fitted one with ``warm_start``, else freshly initialised (``torch``: the data
@@ -747,13 +746,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         spec = ModelSpec(
             n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head, activation=self._activation()
         )
-        name = (
-            "torch"
-            if torch
-            else choose_engine(
-                self.engine, self.device, n_x, m, spec.layer_sizes, self.batch_size, self.solver
-            )
-        )
+        name = "torch" if torch else self._engine_for(m, spec.layer_sizes)
         if self.verbose and self.engine == "auto":
             print(f"engine='auto': training on the {name} engine", file=sys.stderr)
         engine = _engine(name)
@@ -1219,7 +1212,7 @@ def _cuda_present():
     return bool(torch.cuda.is_available())
 
 
-def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="adam"):
+def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam"):
     """The engine that trains: ``engine`` itself unless it is ``"auto"``.
 
     ``"auto"`` is torch when PyTorch is installed and (a) the device is CUDA, or is
@@ -1235,8 +1228,8 @@ def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="
     engine : {"auto", "numpy", "torch"}
     device : str
         The estimator's ``device``.
-    n_x, m : int
-        Features and training examples.
+    m : int
+        Training examples.
     layer_sizes : sequence of int
         (n_x, hidden..., n_out).
     batch_size : int or None
@@ -1248,13 +1241,10 @@ def choose_engine(engine, device, n_x, m, layer_sizes, batch_size=None, solver="
 
     Examples
     --------
-    >>> choose_engine("auto", "cpu", 64, 1437, (64, 25, 12, 10))
+    >>> choose_engine("auto", "cpu", 1437, (64, 25, 12, 10))
     'numpy'
-    >>> choose_engine("numpy", "cuda", 12288, 1650, (12288, 100, 6))
+    >>> choose_engine("numpy", "cuda", 1650, (12288, 100, 6))
     'numpy'
-    >>> choose_engine("auto", "cpu", 12288, 1650, (12288, 100, 6), batch_size=64) in (
-    ...     "torch", "numpy")  # torch where PyTorch is installed
-    True
     """
     import os
 

@@ -1151,7 +1151,6 @@ def _engine_of(job: _Job) -> str:
     chosen = choose_engine(
         base.engine,
         base.device,
-        job.data.n_features,
         job.n_fit,
         layers,
         base.batch_size,
