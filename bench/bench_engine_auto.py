@@ -46,6 +46,7 @@ def fit_time(engine, X, y, batch_size, repeat):
             batch_size=batch_size,
             max_iter=EPOCHS,
             tol=0,
+            early_stopping=False,  # the same epochs over all of X on both engines
             random_state=0,
             engine=engine,
             device="cpu",

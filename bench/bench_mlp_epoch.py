@@ -45,6 +45,7 @@ def ours(max_iter):
         alpha=1e-4,
         max_iter=max_iter,
         tol=0,
+        early_stopping=False,  # as MLPClassifier: every epoch over all of X, no hold-out
         random_state=0,
     )
 

@@ -63,6 +63,7 @@ def engine_fit(X, y, epochs, engine, seed=0):
         alpha=0.0,
         max_iter=epochs,
         tol=0,
+        early_stopping=False,  # as the tutorial loop: every epoch over all of X
         dtype="float32",
         random_state=seed,
         engine=engine,
