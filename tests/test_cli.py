@@ -4,17 +4,12 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from logitlab.cli import cli
+from _cli import one_line_error as _one_line_error
+from _cli import run
 
 h5py = pytest.importorskip("h5py")
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result
 
 
 def _course_h5(path, prefix, m, seed):
@@ -96,15 +91,6 @@ def test_builtin_mlp_with_standardize(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.85
     r = run("datasets")
     assert r.exit_code == 0 and "digits" in r.output and "shapes" in r.output
-
-
-def _one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
-    err = result.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, err
-    return err
 
 
 def test_errors_are_one_line_with_exit_code_2(tmp_path, course):

@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
+from _cli import one_line_error
+from _cli import run as cli_run
 from logitlab import run as run_module
-from logitlab.cli import cli
 from logitlab.run import (
     Interrupted,
     Preprocessing,
@@ -24,19 +24,6 @@ from logitlab.run import (
     resume_run,
     train_run,
 )
-
-
-def cli_run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
-    err = result.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, err
-    return err
 
 
 def write_table(path, X, y, columns):

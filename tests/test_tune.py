@@ -13,26 +13,13 @@ import time
 import numpy as np
 import optuna
 import pytest
-from click.testing import CliRunner
 
+from _cli import one_line_error as _one_line_error
+from _cli import run
 from logitlab import tune as tune_module
-from logitlab.cli import cli
 from logitlab.data.stratify import stratified_folds
 from logitlab.run import Interrupted, RunError, RunSettings, load_split
 from logitlab.tune import parse_budget, resume_tune, tune_run
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def _one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
-    err = result.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, err
-    return err
 
 
 def _study(out):
