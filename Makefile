@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,torch
+EXTRAS ?= dev,torch,onnx
 
 .PHONY: demo test lint bench install clean
 
