@@ -20,6 +20,36 @@ targets are integers in that range).
 
 Precision, recall and F1 use ``zero_division=0``: a class that is never predicted
 (or never present) scores 0 instead of raising a warning.
+
+Multi-label metrics
+-------------------
+MULAN's set (Tsoumakas et al.), each from the scikit-learn function named, except
+one-error, which scikit-learn lacks (:func:`one_error`):
+
+* decisions (``y_pred``): ``hamming_loss``, ``subset_accuracy`` (``accuracy_score``),
+  ``jaccard_samples`` (example-based Jaccard, ``jaccard_score(average="samples")``;
+  an example with no true and no predicted label scores 1, as in MULAN, via
+  ``zero_division=1``), ``precision``/``recall``/``f1`` ``_micro`` and ``_macro``, and
+  ``multilabel_confusion_matrix`` (one ``[[TN, FP], [FN, TP]]`` per label);
+* rankings (``proba``; left out, never guessed, when there is none, or when there is
+  only one label to rank): ``one_error``, ``coverage_error``, ``label_ranking_loss``,
+  ``label_ranking_average_precision``. ``coverage_error`` is scikit-learn's: how far,
+  on average, one goes down the ranking to cover every relevant label, counting the
+  top label as 1 (best value: the mean number of relevant labels). MULAN's
+  "coverage" counts from 0: it is ``coverage_error - 1`` when every example has a
+  relevant label. Ties count against the model (scikit-learn's convention): tied
+  labels all take the worst of their ranks. Examples with no relevant label count
+  as 0 in ``coverage_error`` and ``label_ranking_loss``, 1 in
+  ``label_ranking_average_precision`` (scikit-learn) and as an error in
+  ``one_error`` (MULAN: the top label is not relevant);
+* ``roc_auc_micro`` (every (example, label) pair pooled) and ``roc_auc_macro``
+  (``roc_auc_score``): the AUC of a label whose ``y_true`` column is constant is
+  undefined, so ``roc_auc_macro`` is the mean over the other labels,
+  ``roc_auc_undefined_labels`` names those left out and ``roc_auc_per_label`` holds
+  ``None`` for them. When every pair is 0 (or every pair 1) no ROC-AUC is given.
+
+``metric_notes`` (a list of sentences, present only when needed) says what was left
+out and why.
 """
 
 from __future__ import annotations
@@ -31,14 +61,20 @@ from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
     confusion_matrix,
+    coverage_error,
     hamming_loss,
+    jaccard_score,
+    label_ranking_average_precision_score,
+    label_ranking_loss,
     log_loss,
+    multilabel_confusion_matrix,
     precision_recall_fscore_support,
+    roc_auc_score,
 )
 
 from ..spec import TASKS
 
-__all__ = ["compute_metrics", "TASKS"]
+__all__ = ["compute_metrics", "one_error", "TASKS"]
 
 
 def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):
@@ -69,10 +105,12 @@ def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):
         ``confusion_matrix`` (rows: true class, columns: predicted class) and, when
         ``proba`` is given, ``log_loss``.
         Multi-label: ``task``, ``n_samples``, ``label_names``, ``hamming_loss``,
-        ``subset_accuracy``, ``precision_micro``, ``recall_micro``, ``f1_micro``,
-        ``precision_macro``, ``recall_macro``, ``f1_macro``, ``per_label`` (as
-        ``per_class``) and, when ``proba`` is given, ``log_loss``: the binary
-        cross-entropy of each label, averaged over labels.
+        ``subset_accuracy``, ``jaccard_samples``, ``precision_micro``,
+        ``recall_micro``, ``f1_micro``, ``precision_macro``, ``recall_macro``,
+        ``f1_macro``, ``per_label`` (as ``per_class``),
+        ``multilabel_confusion_matrix`` and, when ``proba`` is given, ``log_loss``
+        (the binary cross-entropy of each label, averaged over labels), the ranking
+        metrics and ROC-AUC; see the module docstring for each and its edge cases.
 
     Examples
     --------
@@ -84,6 +122,14 @@ def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):
     ...                     class_names=["sports", "politics"])
     >>> m["hamming_loss"], m["subset_accuracy"], m["per_label"]["support"]
     (0.25, 0.5, [1, 1])
+    >>> m["multilabel_confusion_matrix"]  # per label: [[TN, FP], [FN, TP]]
+    [[[1, 0], [0, 1]], [[0, 1], [0, 1]]]
+    >>> m = compute_metrics("multilabel", [[1, 0, 0], [0, 1, 1]], [[1, 0, 0], [0, 1, 0]],
+    ...                     proba=[[0.9, 0.2, 0.1], [0.6, 0.7, 0.4]])
+    >>> m["one_error"], m["coverage_error"], m["label_ranking_loss"]
+    (0.0, 2.0, 0.25)
+    >>> m["roc_auc_micro"], m["roc_auc_macro"], m["roc_auc_undefined_labels"]
+    (0.8889, 1.0, [])
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -211,6 +257,7 @@ def _multilabel_metrics(y_true, y_pred, proba, class_names):
         "label_names": names,
         "hamming_loss": float(hamming_loss(Y_true, Y_pred)),
         "subset_accuracy": float(accuracy_score(Y_true, Y_pred)),
+        "jaccard_samples": _jaccard_samples(Y_true, Y_pred),
     }
     for average in ("micro", "macro"):
         p, r, f, _ = precision_recall_fscore_support(
@@ -226,14 +273,117 @@ def _multilabel_metrics(y_true, y_pred, proba, class_names):
         "f1": _floats(f),
         "support": _ints(s),
     }
-    if proba is not None:
+    out["multilabel_confusion_matrix"] = multilabel_confusion_matrix(Y_true, Y_pred).tolist()
+    notes = []
+    if proba is None:
+        notes.append(
+            "one-error, coverage, ranking loss, label ranking average precision and "
+            "ROC-AUC need predicted probabilities; none were given"
+        )
+    else:
         P = np.asarray(proba, dtype=float)
         if P.shape != Y_true.shape:
             raise ValueError(f"proba has shape {P.shape}, expected {Y_true.shape}")
+        if not np.isfinite(P).all():
+            raise ValueError("proba holds NaN or infinite values")
         # labels=[0, 1]: a label that is constant in y_true is still a 2-class problem
         losses = [log_loss(Y_true[:, j], P[:, j], labels=[0, 1]) for j in range(n_labels)]
         out["log_loss"] = float(np.mean(losses))
+        if n_labels >= 2:
+            out["one_error"] = one_error(Y_true, P)
+            out["coverage_error"] = float(coverage_error(Y_true, P))
+            out["label_ranking_loss"] = float(label_ranking_loss(Y_true, P))
+            out["label_ranking_average_precision"] = float(
+                label_ranking_average_precision_score(Y_true, P)
+            )
+        else:
+            notes.append("the ranking metrics need at least two labels to rank")
+        out.update(_roc_auc(Y_true, P, names, notes))
+    if notes:
+        out["metric_notes"] = notes
     return out
+
+
+def _jaccard_samples(Y_true, Y_pred):
+    """Example-based Jaccard; an example with nothing true and nothing predicted is a
+    perfect 1 (MULAN)."""
+    if Y_true.shape[1] == 1:
+        # scikit-learn takes one column for a binary task; a label that is never
+        # relevant nor predicted leaves every example's sets, so the score, unchanged
+        zero = np.zeros_like(Y_true)
+        Y_true, Y_pred = np.hstack([Y_true, zero]), np.hstack([Y_pred, zero])
+    return float(jaccard_score(Y_true, Y_pred, average="samples", zero_division=1.0))
+
+
+def _roc_auc(Y_true, P, names, notes):
+    """Micro and macro ROC-AUC, leaving out what is undefined (see the module
+    docstring); scikit-learn would warn and give NaN instead."""
+    out = {}
+    if 0 < Y_true.sum() < Y_true.size:
+        # average="micro" pools every (example, label) pair exactly like this; the
+        # pooled form also takes a single label
+        out["roc_auc_micro"] = float(roc_auc_score(Y_true.ravel(), P.ravel()))
+    else:
+        value = int(Y_true.flat[0])
+        notes.append(f"no ROC-AUC: every label of every example is {value} in y_true")
+        return out
+    defined = Y_true.min(axis=0) != Y_true.max(axis=0)
+    per_label = [
+        float(roc_auc_score(Y_true[:, j], P[:, j])) if ok else None for j, ok in enumerate(defined)
+    ]
+    left_out = [name for name, ok in zip(names, defined) if not ok]
+    if defined.any():
+        out["roc_auc_macro"] = float(np.mean([v for v in per_label if v is not None]))
+    out["roc_auc_per_label"] = per_label
+    out["roc_auc_undefined_labels"] = left_out
+    if left_out:
+        shown = ", ".join(left_out[:5]) + (", …" if len(left_out) > 5 else "")
+        notes.append(
+            f"ROC-AUC (macro) is the mean over {int(defined.sum())} of {len(names)} "
+            f"labels; left out, as y_true holds one value only: {shown}"
+        )
+    return out
+
+
+def one_error(y_true, y_score):
+    """MULAN's one-error: the fraction of examples whose top-ranked label is not
+    relevant.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_labels)
+        0/1 indicator matrix of the relevant labels.
+    y_score : array-like of shape (n_samples, n_labels)
+        Scores (e.g. probabilities) ranking the labels of each example, highest first.
+
+    Returns
+    -------
+    float
+        In [0, 1], lower is better. Ties count against the model, as in
+        scikit-learn's ranking metrics: when several labels share the top score, the
+        example is an error unless all of them are relevant. An example with no
+        relevant label is always an error (its top label cannot be relevant), as in
+        MULAN.
+
+    Examples
+    --------
+    >>> one_error([[1, 0, 0], [0, 1, 0]], [[0.9, 0.5, 0.1], [0.8, 0.3, 0.6]])
+    0.5
+    >>> one_error([[1, 0], [1, 1]], [[0.5, 0.5], [0.5, 0.5]])  # a tie at the top
+    0.5
+    >>> one_error([[0, 0]], [[0.2, 0.1]])  # no relevant label
+    1.0
+    """
+    Y = as_indicator(y_true, "y_true")
+    S = np.asarray(y_score, dtype=float)
+    if S.shape != Y.shape:
+        raise ValueError(f"y_score has shape {S.shape}, expected {Y.shape}")
+    if Y.shape[0] == 0:
+        raise ValueError("one_error needs at least one example")
+    if not np.isfinite(S).all():
+        raise ValueError("y_score holds NaN or infinite values")
+    top = S == S.max(axis=1, keepdims=True)
+    return float(np.mean((top & (Y == 0)).any(axis=1)))
 
 
 def label_names(n_labels, class_names=None):
