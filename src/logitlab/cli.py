@@ -375,7 +375,20 @@ def _print_metrics(console: Any, metrics: dict[str, Any]) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     keys = (
-        ("hamming_loss", "subset_accuracy", "f1_micro", "f1_macro", "log_loss")
+        (  # the headline of MULAN's set; per-label figures stay in metrics.json
+            "hamming_loss",
+            "subset_accuracy",
+            "jaccard_samples",
+            "f1_micro",
+            "f1_macro",
+            "one_error",
+            "coverage_error",
+            "label_ranking_loss",
+            "label_ranking_average_precision",
+            "roc_auc_micro",
+            "roc_auc_macro",
+            "log_loss",
+        )
         if "hamming_loss" in metrics
         else (
             "accuracy",
@@ -391,6 +404,8 @@ def _print_metrics(console: Any, metrics: dict[str, Any]) -> None:
         if isinstance(v, (int, float)):
             table.add_row(k, f"{v:.4f}")
     console.print(table)
+    for note in metrics.get("metric_notes") or ():
+        console.print(f"note: {note}", markup=False, highlight=False)
 
 
 # ----------------------------------------------------------------------------- tune

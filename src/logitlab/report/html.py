@@ -73,9 +73,44 @@ _SUMMARY_NAMES = {
     "precision_micro": "Precision (micro)",
     "recall_micro": "Recall (micro)",
     "f1_micro": "F1 (micro)",
+    "jaccard_samples": "Jaccard (example-based)",
+    "one_error": "One-error",
+    "coverage_error": "Coverage error",
+    "label_ranking_loss": "Ranking loss",
+    "label_ranking_average_precision": "Label ranking average precision",
+    "roc_auc_micro": "ROC-AUC (micro)",
+    "roc_auc_macro": "ROC-AUC (macro)",
     "n_samples": "Samples",
     "engine": "Engine",
 }
+
+# the multi-label set, in MULAN's order
+_MULTILABEL_ORDER = (
+    "hamming_loss",
+    "subset_accuracy",
+    "jaccard_samples",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "one_error",
+    "coverage_error",
+    "label_ranking_loss",
+    "label_ranking_average_precision",
+    "roc_auc_micro",
+    "roc_auc_macro",
+    "log_loss",
+)
+_MULTILABEL_NOTE = (
+    "Lower is better for Hamming loss, one-error, coverage error, ranking loss and log "
+    "loss; higher for the others. One-error: the share of examples whose top-ranked "
+    "label is not relevant. Coverage error (scikit-learn's): how far down the ranking, "
+    "counting the top label as 1, one must go to cover every relevant label; MULAN's "
+    "coverage counts from 0 (coverage error − 1). Ranking metrics and ROC-AUC use the "
+    "predicted probabilities; ties count against the model."
+)
 
 _CSS = """
 :root { color-scheme: light; --fg: #1d2330; --muted: #5b6475; --line: #d9dee7;
@@ -261,7 +296,8 @@ def _metrics_section(metrics):
             )
         out.append("</div>")
 
-    rows = [k for k in _SUMMARY_NAMES if _is_number(metrics.get(k))]
+    order = (*_MULTILABEL_ORDER, *_SUMMARY_NAMES) if task == "multilabel" else _SUMMARY_NAMES
+    rows = [k for k in dict.fromkeys(order) if _is_number(metrics.get(k))]
     rows += [k for k, v in metrics.items() if k not in _SUMMARY_NAMES and _is_number(v)]
     rows += [k for k, v in metrics.items() if isinstance(v, str) and k != "task"]
     if rows:
@@ -275,6 +311,12 @@ def _metrics_section(metrics):
             cell = f'<td class="num">{_fmt(v)}</td>' if _is_number(v) else f"<td>{e(v)}</td>"
             out.append(f"<tr><th>{e(_SUMMARY_NAMES.get(k, k))}</th>{cell}</tr>")
         out += ["</tbody>", "</table>"]
+    if task == "multilabel":
+        out.append(f'<p class="meta">{e(_MULTILABEL_NOTE)}</p>')
+    notes = metrics.get("metric_notes")
+    if isinstance(notes, list) and notes:
+        items = "".join(f"<li>{e(n)}</li>" for n in notes)
+        out.append(f'<ul class="metric-notes meta">{items}</ul>')
 
     for key, names_key, heading, first in (
         ("per_class", "class_names", "Per class", "class"),
@@ -304,6 +346,7 @@ def _metrics_section(metrics):
             out.append(f"<tr><th>{e(name)}</th>{cells}</tr>")
         out += ["</tbody>", "</table>", "</div>"]
 
+    out += _label_confusion_table(metrics)
     cm = metrics.get("confusion_matrix")
     if isinstance(cm, list) and cm and len(cm) <= 30:
         names = list(metrics.get("class_names") or range(len(cm)))
@@ -325,6 +368,38 @@ def _metrics_section(metrics):
             )
         out += ["</tbody>", "</table>", "</div>"]
     out.append("</section>")
+    return out
+
+
+def _label_confusion_table(metrics):
+    """Multi-label: one row per label with its confusion counts (and its ROC-AUC when
+    there are probabilities), from ``multilabel_confusion_matrix``."""
+    e = _esc
+    matrices = metrics.get("multilabel_confusion_matrix")
+    if not isinstance(matrices, list) or not matrices:
+        return []
+    names = list(metrics.get("label_names") or range(len(matrices)))
+    aucs = metrics.get("roc_auc_per_label")
+    aucs = aucs if isinstance(aucs, list) and len(aucs) == len(matrices) else None
+    head = "".join(f"<th>{c}</th>" for c in ("label", "TP", "FP", "FN", "TN"))
+    out = [
+        "<h3>Per-label confusion matrices</h3>",
+        '<p class="meta">Test examples by label: true positives, false positives, false '
+        "negatives, true negatives"
+        + ("; ROC-AUC (— where y_true holds one value only)." if aucs else ".")
+        + "</p>",
+        '<div class="scroll">',
+        '<table class="label-confusion">',
+        f"<thead><tr>{head}" + ("<th>ROC-AUC</th>" if aucs else "") + "</tr></thead>",
+        "<tbody>",
+    ]
+    for i, ((tn, fp), (fn, tp)) in enumerate(matrices):
+        cells = "".join(f'<td class="num">{_fmt(v)}</td>' for v in (tp, fp, fn, tn))
+        if aucs:
+            cells += f'<td class="num">{"—" if aucs[i] is None else _fmt(aucs[i])}</td>'
+        name = names[i] if i < len(names) else i
+        out.append(f"<tr><th>{e(name)}</th>{cells}</tr>")
+    out += ["</tbody>", "</table>", "</div>"]
     return out
 
 
