@@ -13,6 +13,7 @@ import bench_engine_auto
 import bench_gd_iteration
 import bench_mlp_epoch
 import bench_signs
+import bench_sparse
 import bench_torch
 import bench_vectorization
 from _common import machine_info
@@ -29,6 +30,7 @@ def main():
         bench_torch,
         bench_mlp_epoch,
         bench_engine_auto,
+        bench_sparse,
         bench_defaults,
     ):
         res = bench.main()

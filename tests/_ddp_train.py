@@ -3,15 +3,18 @@
 import sys
 
 import numpy as np
+import scipy.sparse
 import torch.distributed as dist
 from sklearn.datasets import load_digits
 
 from logitlab import NeuralNetClassifier
 
 
-def fit(solver, random_state, engine_kw):
+def fit(solver, random_state, engine_kw, sparse=False):
     X, y = load_digits(return_X_y=True)
     X, y = X[:250] / 16.0, y[:250]
+    if sparse:  # half of the pixels are 0: each rank's shard of a batch as a sparse tensor
+        X = scipy.sparse.csr_array(X)
     return NeuralNetClassifier(
         hidden_layer_sizes=(10,),
         solver=solver,
@@ -27,7 +30,9 @@ def fit(solver, random_state, engine_kw):
 
 if __name__ == "__main__":
     out, solver, seed = sys.argv[1], sys.argv[2], sys.argv[3]
-    clf = fit(solver, None if seed == "none" else int(seed), {"engine": "torch", "device": "cpu"})
+    sparse = sys.argv[4:] == ["sparse"]
+    seed = None if seed == "none" else int(seed)
+    clf = fit(solver, seed, {"engine": "torch", "device": "cpu"}, sparse)
     rank = dist.get_rank()
     dist.barrier()  # every rank done training before anyone writes or leaves
     np.savez(

@@ -39,6 +39,10 @@ ESTIMATORS = [
 _ONE_D = "feeds 1-D class labels; MultiLabelClassifier takes a 0/1 indicator matrix"
 _THREE = "feeds a y column with 3 classes; each label of a multi-label y is 0/1"
 _PRED = "expects predictions of shape (n_samples,); multi-label predictions are 2-D"
+_PROBA = (
+    "expects predict_proba of shape (n_samples, 2) for one 0/1 column; a multi-label "
+    "model gives one probability per label, (n_samples, 1) (test_sparse.py covers sparse X)"
+)
 MULTILABEL_NOT_APPLICABLE = {
     "check_estimators_dtypes": _THREE,
     "check_classifier_data_not_an_array": _THREE,
@@ -50,15 +54,19 @@ MULTILABEL_NOT_APPLICABLE = {
     "check_sample_weights_not_an_array": _ONE_D,
     "check_sample_weights_shape": _ONE_D,
     "check_sample_weights_not_overwritten": _ONE_D,
+    "check_estimator_sparse_array": _PROBA,
+    "check_estimator_sparse_matrix": _PROBA,
 }
 
 
 # scikit-learn lists the same check as not applicable to its own MLP with mini-batches
+_IN_EXPECTATION = (
+    "with mini-batches, a weight equals repeating the example only in expectation: "
+    "the batches of repeated rows differ from those of weighted ones"
+)
 MINI_BATCH_NOT_APPLICABLE = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "with mini-batches, a weight equals repeating the example only in expectation: "
-        "the batches of repeated rows differ from those of weighted ones"
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _IN_EXPECTATION,
+    "check_sample_weight_equivalence_on_sparse_data": _IN_EXPECTATION,
 }
 
 

@@ -20,9 +20,9 @@ from _ddp_train import fit  # noqa: E402
 WORKER = Path(__file__).with_name("_ddp_train.py")
 
 
-def _torchrun(tmp_path, solver, seed):
+def _torchrun(tmp_path, solver, seed, *extra):
     env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo", MASTER_ADDR="127.0.0.1")
-    out = tmp_path / f"{solver}-{seed}"
+    out = tmp_path / "-".join([solver, str(seed), *extra])
     proc = subprocess.run(
         [
             sys.executable,
@@ -34,6 +34,7 @@ def _torchrun(tmp_path, solver, seed):
             str(out),
             solver,
             str(seed),
+            *extra,
         ],
         env=env,
         capture_output=True,
@@ -61,3 +62,11 @@ def test_ranks_agree_without_a_random_state(tmp_path):
     ranks = _torchrun(tmp_path, "sgd", "none")
     np.testing.assert_array_equal(ranks[0]["theta"], ranks[1]["theta"])
     np.testing.assert_array_equal(ranks[0]["history"], ranks[1]["history"])
+
+
+def test_two_processes_on_sparse_x_equal_one(tmp_path):
+    """Each rank slices its shard of every batch from the CSR rows."""
+    ranks = _torchrun(tmp_path, "adam", 0, "sparse")
+    single = fit("adam", 0, {"engine": "torch", "device": "cpu"})  # dense X
+    np.testing.assert_allclose(ranks[0]["theta"], single.network_.theta, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(ranks[0]["theta"], ranks[1]["theta"])

@@ -4,7 +4,9 @@ The estimators validate their input, choose the output head from ``y``, hand the
 to an engine in the notes' layout (X of shape (n_x, m), one example per column: the
 transpose of scikit-learn's (n_samples, n_features), taken as a view, not a copy) and
 keep the fitted state in trailing-underscore attributes. The math lives in
-:mod:`logitlab.functional` and the engines.
+:mod:`logitlab.functional` and the engines. X may be a ``scipy.sparse`` matrix (CSR;
+other formats are converted to CSR): its transpose, CSC, shares its arrays, and the
+engines read it in the first layer's products without densifying it.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -424,7 +428,14 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
     def _validate_fit(self, X, y, reset=True):
         multi = self.output_head in (None, "multilabel")
         return validate_data(
-            self, X, y, dtype=self.dtype, multi_output=multi, y_numeric=False, reset=reset
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=self.dtype,
+            multi_output=multi,
+            y_numeric=False,
+            reset=reset,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -443,7 +454,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A ``scipy.sparse`` X is trained on as CSR (other formats are converted),
+            never densified: memory grows with its non-zeros.
         y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1 for
             multi-label data.
         sample_weight : array-like of shape (n_samples,), optional
@@ -451,8 +464,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             alpha/(2·Σ s_i)·Σ‖W‖², so an integer weight equals repeating the example
             (exactly for full-batch solvers; in expectation for mini-batches).
         X_val, y_val : validation data, optional
-            Measured after every iteration (``validation_history_``) and watched by
-            ``early_stopping`` instead of a ``validation_fraction`` hold-out.
+            X_val dense or sparse, as X. Measured after every iteration
+            (``validation_history_``) and watched by ``early_stopping`` instead of a
+            ``validation_fraction`` hold-out.
         sample_weight_val : array-like of shape (n_val_samples,), optional
             Weights of the validation examples.
         callback : callable, optional
@@ -493,7 +507,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         training data: the same features and classes."""
         if X_val is None or y_val is None:
             raise ValueError("give both X_val and y_val, or neither")
-        X_val = validate_data(self, X_val, reset=False, dtype=self.dtype)
+        X_val = validate_data(self, X_val, reset=False, accept_sparse="csr", dtype=self.dtype)
         y_val = np.asarray(y_val)
         if len(y_val) != X_val.shape[0]:
             raise ValueError(f"X_val has {X_val.shape[0]} rows but y_val has {len(y_val)} labels")
@@ -516,7 +530,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), or (n_samples, n_labels) of 0/1
         classes : array-like, optional
             All the classes, required on the first call for single-label y (a batch
@@ -542,7 +556,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 classes = np.unique(np.asarray(classes))
             Y, head, y_enc, classes = self._encode_y(y, classes=classes)
             engine, rng, net = self._start(
-                X.shape[1], Y.shape[0], head, classes, X.shape[0], fresh=True
+                X.shape[1], Y.shape[0], head, classes, X.shape[0], fresh=True, density=_density(X)
             )
             state, history = None, []
         else:
@@ -550,7 +564,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             Y, head, y_enc, classes = self._encode_y(y, classes=self.classes_, head=head)
             # the engine of the first call (a model read from a file: chosen again)
             name = getattr(self, "engine_", None) or self._engine_for(
-                X.shape[0], self.network_.spec.layer_sizes
+                X.shape[0], self.network_.spec.layer_sizes, _density(X)
             )
             engine, rng, net = _engine(name), None, self.network_
             state, history = self.train_state_, list(self.history_)
@@ -734,19 +748,21 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         return on_iteration
 
-    def _engine_for(self, m, layer_sizes):
+    def _engine_for(self, m, layer_sizes, density=1.0):
         """The engine that trains this estimator's network of ``layer_sizes`` on m
-        examples (:func:`choose_engine`)."""
-        return choose_engine(self.engine, self.device, m, layer_sizes, self.batch_size, self.solver)
+        examples of X with ``density`` (:func:`choose_engine`)."""
+        return choose_engine(
+            self.engine, self.device, m, layer_sizes, self.batch_size, self.solver, density
+        )
 
-    def _start(self, n_x, n_out, head, classes, m, fresh=False, torch=False):
-        """The engine, the seeded generator and the network to train on m examples: the
-        fitted one with ``warm_start``, else freshly initialised (``torch``: the data
-        are a torch dataset)."""
+    def _start(self, n_x, n_out, head, classes, m, fresh=False, torch=False, density=1.0):
+        """The engine, the seeded generator and the network to train on m examples of X
+        with ``density`` (see :func:`choose_engine`): the fitted one with ``warm_start``,
+        else freshly initialised (``torch``: the data are a torch dataset)."""
         spec = ModelSpec(
             n_x=n_x, hidden=self._hidden(), n_out=n_out, head=head, activation=self._activation()
         )
-        name = "torch" if torch else self._engine_for(m, spec.layer_sizes)
+        name = "torch" if torch else self._engine_for(m, spec.layer_sizes, density)
         if self.verbose and self.engine == "auto":
             print(f"engine='auto': training on the {name} engine", file=sys.stderr)
         engine = _engine(name)
@@ -770,7 +786,9 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         """Train; returns the network, the engine's result and the training part of
         X, Y and the weights (all of it, less the early-stopping hold-out)."""
         n_x = X.shape[1]
-        engine, rng, net = self._start(n_x, Y.shape[0], head, classes, X.shape[0])
+        engine, rng, net = self._start(
+            n_x, Y.shape[0], head, classes, X.shape[0], density=_density(X)
+        )
         XT = X.T  # the notes' layout (n_x, m): a view, not a copy
         X_val = Y_val = w_val = None
         if validation is not None:
@@ -1075,7 +1093,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ predict
     def _output_logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=self.network_.dtype)
         return self.network_.decision_function(X.T)  # (n_out, m)
 
     def decision_function(self, X):
@@ -1137,6 +1155,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -1163,7 +1182,11 @@ _LARGE, _SMALL = 1e8, 1e-8
 def _warn_if_badly_scaled(X, name):
     """Warn when features have absurd scales: the solvers take steps in units of the
     features, so |x| ≈ 1e50 leaves the weights near 0 and 1e-50 leaves them useless."""
-    magnitude = np.max(np.abs(X), axis=0) if X.size else np.zeros(0)
+    if sp.issparse(X):  # from the stored values; the implicit zeros count as 0
+        low, high = min_max_axis(X, axis=0) if X.shape[0] else (np.zeros(0), np.zeros(0))
+        magnitude = np.maximum(np.abs(low), np.abs(high))
+    else:
+        magnitude = np.max(np.abs(X), axis=0) if X.size else np.zeros(0)
     large = np.flatnonzero(magnitude > _LARGE)
     small = np.flatnonzero((magnitude > 0) & (magnitude < _SMALL))
     for cols, what in ((large, "up to"), (small, "no larger than")):
@@ -1212,7 +1235,7 @@ def _cuda_present():
     return bool(torch.cuda.is_available())
 
 
-def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam"):
+def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam", density=1.0):
     """The engine that trains: ``engine`` itself unless it is ``"auto"``.
 
     ``"auto"`` is torch when PyTorch is installed and (a) the device is CUDA, or is
@@ -1222,6 +1245,10 @@ def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam"
     :data:`TORCH_CPU_CROSSOVER` (``solver="lbfgs"`` stays on SciPy's L-BFGS on a
     CPU). Otherwise NumPy. The engines agree to ~1e-6, so the choice changes the
     speed, not the result.
+
+    For sparse X, the first layer's products cost its non-zeros, not its entries: its
+    weights count ``density`` times (the share of X's entries stored), so a sparse X
+    with few non-zeros per row is the small problem it is, and stays on NumPy.
 
     Parameters
     ----------
@@ -1234,6 +1261,8 @@ def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam"
         (n_x, hidden..., n_out).
     batch_size : int or None
     solver : str
+    density : float, default=1.0
+        X's non-zeros over its entries, nnz / (m·n_x), for sparse X; 1 for dense X.
 
     Returns
     -------
@@ -1244,6 +1273,8 @@ def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam"
     >>> choose_engine("auto", "cpu", 1437, (64, 25, 12, 10))
     'numpy'
     >>> choose_engine("numpy", "cuda", 1650, (12288, 100, 6))
+    'numpy'
+    >>> choose_engine("auto", "cpu", 10**5, (12288, 100, 6), density=0.001)
     'numpy'
     """
     import os
@@ -1259,9 +1290,17 @@ def choose_engine(engine, device, m, layer_sizes, batch_size=None, solver="adam"
     if solver == "lbfgs":
         return "numpy"
     per_update = m if batch_size is None else min(batch_size, m)
-    weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    sizes = list(layer_sizes)
+    weights = density * sizes[0] * sizes[1] + sum(a * b for a, b in zip(sizes[1:-1], sizes[2:]))
     wide = weights >= TORCH_CPU_MIN_WEIGHTS
     return "torch" if wide and per_update * weights >= TORCH_CPU_CROSSOVER else "numpy"
+
+
+def _density(X):
+    """The share of X's entries that are stored: nnz / (m·n_x) for sparse X, else 1."""
+    if not sp.issparse(X):
+        return 1.0
+    return X.nnz / max(1, X.shape[0] * X.shape[1])
 
 
 def _engine(name):
@@ -1735,7 +1774,8 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Sparse X is passed on as CSR.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every classifier's ``fit``.
@@ -1744,7 +1784,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes = np.unique(y)
         if classes.size < 2:
@@ -1771,7 +1811,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         classes : array-like, optional
             All the classes; required on the first call.
@@ -1786,7 +1826,9 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
             self._validate_params()
             if classes is None:
                 raise ValueError(_NEEDS_CLASSES)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=first
+        )
         check_classification_targets(y)
         if first:
             classes = np.unique(np.asarray(classes))
@@ -1841,7 +1883,7 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
     def _log_scores(self, X):
         """ln P(class c | x) from classifier c, shape (n_samples, n_classes)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
         cols = []
         for est in self.estimators_:
             if isinstance(est, _NetworkClassifier):
@@ -1878,6 +1920,12 @@ class OneVsAllClassifier(ClassifierMixin, BaseEstimator):
     def intercept_(self):
         check_is_fitted(self)
         return np.concatenate([np.ravel(e.intercept_) for e in self.estimators_])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = LogisticRegression() if self.estimator is None else self.estimator
+        tags.input_tags.sparse = get_tags(base).input_tags.sparse  # X goes to it as given
+        return tags
 
 
 def _fit_binary(estimator, X, y, sample_weight=None):

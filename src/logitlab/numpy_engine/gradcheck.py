@@ -9,12 +9,13 @@ import numpy as np
 
 from ..functional import FloatArray
 from .network import Network
+from .sparse import Matrix
 
 
 @overload
 def gradcheck(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     alpha: float = ...,
     epsilon: float = ...,
@@ -27,7 +28,7 @@ def gradcheck(
 @overload
 def gradcheck(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     alpha: float = ...,
     epsilon: float = ...,
@@ -40,7 +41,7 @@ def gradcheck(
 @overload
 def gradcheck(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     alpha: float,
     epsilon: float,
@@ -54,7 +55,7 @@ def gradcheck(
 
 def gradcheck(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     alpha: float = 0.0,
     epsilon: float = 1e-6,
@@ -77,7 +78,7 @@ def gradcheck(
     ----------
     net : Network
         Evaluated at its current parameters (which are left unchanged).
-    X : ndarray of shape (n_x, m)
+    X : ndarray or scipy.sparse matrix of shape (n_x, m)
     Y : ndarray of shape (n_out, m)
     alpha : float
         L2 penalty strength; the penalty's gradient is checked too.

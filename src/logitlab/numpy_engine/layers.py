@@ -3,6 +3,9 @@
 The notes' notation throughout: ``A_prev`` is A[l−1] of shape (n_{l−1}, m), ``W`` is
 W[l] of shape (n_l, n_{l−1}), ``b`` is b[l] of shape (n_l, 1), ``Z`` and ``A`` are
 (n_l, m). No loop over the m examples: each step is one matrix operation.
+
+The first layer's ``A_prev`` = X may be a ``scipy.sparse`` matrix (see :mod:`.sparse`):
+its two products with X are then sparse-times-dense ones.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from typing import TypeAlias
 import numpy as np
 
 from ..functional import ACTIVATIONS, FloatArray
+from .sparse import Matrix, matmul, weight_grad
 
 # what a layer's forward pass keeps for its backward pass: (A_prev, Z, A, mask), A
-# before dropout and the scaled dropout mask D/keep_prob (None without dropout)
-Cache: TypeAlias = tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]
+# before dropout and the scaled dropout mask D/keep_prob (None without dropout); A_prev
+# is sparse for the first layer of sparse X
+Cache: TypeAlias = tuple[Matrix, FloatArray, FloatArray, FloatArray | None]
 
 
 class Dense:
@@ -26,7 +31,7 @@ class Dense:
 
     Shapes
     ------
-    - Input ``A_prev``: (n_{l−1}, m)
+    - Input ``A_prev``: (n_{l−1}, m), dense, or sparse for the first layer
     - ``W``: (n_l, n_{l−1}); ``b``: (n_l, 1)
     - Output ``A``: (n_l, m)
     """
@@ -38,9 +43,7 @@ class Dense:
         self.activation = activation
         self._g, self._g_backward, self._backward_wants_A = ACTIVATIONS[activation]
 
-    def forward(
-        self, A_prev: FloatArray, mask: FloatArray | None = None
-    ) -> tuple[FloatArray, Cache]:
+    def forward(self, A_prev: Matrix, mask: FloatArray | None = None) -> tuple[FloatArray, Cache]:
         """Z = W·A_prev + b (b broadcast over the m columns), A = g(Z).
 
         With a dropout ``mask`` — the notes' D[l]/keep_prob, 0 for a dropped unit and
@@ -51,7 +54,7 @@ class Dense:
         Returns the output and the cache ``(A_prev, Z, A, mask)`` the backward pass
         needs.
         """
-        Z = self.W @ A_prev
+        Z = matmul(self.W, A_prev)
         Z += self.b
         A = self._g(Z)
         return (A if mask is None else A * mask), (A_prev, Z, A, mask)
@@ -82,7 +85,7 @@ class Dense:
                 dA = dA * mask
             dZ = self._g_backward(dA, A if self._backward_wants_A else Z)
         m = A_prev.shape[1]
-        np.matmul(dZ, A_prev.T, out=self.dW)
+        weight_grad(dZ, A_prev, out=self.dW)
         self.dW /= m
         np.mean(dZ, axis=1, keepdims=True, out=self.db)
         return self.W.T @ dZ if need_dA_prev else None

@@ -42,6 +42,7 @@ from ..functional import FloatArray
 from ..spec import TrainConfig
 from .network import Network, Seed
 from .solvers import TrainingData, batches, blas_threads_for, make_optimizer, take_columns
+from .sparse import Matrix
 
 #: the range and length of the test (Lightning: 1e-8 .. 1 in 100 steps; the range here
 #: reaches 10 so that full-batch gradient descent on a linear model, stable up to rates
@@ -149,7 +150,7 @@ def suggest_learning_rate(
 
 def find_learning_rate(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     config: TrainConfig,
     *,
@@ -174,7 +175,8 @@ def find_learning_rate(
     net : Network
         The initialised network training will start from.
     X, Y : ndarray
-        The training data in the notes' layout, (n_x, m) and (n_out, m).
+        The training data in the notes' layout, (n_x, m) and (n_out, m); X may be a
+        ``scipy.sparse`` matrix (see :func:`~logitlab.numpy_engine.train`).
     config : TrainConfig
         A gradient solver's settings (not ``lbfgs``, which takes no rate).
     sample_weight, pos_weight : ndarray, optional

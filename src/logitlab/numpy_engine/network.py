@@ -17,6 +17,7 @@ from .. import functional as F
 from ..functional import FloatArray
 from ..spec import ModelSpec
 from .layers import Cache, Dense
+from .sparse import Matrix, matmul
 
 INITS = ("auto", "zeros", "random", "he", "xavier")
 
@@ -34,7 +35,9 @@ class Network:
 
     Shapes
     ------
-    - Input ``X``: (n_x, m), one example per column.
+    - Input ``X``: (n_x, m), one example per column: a dense array, or a
+      ``scipy.sparse`` matrix (the transpose of CSR rows), which only the first layer
+      reads (see :mod:`.sparse`).
     - ``Y``: (n_out, m): 0/1 labels (binary), one-hot (softmax) or indicators (multi-label).
     - Output of :meth:`predict_output`: (n_out, m) probabilities.
 
@@ -141,12 +144,12 @@ class Network:
 
     # ------------------------------------------------------------------ forward pass
     def forward(
-        self, X: FloatArray, masks: Sequence[FloatArray] | None = None
+        self, X: Matrix, masks: Sequence[FloatArray] | None = None
     ) -> tuple[FloatArray, FloatArray, list[Cache]]:
         """Forward propagation; returns the output logits Z[L], probabilities A[L] and
         the caches of every layer. ``masks[l]`` is hidden layer l+1's dropout mask
         D/keep_prob (see :meth:`Dense.forward`); None: no dropout."""
-        A = X
+        A: Matrix = X
         caches: list[Cache] = []
         for i, layer in enumerate(self.layers):
             mask = masks[i] if masks is not None and i < len(self.layers) - 1 else None
@@ -154,17 +157,17 @@ class Network:
             caches.append(cache)
         return caches[-1][1], A, caches
 
-    def decision_function(self, X: FloatArray) -> FloatArray:
+    def decision_function(self, X: Matrix) -> FloatArray:
         """Z[L], the output layer's logits, shape (n_out, m)."""
-        A = X
+        A: Matrix = X
         for layer in self.layers[:-1]:
             A, _ = layer.forward(A)
         out = self.layers[-1]
-        Z = out.W @ A
+        Z = matmul(out.W, A)
         Z += out.b
         return Z
 
-    def predict_output(self, X: FloatArray) -> FloatArray:
+    def predict_output(self, X: Matrix) -> FloatArray:
         """A[L]: P(y=1|x) (binary), class probabilities (softmax) or per-label
         probabilities (multi-label), shape (n_out, m)."""
         Z = self.decision_function(X)
@@ -202,7 +205,7 @@ class Network:
 
     def cost(
         self,
-        X: FloatArray,
+        X: Matrix,
         Y: FloatArray,
         alpha: float = 0.0,
         m_total: float | None = None,
@@ -218,7 +221,7 @@ class Network:
     # ------------------------------------------------------------------ backward pass
     def cost_and_grad(
         self,
-        X: FloatArray,
+        X: Matrix,
         Y: FloatArray,
         alpha: float = 0.0,
         m_total: float | None = None,

@@ -27,8 +27,9 @@ from threadpoolctl import threadpool_limits
 
 from ..functional import FloatArray
 from ..spec import SOLVERS, TrainConfig
-from . import rowspace
+from . import rowspace, sparse
 from .network import Network, Seed
+from .sparse import Matrix
 
 # Below this many entries of X, BLAS threads cost more in start-up and hand-over than
 # they save: on 2 cores, digits (1797×64) trained 10x slower with 2 threads, and
@@ -36,8 +37,9 @@ from .network import Network, Seed
 SMALL_PROBLEM = 4_000_000
 
 
-def blas_threads_for(X: FloatArray) -> contextlib.AbstractContextManager[object]:
-    """A context that limits BLAS to one thread for small problems."""
+def blas_threads_for(X: Matrix) -> contextlib.AbstractContextManager[object]:
+    """A context that limits BLAS to one thread for small problems (``X.size``: the
+    stored entries of a sparse X)."""
     if X.size < SMALL_PROBLEM:
         one_thread: contextlib.AbstractContextManager[object] = threadpool_limits(
             limits=1, user_api="blas"
@@ -355,9 +357,12 @@ def batches(m: int, batch_size: int, rng: np.random.Generator) -> list[NDArray[n
     return [perm[i : i + batch_size] for i in range(0, m, batch_size)]
 
 
-def take_columns(X: FloatArray, idx: NDArray[np.integer[Any]]) -> FloatArray:
+def take_columns(X: Matrix, idx: NDArray[np.integer[Any]]) -> Matrix:
     """X[:, idx] for X in the notes' layout; when X is the transposed view of a
-    row-major (m, n_x) array, gather whole rows of that array (contiguous copies)."""
+    row-major (m, n_x) array, gather whole rows of that array (contiguous copies); a
+    sparse X gives a sparse X[:, idx] (the rows of its CSR transpose)."""
+    if sparse.is_sparse(X):
+        return sparse.take_columns(X, idx)
     if X.flags.f_contiguous and not X.flags.c_contiguous:
         columns: FloatArray = X.T[idx].T
         return columns
@@ -556,11 +561,11 @@ MaskSource = Callable[[int], Sequence[FloatArray]]
 
 def train(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     config: TrainConfig = DEFAULT_CONFIG,
     *,
-    X_val: FloatArray | None = None,
+    X_val: Matrix | None = None,
     Y_val: FloatArray | None = None,
     sample_weight: NDArray[Any] | None = None,
     sample_weight_val: NDArray[Any] | None = None,
@@ -575,9 +580,13 @@ def train(
     a :class:`TrainResult`.
 
     ``config.batch_size=None`` uses the whole training set for every update. ``lbfgs``
-    is always full-batch; for a linear model on wide data (n_x ≥ 2m) it runs in the row
-    space of X (see :mod:`.rowspace`): the same problem and iterates, m instead of
-    n_x features.
+    is always full-batch; for a linear model on wide dense data (n_x ≥ 2m) it runs in
+    the row space of X (see :mod:`.rowspace`): the same problem and iterates, m instead
+    of n_x features.
+
+    X (and X_val) may be ``scipy.sparse`` matrices of shape (n_x, m) — the transpose of
+    CSR rows, so CSC — read by the first layer's products only (see :mod:`.sparse`):
+    mini-batches are row slices, and nothing is densified.
 
     Parameters
     ----------
@@ -628,7 +637,7 @@ class TrainingData:
 
     weights: FloatArray | None
     total_weight: float
-    X_val: FloatArray | None
+    X_val: Matrix | None
     Y_val: FloatArray | None
     weights_val: FloatArray | None
     pos_weight: FloatArray | None
@@ -638,7 +647,7 @@ class TrainingData:
         cls,
         m: int,
         dtype: Any,
-        X_val: FloatArray | None,
+        X_val: Matrix | None,
         Y_val: FloatArray | None,
         sample_weight: NDArray[Any] | None,
         sample_weight_val: NDArray[Any] | None,
@@ -676,7 +685,7 @@ class _NetworkModel:
 
 def _train(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     c: TrainConfig,
     d: TrainingData,
@@ -799,7 +808,7 @@ def _train(
 
 def _lbfgs(
     net: Network,
-    X: FloatArray,
+    X: Matrix,
     Y: FloatArray,
     alpha: float,
     max_iter: int,

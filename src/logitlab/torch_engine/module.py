@@ -10,6 +10,17 @@ from torch.nn import functional as F
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
 
+def _linear(X, linear):
+    """X·Wᵀ + b. A sparse X (the first layer's input) is multiplied sparse-times-dense,
+    and backward gives dW and db (never dX); it runs in the weights' dtype outside
+    autocast, which would otherwise cast the sparse X to bfloat16 — the speed autocast
+    buys is in dense products, and this one costs the non-zeros."""
+    if X.layout == torch.strided:
+        return F.linear(X, linear.weight, linear.bias)
+    with torch.autocast(X.device.type, enabled=False):
+        return F.linear(X, linear.weight, linear.bias)
+
+
 class TorchNetwork(nn.Module):
     """LINEAR→g→…→LINEAR of a ModelSpec, returning the output logits.
 
@@ -18,7 +29,8 @@ class TorchNetwork(nn.Module):
     Torch works on one example per row, the transpose of the notes' X.
 
     Shape:
-        - Input: (N, n_x)
+        - Input: (N, n_x), dense or a torch sparse tensor (the first layer's product
+          is then a sparse-times-dense one)
         - Output: (N, n_out) logits Z[L]ᵀ; the head (sigmoid or softmax) is applied by
           the loss, in its stable logit form.
 
@@ -47,10 +59,10 @@ class TorchNetwork(nn.Module):
         # call's hook machinery, which costs as much as the math on small mini-batches
         *hidden, out = self.linears
         for i, linear in enumerate(hidden):
-            X = self.activation(F.linear(X, linear.weight, linear.bias))
+            X = self.activation(_linear(X, linear))
             if masks is not None:
                 X = X * masks[i]
-        return F.linear(X, out.weight, out.bias)
+        return _linear(X, out)
 
     # ------------------------------------------------------------------- the cost
     def loss_sum(self, Z, T, weights=None, pos_weight=None):

@@ -7,7 +7,8 @@ rules (``history[i]`` is J before update i, one entry per epoch for mini-batch
 solvers; the same ``tol``, early stopping and L2 penalty), so the two engines give the
 same numbers. Data in memory is moved to the device once, and each mini-batch is drawn
 by indexing that tensor with the batch's indices: no per-example ``__getitem__``, no
-collation.
+collation. Sparse X (a ``scipy.sparse`` matrix) stays in host memory as CSR and each
+mini-batch's rows go to the device as a torch sparse tensor (:mod:`.sparse`).
 
 Under ``torchrun`` (WORLD_SIZE > 1) the module is wrapped in DistributedDataParallel
 (gloo on CPU, nccl on CUDA). Every rank draws the same global batch and takes its
@@ -39,6 +40,7 @@ from ..numpy_engine.solvers import (
     validation_score,
 )
 from .module import TorchNetwork
+from .sparse import Rows
 
 
 def resolve_device(device="auto"):
@@ -243,8 +245,9 @@ def train(
 ):
     """Train the NumPy network ``net`` in place, on torch; returns a ``TrainResult``.
 
-    Arguments as :func:`logitlab.numpy_engine.train`; ``config.device`` and
-    ``config.autocast`` (bfloat16 autocast of the forward pass, for CUDA) say where.
+    Arguments as :func:`logitlab.numpy_engine.train` (X and X_val may be sparse);
+    ``config.device`` and ``config.autocast`` (bfloat16 autocast of the forward pass,
+    for CUDA) say where.
     Dropout masks are drawn on the device from a ``torch.Generator`` seeded from
     ``rng`` every epoch, unless ``dropout_masks`` gives them.
     """
@@ -352,7 +355,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
     rng = state.generator(rng)
     head, m = net.spec.head, X.shape[1]
     module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
-    Xt = torch.as_tensor(X.T, device=dev)  # the estimator's (m, n_x) rows: no copy on CPU
+    Xt = Rows(X, dev, dtype)  # the estimator's (m, n_x) rows: no copy of dense X on CPU
     T = _targets(Y, head, dev, dtype)
     total = data.total_weight
 
@@ -364,7 +367,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
     validate = None
     if data.X_val is not None:
         X_val, Y_val, wv = data.X_val, data.Y_val, tensor(data.weights_val)
-        Xv, Tv = torch.as_tensor(X_val.T, device=dev), _targets(Y_val, head, dev, dtype)
+        Xv, Tv = Rows(X_val, dev, dtype).all(), _targets(Y_val, head, dev, dtype)
         validate = _validator(module, Xv, Tv, wv, pw, Y_val, head, c.validation_scoring)
     opt, schedule, monitor, state_of = _controls(
         c, state, module, model, world, rank, result, validate, callback,
@@ -393,7 +396,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
         """This rank's part of a global batch (all of it in one process)."""
         if idx is None:
             if world == 1:
-                return Xt, T, W
+                return Xt.all(), T, W
             return Xt[rank::world], T[rank::world], None if W is None else W[rank::world]
         if world > 1:
             idx = idx[rank::world]
@@ -457,7 +460,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
                 J = float(reduce_sum(local)) / m + _value(penalty)
         else:
             # the NumPy engine's batch order (solvers.batches), as one index tensor
-            perm = torch.as_tensor(rng.permutation(m), device=dev)
+            perm = torch.as_tensor(rng.permutation(m), device=Xt.index_device)
             # the epoch's mean batch cost, summed on the device: one sync per epoch
             loss_sum, penalty_sum = 0.0, 0.0
             for start in range(0, m, c.batch_size):
