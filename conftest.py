@@ -1,10 +1,18 @@
 """Collection rules for the whole repository (tests/ and the doctests in src/)."""
 
-import importlib.util
-
 import pytest
 
-HAVE_ONNX = all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime"))
+
+def _importable(*names):
+    try:
+        for name in names:
+            __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+HAVE_ONNX = _importable("onnx", "onnxruntime")
 
 
 def pytest_collection_modifyitems(config, items):

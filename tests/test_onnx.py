@@ -345,3 +345,27 @@ def test_readme_serving_snippet_runs_without_logitlab(tmp_path, tables, monkeypa
     r = run("predict", out, folder / "colors.csv", "--json")
     predicted = [json.loads(line) for line in r.output.splitlines()[:5]]
     assert namespace["label"].tolist() == [p["label"] for p in predicted]
+
+
+def test_export_of_a_yeast_run_agrees_with_predict_on_its_test_rows(shared_data, tmp_path):
+    """Real data: a short run of the README's yeast network (103 features, 14 labels),
+    exported and run by onnxruntime on MULAN's 917 test rows, against logitlab predict."""
+    folder = shared_data / "yeast"
+    if not (folder / "yeast-test.csv").is_file():
+        pytest.skip(f"the yeast data set is not at {folder}")
+    out = tmp_path / "run"
+    r = run(
+        "train", "--data", folder / "yeast-train.csv", "--test", folder / "yeast-test.csv",
+        "--labels", "last:14", "--model", "mlp", "--hidden", "64", "--solver", "adam",
+        "--batch-size", "64", "--epochs", "5", "--no-early-stopping", "--out", out,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output + r.stderr
+    model = _export(out, tmp_path / "yeast.onnx")
+    X = np.loadtxt(folder / "yeast-test.csv", delimiter=",", skiprows=1)[:, :-14]
+    proba, label = run_onnx(model, X)
+    r = run("predict", out, folder / "yeast-test.csv", "--json")
+    predicted = [json.loads(line) for line in r.output.splitlines()]
+    assert len(predicted) == len(X) == 917
+    np.testing.assert_allclose(proba, [p["probabilities"] for p in predicted], rtol=0, atol=TOL)
+    names = np.array(json.loads({p.key: p.value for p in model.metadata_props}["class_names"]))
+    assert [names[row == 1].tolist() for row in label] == [p["labels"] for p in predicted]
