@@ -263,6 +263,14 @@ def estimator_outputs(b: GraphBuilder, x: str, est: Any) -> tuple[str, str]:
         scores, _ = one_vs_all_log_scores(b, x, est)
         # argmax of the log-scores, as predict; softmax of them, as predict_proba
         return b.add("Softmax", scores, axis=1), b.add("ArgMax", scores, axis=1, keepdims=0)
+    # TODO(chains): ClassifierChainEnsemble goes here (and into _check_supported,
+    # _is_multilabel and _probability_dtype). For each chain, in its order: label j's
+    # classifier reads Concat([x, earlier labels' probabilities cast to float64 (or
+    # their 0/1 predictions: Greater + Cast)], axis=1); its P(label j) is column 1 of
+    # estimator_outputs(b, that input, sub-model)[0] (Slice), or Sigmoid of
+    # network_logits for a one-unit head. Concat the columns, put them back in label
+    # order (Gather, axis=1, with the inverse order), average the chains (Sum, then
+    # Div by n_chains) and threshold them as head_outputs does for "multilabel".
     net = est.network_
     z = network_logits(b, b.cast(x, np.float64, net.dtype), net)
     return head_outputs(b, z, net.spec.head, getattr(est, "threshold", 0.5))
@@ -273,13 +281,6 @@ def _check_supported(est: Any) -> None:
     if isinstance(est, (*_NETWORK_CLASSES, OneVsAllClassifier)):
         check_is_fitted(est)
         return
-    # TODO(chains): ClassifierChainEnsemble. For each chain, in its order, the label j
-    # classifier's input is Concat([x, earlier labels' probabilities (or their 0/1
-    # predictions, Greater + Cast)], axis=1) (its standardisation, if any, first);
-    # its probability column comes from network_logits + Sigmoid (or
-    # estimator_outputs on the sub-model); Concat the columns back into label order
-    # (Gather with the inverse order), average the chains (Sum / n_chains), and
-    # threshold as head_outputs does for "multilabel".
     raise ExportError(
         f"cannot export a {type(est).__name__} to ONNX: only logitlab's "
         f"{', '.join(c.__name__ for c in (*_NETWORK_CLASSES, OneVsAllClassifier))}"
