@@ -623,6 +623,33 @@ def predict(run_dir: str, inputs: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{r['input']}\t{r['label']}\t{r['probability']:.4f}")
 
 
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option(
+    "--onnx",
+    "onnx_path",
+    required=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="Write the model, its standardisation and output activation as ONNX.",
+)
+def export(run_dir: str, onnx_path: str) -> None:
+    """Export the model in RUN_DIR, with its preprocessing, to a file other tools read."""
+    from .export import export_run
+
+    info = export_run(run_dir, onnx_path)
+    diff = info["max_abs_difference"]
+    check = (
+        "not checked: onnxruntime is not installed"
+        if diff is None
+        else (f"onnxruntime agrees with logitlab to {diff:.1e} on {info['check_rows']} random rows")
+    )
+    click.echo(
+        f"wrote {info['path']}: input X (N, {info['n_features']}) float64, outputs "
+        f"probabilities and label; {check}"
+    )
+
+
 # ------------------------------------------------------------------ datasets, demo
 @cli.command()
 def datasets() -> None:

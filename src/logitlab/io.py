@@ -86,6 +86,7 @@ from .estimators import (
     OneVsAllClassifier,
     SoftmaxRegression,
 )
+from .export import to_onnx as to_onnx  # ONNX export (needs onnx): see logitlab.export
 from .numpy_engine import LRFinderResult, Network, TrainState
 from .numpy_engine.solvers import BIT_GENERATORS, OPTIMIZER_VECTORS
 from .spec import ENGINES, ModelSpec
