@@ -22,7 +22,8 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
@@ -2093,14 +2094,16 @@ def _indicator(y, name):
         check_classification_targets(y)
         raise ValueError(
             f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, n_labels), "
-            f"got shape {y.shape}; sklearn.preprocessing.MultiLabelBinarizer turns label "
-            "lists into one"
+            f"got 1-D class labels of shape {y.shape}. Only binary classification is "
+            "supported for each label; sklearn.preprocessing.MultiLabelBinarizer turns "
+            "label lists into a matrix"
         )
     values = np.unique(y)
     if not np.all(np.isin(values, (0, 1))):
         raise ValueError(
             f"{name} expects y to hold only 0 and 1 (one column per label), found values "
-            f"{values[~np.isin(values, (0, 1))][:5].tolist()}"
+            f"{values[~np.isin(values, (0, 1))][:5].tolist()}. Only binary classification "
+            "is supported for each label."
         )
     return y.astype(np.int64)
 
@@ -2139,7 +2142,7 @@ def _fit_chain(base, X, Y, order, chain_method, cv, seed, sample_weight):
         column = yk.astype(np.float64)
         if cv is not None:  # what later classifiers will see at prediction, out of fold
             column = np.empty(len(yk))
-            for fit_rows, held in stratified_folds(yk, cv, random_state=rng.randint(2**31 - 1)):
+            for fit_rows, held in check_cv(cv, yk, classifier=True).split(Xk, yk):
                 w = None if sample_weight is None else sample_weight[fit_rows]
                 model = _fit_binary(_seeded(clone(base), rng), Xk[fit_rows], yk[fit_rows], w)
                 column[held] = _positive_proba(model, Xk[held])
@@ -2193,9 +2196,11 @@ class ClassifierChainEnsemble(ClassifierMixin, BaseEstimator):
         of shape (n_chains, n_labels): one order per chain.
     chain_method : {"predict_proba", "predict"}, default="predict_proba"
         What later classifiers see of the earlier labels when predicting (above).
-    cv : int or None, default=None
-        None: train on the true earlier labels. An int: on the earlier classifiers'
-        outputs out of ``cv`` folds (each classifier is then fitted ``cv`` more times).
+    cv : int, cross-validation generator, iterable or None, default=None
+        None: train on the true earlier labels. Else on the earlier classifiers'
+        outputs out of the folds ``cv`` gives, as scikit-learn's ``check_cv`` reads it
+        (an int k: k stratified folds of each label); each classifier is then fitted
+        once more per fold.
     {threshold}
     random_state : int, RandomState instance or None, default=None
         Seeds the orders, the base classifiers and the folds.
@@ -2241,7 +2246,7 @@ class ClassifierChainEnsemble(ClassifierMixin, BaseEstimator):
         "n_chains": [Interval(Integral, 1, None, closed="left")],
         "order": [StrOptions({"random"}), "array-like"],
         "chain_method": [StrOptions(set(CHAIN_METHODS))],
-        "cv": [Interval(Integral, 2, None, closed="left"), None],
+        "cv": ["cv_object", None],
         "threshold": [Interval(Real, 0, 1, closed="both"), "array-like", StrOptions({"cv"})],
         "threshold_scoring": [StrOptions(set(THRESHOLD_SCORINGS))],
         "threshold_cv": [Interval(Integral, 2, None, closed="left")],
@@ -2313,8 +2318,9 @@ class ClassifierChainEnsemble(ClassifierMixin, BaseEstimator):
         if constant.size:
             j = int(constant[0])
             raise ValueError(
-                f"{name}: label {j} is {Y[0, j]} in every example ({constant.size} constant "
-                "label(s) in all); each label's classifier needs both values to learn from"
+                f"{name}: label {j} has one class only, {Y[0, j]} in every example "
+                f"({constant.size} such label(s) in all); each label's classifier needs "
+                "both classes, 0 and 1, to learn from"
             )
         sample_weight = _checked_weights(sample_weight, X)
         rng = check_random_state(self.random_state)
@@ -2411,7 +2417,8 @@ class ClassifierChainEnsemble(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        base = LogisticRegression() if self.estimator is None else self.estimator
+        tags.input_tags.sparse = get_tags(base).input_tags.sparse
         tags.classifier_tags.multi_label = True
         tags.classifier_tags.multi_class = False
         tags.target_tags.multi_output = True
