@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.multioutput import ClassifierChain
 
+import logitlab.run as run_module
 from _cli import one_line_error, run
 from logitlab import (
     ClassifierChainEnsemble,
@@ -23,6 +24,7 @@ from logitlab import (
 )
 from logitlab.estimators import THRESHOLD_GRID, cv_thresholds
 from logitlab.io import ModelFileError, load_model, save_model
+from logitlab.run import Interrupted, Progress, RunSettings, resume_run, train_run
 
 
 def _data(m=240, n=5, seed=0):
@@ -348,3 +350,39 @@ def test_threshold_is_refused_for_single_label_data(tmp_path):
     one_line_error(result, "--threshold", "multiclass")
     bad = run("train", "--data", "iris", "--threshold", "1.5", "--out", tmp_path / "r")
     assert bad.exit_code == 2 and "from 0 to 1 or 'cv'" in bad.output + bad.stderr
+
+
+class _StopAt(Progress):
+    """Ctrl-C once iteration ``at`` is done (None: after training, before the model
+    is saved)."""
+
+    def __init__(self, at=None):
+        self.at = at
+
+    def update(self, done, cost, validation_cost=None):
+        if done == self.at:
+            raise KeyboardInterrupt
+
+    def stop(self):
+        if self.at is None:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop_at", [5, None], ids=["mid-run", "after the last epoch"])
+def test_a_resumed_run_with_cv_thresholds_ends_as_if_left_alone(
+    tmp_path, label_table, monkeypatch, stop_at
+):
+    monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
+    settings = RunSettings(
+        data=str(label_table), labels="last:3", model="mlp", hidden=(4,), solver="adam",
+        batch_size=32, lr=0.01, epochs=12, tol=0, early_stopping=False, threshold="cv",
+    )  # fmt: skip
+    whole = train_run(settings, tmp_path / "whole").estimator
+    with warnings.catch_warnings(), pytest.raises((Interrupted, KeyboardInterrupt)):
+        warnings.simplefilter("ignore")
+        train_run(settings, tmp_path / "run", _StopAt(stop_at))
+    checkpoint = load_model(tmp_path / "run" / "checkpoint.safetensors")
+    np.testing.assert_array_equal(checkpoint.thresholds_, whole.thresholds_)
+    resumed = resume_run(tmp_path / "run").estimator
+    np.testing.assert_array_equal(resumed.thresholds_, whole.thresholds_)
+    np.testing.assert_allclose(resumed.network_.theta, whole.network_.theta, atol=1e-12)

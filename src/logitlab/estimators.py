@@ -502,11 +502,11 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         _warn_if_badly_scaled(X, type(self).__name__)
         thresholds = None
         if head == "multilabel" and isinstance(getattr(self, "threshold", None), str):
-            # first: a run resumed after the final fit began redoes the folds, never
-            # skips them
+            # first, so that every checkpoint of the final fit holds them: a run resumed
+            # after its last epoch predicts with them
             thresholds = self._cv_thresholds(X, y, sample_weight)
         net, result, X_train, Y_train, w_train, found = self._fit_network(
-            X, Y, head, y_enc, classes, weights, pos_weight, validation, callback
+            X, Y, head, y_enc, classes, weights, pos_weight, validation, callback, thresholds
         )
         self._finish(
             net,
@@ -746,7 +746,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         state = getattr(self, "train_state_", None)
         return state if state is not None else TrainState(epoch=self.n_iter_)
 
-    def _progress(self, callback, net, classes, n_x, found=(None, None)):
+    def _progress(self, callback, net, classes, n_x, found=(None, None), thresholds=None):
         """The engine's per-iteration callback: calls ``callback(info)`` with an
         :class:`Iteration` whose ``snapshot()`` gives a fitted copy of this estimator
         holding the current parameters, history and training state (None while L-BFGS
@@ -785,6 +785,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                     train_state=None if state_of is None else state_of(),
                     learning_rate=found[0],
                     lr_finder=found[1],
+                    thresholds=thresholds,
                 )
 
             return callback(dataclasses.replace(info, model=None, snapshot=snapshot))
@@ -822,7 +823,17 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return engine, rng, net
 
     def _fit_network(
-        self, X, Y, head, y_enc, classes, weights, pos_weight, validation, callback=None
+        self,
+        X,
+        Y,
+        head,
+        y_enc,
+        classes,
+        weights,
+        pos_weight,
+        validation,
+        callback=None,
+        thresholds=None,
     ):
         """Train; returns the network, the engine's result and the training part of
         X, Y and the weights (all of it, less the early-stopping hold-out)."""
@@ -856,7 +867,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             sample_weight_val=w_val,
             pos_weight=pos_weight,
             rng=rng,
-            callback=self._progress(callback, net, classes, n_x, found),
+            callback=self._progress(callback, net, classes, n_x, found, thresholds),
             state=self._state_to_continue(),
         )
         return net, result, X, Y, weights, found
