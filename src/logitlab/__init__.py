@@ -5,6 +5,7 @@
 
 from ._version import __version__
 from .estimators import (
+    ClassifierChainEnsemble,
     Iteration,
     LogisticRegression,
     MultiLabelClassifier,
@@ -17,6 +18,7 @@ from .numpy_engine import gradcheck
 from .spec import ModelSpec, TrainConfig
 
 __all__ = [
+    "ClassifierChainEnsemble",
     "Iteration",
     "LogisticRegression",
     "ModelSpec",

@@ -24,7 +24,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .spec import ENGINES, LR_SCHEDULES, MODELS, VALIDATION_SCORINGS
+from .spec import ENGINES, LR_SCHEDULES, MODELS, THRESHOLD_SCORINGS, VALIDATION_SCORINGS
 
 
 class UserError(click.ClickException):
@@ -203,6 +203,23 @@ class _LearningRate(click.ParamType):
         return rate
 
 
+class _Threshold(click.ParamType):
+    """--threshold: a number from 0 to 1, or "cv" (chosen by cross-validation)."""
+
+    name = "threshold"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float | str:
+        if isinstance(value, float) or value == "cv":
+            return value  # type: ignore[no-any-return]
+        try:
+            threshold = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number from 0 to 1 or 'cv', got {value!r}", param, ctx)
+        if not 0 <= threshold <= 1:
+            self.fail(f"expected a number from 0 to 1 or 'cv', got {value!r}", param, ctx)
+        return threshold
+
+
 TRAIN_OPTIONS = (
     (("--data",), dict(default=None, metavar="SRC",
                        help="Image folder, .h5/.hdf5, .csv, .arff, .npz or a built-in name.")),
@@ -223,6 +240,23 @@ TRAIN_OPTIONS = (
     (("--model",), dict(type=click.Choice(("auto", *MODELS)),
                         default="auto", show_default=True,
                         help="auto: logistic, softmax or multilabel, from the data.")),
+    (("--chains",), dict(type=click.IntRange(1, 1000), default=None, metavar="N",
+                         help="--model chains: the number of classifier chains, each in its "
+                              "own random order of the labels, whose probabilities are "
+                              "averaged [default: 10].")),
+    (("--chain-base",), dict(type=click.Choice(["logistic", "mlp"]), default=None,
+                             help="--model chains: the binary model of each label of each "
+                                  "chain, set by the other options (--hidden, --alpha, ...) "
+                                  "[default: logistic].")),
+    (("--threshold",), dict(type=_Threshold(), default=None, metavar="T|cv",
+                            help="Multi-label data: predict a label when its probability "
+                                 "exceeds T [default: 0.5]; cv: choose each label's threshold "
+                                 "by 5-fold cross-validation on the training part (the model "
+                                 "is trained 5 more times).")),
+    (("--threshold-scoring",), dict(type=click.Choice(THRESHOLD_SCORINGS), default=None,
+                                    help="--threshold cv: what each label's threshold "
+                                         "optimises: its errors (hamming, the default: the "
+                                         "Hamming loss) or its F1 (macro F1).")),
     (("--hidden",), dict(default=None, help="mlp: hidden layer sizes, as 256,128 "
                          "[default: NeuralNetClassifier's]")),
     (("--activation",), dict(type=click.Choice(["relu", "tanh", "sigmoid"]), default="relu",

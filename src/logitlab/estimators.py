@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -39,12 +40,14 @@ from sklearn.utils.validation import (
 
 from . import functional as F
 from . import numpy_engine
-from .data.stratify import stratified_split
+from .data.stratify import stratified_folds, stratified_split
 from .numpy_engine import INITS, SOLVERS, Iteration, Network, StopTraining, TrainState
 from .spec import (
+    CHAIN_METHODS,
     ENGINES,
     HIDDEN_ACTIVATIONS,
     LR_SCHEDULES,
+    THRESHOLD_SCORINGS,
     VALIDATION_SCORINGS,
     ModelSpec,
     TrainConfig,
@@ -59,6 +62,7 @@ __all__ = [
     "OneVsAllClassifier",
     "MultiLabelClassifier",
     "NeuralNetClassifier",
+    "ClassifierChainEnsemble",
 ]
 
 _SHARED_PARAMS_DOC = """solver : {"gd", "sgd", "momentum", "adam", "lbfgs"}, default=%(solver)r
@@ -192,6 +196,21 @@ _SHARED_ATTRS_DOC = """classes_ : ndarray
         The trained network: ``network_.W[l]``, ``network_.b[l]`` in the notes' shapes."""
 
 
+_THRESHOLD_DOC = """threshold : float, array-like of shape (n_labels,) or "cv", default=0.5
+        Multi-label data: a label is predicted when its probability exceeds its
+        threshold. "cv" chooses one threshold per label by cross-validation on the
+        training data (see ``threshold_scoring``), kept in ``thresholds_``.%(unused)s
+    threshold_scoring : {"hamming", "f1"}, default="hamming"
+        With ``threshold="cv"``: what each label's threshold optimises on the
+        out-of-fold probabilities: its errors (so the Hamming loss, the mean of the
+        labels' error rates) or its F1 (so the macro F1). Candidates are 0.01, 0.02, ...,
+        0.99; ties go to the one nearest 0.5.
+    threshold_cv : int, default=5
+        With ``threshold="cv"``: the number of folds (iterative stratification) whose
+        held-out probabilities choose the thresholds. The model is fitted
+        ``threshold_cv`` times on the folds, then once on all the data, which predicts."""
+
+
 def _fill_doc(cls):
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
     cls.__doc__ = (
@@ -199,6 +218,7 @@ def _fill_doc(cls):
         .replace("{shared_attrs}", _SHARED_ATTRS_DOC)
         .replace("{class_weight}", _CLASS_WEIGHT_DOC)
         .replace("{pos_weight}", _POS_WEIGHT_DOC)
+        .replace("{threshold}", _THRESHOLD_DOC % {"unused": getattr(cls, "_threshold_note", "")})
     )
     return cls
 
@@ -493,14 +513,45 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 X_val, y_val, sample_weight_val, classes, head, per_class
             )
         _warn_if_badly_scaled(X, type(self).__name__)
+        thresholds = None
+        if head == "multilabel" and isinstance(getattr(self, "threshold", None), str):
+            # first, so that every checkpoint of the final fit holds them: a run resumed
+            # after its last epoch predicts with them
+            thresholds = self._cv_thresholds(X, y, sample_weight)
         net, result, X_train, Y_train, w_train, found = self._fit_network(
-            X, Y, head, y_enc, classes, weights, pos_weight, validation, callback
+            X, Y, head, y_enc, classes, weights, pos_weight, validation, callback, thresholds
         )
         self._finish(
-            net, result, classes, X.shape[1], validated=result.validation_history, found=found
+            net,
+            result,
+            classes,
+            X.shape[1],
+            validated=result.validation_history,
+            found=found,
+            thresholds=thresholds,
         )
         self._warn_if_chance(X_train, Y_train, w_train, pos_weight)
         return self
+
+    def _cv_thresholds(self, X, y, sample_weight):
+        """Per-label thresholds chosen on out-of-fold probabilities (``threshold="cv"``).
+
+        The fold models are clones with a fixed threshold, trained as long as this fit
+        trains in all: a continued fit (``warm_start``, a resumed run) of ``max_iter``
+        more iterations after ``n_iter_`` has them train ``n_iter_ + max_iter``."""
+        iterations = self.max_iter + (self.n_iter_ if self._continuing() else 0)
+        fold_model = clone(self).set_params(
+            threshold=0.5, warm_start=False, max_iter=iterations, verbose=0
+        )
+        return cv_thresholds(
+            fold_model,
+            X,
+            y,
+            sample_weight=sample_weight,
+            scoring=self.threshold_scoring,
+            n_splits=self.threshold_cv,
+            random_state=self.random_state,
+        )
 
     def _validation_data(self, X_val, y_val, sample_weight_val, classes, head, per_class):
         """(X_val in the notes' layout, Y_val, its weights) checked against the
@@ -544,6 +595,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         first = not hasattr(self, "network_")
         if first:
             self._validate_params()
+        _refuse_cv_threshold(self, "partial_fit sees one batch at a time")
         X, y = self._validate_fit(X, y, reset=first)
         sample_weight = _checked_weights(sample_weight, X)
         if first:
@@ -611,6 +663,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         engine=None,
         learning_rate=None,
         lr_finder=None,
+        thresholds=None,
     ):
         """Set the fitted state: the one place it is set, by `fit`, `partial_fit`,
         `fit_dataset`, model files (:mod:`logitlab.io`) and resumed runs.
@@ -638,6 +691,8 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             is a number (else None: unknown).
         lr_finder : LRFinderResult, optional
             ``lr_finder_``, the range test of ``learning_rate="auto"``.
+        thresholds : array-like of shape (n_labels,), optional
+            ``thresholds_``, the per-label thresholds ``threshold="cv"`` chose.
 
         Returns
         -------
@@ -668,6 +723,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             learning_rate = self.learning_rate
         self.learning_rate_ = None if learning_rate is None else float(learning_rate)
         self.lr_finder_ = lr_finder
+        self.thresholds_ = _checked_thresholds(thresholds, network.spec.n_out)
         return self
 
     def _continuing(self):
@@ -703,7 +759,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         state = getattr(self, "train_state_", None)
         return state if state is not None else TrainState(epoch=self.n_iter_)
 
-    def _progress(self, callback, net, classes, n_x, found=(None, None)):
+    def _progress(self, callback, net, classes, n_x, found=(None, None), thresholds=None):
         """The engine's per-iteration callback: calls ``callback(info)`` with an
         :class:`Iteration` whose ``snapshot()`` gives a fitted copy of this estimator
         holding the current parameters, history and training state (None while L-BFGS
@@ -742,6 +798,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                     train_state=None if state_of is None else state_of(),
                     learning_rate=found[0],
                     lr_finder=found[1],
+                    thresholds=thresholds,
                 )
 
             return callback(dataclasses.replace(info, model=None, snapshot=snapshot))
@@ -781,7 +838,17 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return engine, rng, net
 
     def _fit_network(
-        self, X, Y, head, y_enc, classes, weights, pos_weight, validation, callback=None
+        self,
+        X,
+        Y,
+        head,
+        y_enc,
+        classes,
+        weights,
+        pos_weight,
+        validation,
+        callback=None,
+        thresholds=None,
     ):
         """Train; returns the network, the engine's result and the training part of
         X, Y and the weights (all of it, less the early-stopping hold-out)."""
@@ -817,7 +884,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             sample_weight_val=w_val,
             pos_weight=pos_weight,
             rng=rng,
-            callback=self._progress(callback, net, classes, n_x, found),
+            callback=self._progress(callback, net, classes, n_x, found, thresholds),
             state=self._state_to_continue(),
         )
         return net, result, X, Y, weights, found
@@ -895,7 +962,16 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             print(f"learning_rate='auto': found {finder.learning_rate:.3g}", file=sys.stderr)
         return finder.learning_rate, finder
 
-    def _finish(self, net, result, classes, n_features_in, validated=None, found=(None, None)):
+    def _finish(
+        self,
+        net,
+        result,
+        classes,
+        n_features_in,
+        validated=None,
+        found=(None, None),
+        thresholds=None,
+    ):
         """Set the fitted state from a training result (continuing ``history_`` and
         ``n_iter_`` with ``warm_start``, as scikit-learn's MLP extends
         ``loss_curve_``) and warn about training that went wrong."""
@@ -924,6 +1000,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
             engine=result.engine,
             learning_rate=found[0],
             lr_finder=found[1],
+            thresholds=thresholds,
         )
         name = type(self).__name__
         if result.diverged_at is not None:
@@ -985,6 +1062,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
                 "early_stopping with fit_dataset watches a validation set: pass "
                 "val_dataset=..., or set early_stopping=False"
             )
+        _refuse_cv_threshold(self, "fit_dataset streams the data once per epoch")
         from .torch_engine.train import dataset_labels
 
         labels = dataset_labels(dataset)
@@ -1144,13 +1222,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return (F.sigmoid(Z).T > self._thresholds(Z.shape[0])).astype(np.int64)
 
     def _thresholds(self, n_labels):
-        t = np.asarray(getattr(self, "threshold", 0.5), dtype=float)
-        if t.ndim and t.shape != (n_labels,):
-            raise ValueError(
-                f"threshold must be a scalar or have one value per label "
-                f"({n_labels}), got shape {t.shape}"
-            )
-        return t
+        return _label_thresholds(self, n_labels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1498,8 +1570,7 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
 
     Parameters
     ----------
-    threshold : float or array-like of shape (n_labels,), default=0.5
-        A label is predicted when its probability exceeds its threshold.
+    {threshold}
     {pos_weight}
     {shared_params}
 
@@ -1525,7 +1596,9 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
     output_head = "multilabel"
     _parameter_constraints = {
         **_NetworkClassifier._parameter_constraints,
-        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like", StrOptions({"cv"})],
+        "threshold_scoring": [StrOptions(set(THRESHOLD_SCORINGS))],
+        "threshold_cv": [Interval(Integral, 2, None, closed="left")],
     }
 
     def __init__(
@@ -1533,6 +1606,8 @@ class MultiLabelClassifier(_LinearMixin, _NetworkClassifier):
         *,
         pos_weight=None,
         threshold=0.5,
+        threshold_scoring="hamming",
+        threshold_cv=5,
         solver="lbfgs",
         learning_rate=0.01,
         max_iter=100,
@@ -1589,8 +1664,7 @@ class NeuralNetClassifier(_NetworkClassifier):
         Units of each hidden layer.
     activation : {"relu", "tanh", "sigmoid"}, default="relu"
         Activation of the hidden layers.
-    threshold : float or array-like, default=0.5
-        Multi-label decision threshold(s); unused for the other tasks.
+    {threshold}
     dropout : float, default=0.0
         Probability of dropping each hidden unit during training: inverted dropout as
         in the course, A[l] ← A[l]·D[l]/keep_prob with keep_prob = 1 − dropout and a
@@ -1650,7 +1724,9 @@ class NeuralNetClassifier(_NetworkClassifier):
         **_NetworkClassifier._parameter_constraints,
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
-        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like", StrOptions({"cv"})],
+        "threshold_scoring": [StrOptions(set(THRESHOLD_SCORINGS))],
+        "threshold_cv": [Interval(Integral, 2, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "pos_weight": [StrOptions({"balanced"}), "array-like", None],
@@ -1665,6 +1741,8 @@ class NeuralNetClassifier(_NetworkClassifier):
         class_weight=None,
         pos_weight=None,
         threshold=0.5,
+        threshold_scoring="hamming",
+        threshold_cv=5,
         solver="adam",
         learning_rate=0.001,
         max_iter=200,
@@ -1706,6 +1784,8 @@ class NeuralNetClassifier(_NetworkClassifier):
 
     def _activation(self):
         return self.activation
+
+    _threshold_note = " Unused for the other tasks."
 
     @property
     def coefs_(self):
@@ -1932,3 +2012,494 @@ def _fit_binary(estimator, X, y, sample_weight=None):
     if sample_weight is None:
         return estimator.fit(X, y)
     return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+# ----------------------------------------------------------------- thresholds
+#: the candidate thresholds of ``threshold="cv"``
+THRESHOLD_GRID = np.round(np.linspace(0.01, 0.99, 99), 2)
+
+
+def _refuse_cv_threshold(estimator, why):
+    if isinstance(getattr(estimator, "threshold", None), str):
+        raise ValueError(
+            f"threshold='cv' chooses the thresholds by cross-validation on the whole "
+            f"training set, and {why}: give threshold a number (or one per label), or "
+            "use fit"
+        )
+
+
+def _checked_thresholds(thresholds, n_labels):
+    """``thresholds_`` as set: None, or one finite value in [0, 1] per label."""
+    if thresholds is None:
+        return None
+    t = np.array(thresholds, dtype=np.float64)
+    if t.shape != (n_labels,) or not np.all((t >= 0) & (t <= 1)):
+        raise ValueError(
+            f"thresholds must hold one value in [0, 1] per label ({n_labels}), got "
+            f"{np.asarray(thresholds).tolist()!r}"
+        )
+    return t
+
+
+def _label_thresholds(estimator, n_labels):
+    """The thresholds a multi-label estimator predicts with: ``threshold``, or with
+    "cv" the ``thresholds_`` cross-validation chose."""
+    t = getattr(estimator, "threshold", 0.5)
+    if isinstance(t, str):
+        chosen = getattr(estimator, "thresholds_", None)
+        if chosen is None:
+            raise ValueError(
+                f"{type(estimator).__name__} has threshold='cv' but no thresholds_: they "
+                "are chosen by fit (a checkpoint of an unfinished run has none yet)"
+            )
+        return chosen
+    t = np.asarray(t, dtype=float)
+    if t.ndim and t.shape != (n_labels,):
+        raise ValueError(
+            f"threshold must be a scalar or have one value per label "
+            f"({n_labels}), got shape {t.shape}"
+        )
+    return t
+
+
+def _best_thresholds(P, Y, scoring, sample_weight=None):
+    """Per label, the candidate of :data:`THRESHOLD_GRID` with the fewest (weighted)
+    errors, or the highest F1, of ``P > t`` against Y (both (n_samples, n_labels));
+    ties go to the candidate nearest 0.5. One label at a time: memory (m, 99)."""
+    grid = THRESHOLD_GRID
+    w = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    out = np.empty(Y.shape[1])
+    for j in range(Y.shape[1]):
+        predicted = P[:, j, None] > grid  # (m, n_candidates)
+        truth = (Y[:, j] > 0)[:, None]
+        tp = w @ (predicted & truth)
+        fp = w @ (predicted & ~truth)
+        fn = w @ (~predicted & truth)
+        if scoring == "hamming":
+            score = -(fp + fn)
+        else:  # F1; a label never present nor predicted scores 1
+            denominator = 2 * tp + fp + fn
+            score = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 1)
+        tied = score >= score.max() - 1e-12 * max(1.0, abs(score.max()))
+        out[j] = grid[np.argmin(np.where(tied, np.abs(grid - 0.5), np.inf))]
+    return out
+
+
+def cv_thresholds(
+    estimator, X, y, *, sample_weight=None, scoring="hamming", n_splits=5, random_state=None
+):
+    """Per-label thresholds chosen by cross-validation on (X, y).
+
+    ``estimator`` (a multi-label classifier with ``predict_proba``) is cloned and fitted
+    on ``n_splits`` folds of iterative stratification; the probabilities each fold
+    model gives its held-out rows form out-of-fold probabilities for every row, and
+    each label gets the candidate threshold (0.01, 0.02, ..., 0.99) with the fewest
+    errors (``scoring="hamming"``) or the highest F1 (``"f1"``) on them; ties go to the
+    one nearest 0.5. What ``threshold="cv"`` runs.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Unfitted, with a numeric ``threshold`` (its clones are fitted).
+    X : array-like or scipy.sparse CSR matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples, n_labels) of 0/1
+    sample_weight : array-like of shape (n_samples,), optional
+        Passed to the fold fits, and weighing the errors (or F1 counts).
+    scoring : {"hamming", "f1"}, default="hamming"
+    n_splits : int, default=5
+    random_state : int, RandomState instance or None
+        Seeds the folds.
+
+    Returns
+    -------
+    ndarray of shape (n_labels,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitlab import MultiLabelClassifier
+    >>> from logitlab.estimators import cv_thresholds
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> Y = (X[:, :2] + rng.normal(scale=0.5, size=(200, 2)) > 0).astype(int)
+    >>> t = cv_thresholds(MultiLabelClassifier(), X, Y, random_state=0)
+    >>> t.shape, bool(np.all((0 < t) & (t < 1)))
+    ((2,), True)
+    """
+    Y = np.asarray(y)
+    if scoring not in THRESHOLD_SCORINGS:
+        raise ValueError(f"scoring must be one of {THRESHOLD_SCORINGS}, got {scoring!r}")
+    if Y.ndim != 2:
+        raise ValueError(f"threshold='cv' needs a 0/1 indicator matrix y, got shape {Y.shape}")
+    if len(Y) < n_splits:
+        raise ValueError(
+            f"threshold='cv' with {n_splits} folds needs at least {n_splits} examples, got {len(Y)}"
+        )
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    P = np.empty(Y.shape, dtype=np.float64)
+    for fit_rows, held in stratified_folds(Y, n_splits, random_state=seed):
+        weights = None if sample_weight is None else np.asarray(sample_weight)[fit_rows]
+        model = _fit_binary(clone(estimator), X[fit_rows], Y[fit_rows], weights)
+        P[held] = model.predict_proba(X[held])
+    return _best_thresholds(P, Y, scoring, sample_weight)
+
+
+# -------------------------------------------------------------------- chains
+def _indicator(y, name):
+    """y as a 0/1 int64 indicator matrix (n_samples, n_labels), or a clear error."""
+    y = np.asarray(y)
+    if y.ndim != 2:
+        check_classification_targets(y)
+        raise ValueError(
+            f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, n_labels), "
+            f"got 1-D class labels of shape {y.shape}. Only binary classification is "
+            "supported for each label; sklearn.preprocessing.MultiLabelBinarizer turns "
+            "label lists into a matrix"
+        )
+    values = np.unique(y)
+    if not np.all(np.isin(values, (0, 1))):
+        raise ValueError(
+            f"{name} expects y to hold only 0 and 1 (one column per label), found values "
+            f"{values[~np.isin(values, (0, 1))][:5].tolist()}. Only binary classification "
+            "is supported for each label."
+        )
+    return y.astype(np.int64)
+
+
+def _with_labels(X, columns):
+    """X with the earlier labels' columns (n_samples, k) appended: dense stays dense,
+    a sparse X stays sparse CSR (never densified)."""
+    if columns.shape[1] == 0:
+        return X
+    if sp.issparse(X):
+        return sp.hstack([X, sp.csr_matrix(columns)], format="csr")
+    return np.hstack([X, columns.astype(X.dtype, copy=False)])
+
+
+def _positive_proba(estimator, X):
+    """P(label = 1 | x) from a binary classifier trained on 0/1."""
+    return estimator.predict_proba(X)[:, 1]
+
+
+def _seeded(estimator, rng):
+    """``estimator`` with its own seed drawn from rng, where it takes one."""
+    if "random_state" in estimator.get_params(deep=False):
+        estimator.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+    return estimator
+
+
+def _fit_chain(base, X, Y, order, chain_method, cv, seed, sample_weight):
+    """The fitted classifiers of one chain, in chain order: the k-th sees X and the
+    labels order[:k] (true labels, or with ``cv`` their out-of-fold outputs)."""
+    rng = np.random.RandomState(seed)
+    earlier = np.empty((X.shape[0], 0))
+    estimators = []
+    for j in order:
+        Xk, yk = _with_labels(X, earlier), Y[:, j]
+        estimators.append(_fit_binary(_seeded(clone(base), rng), Xk, yk, sample_weight))
+        column = yk.astype(np.float64)
+        if cv is not None:  # what later classifiers will see at prediction, out of fold
+            column = np.empty(len(yk))
+            for fit_rows, held in check_cv(cv, yk, classifier=True).split(Xk, yk):
+                w = None if sample_weight is None else sample_weight[fit_rows]
+                model = _fit_binary(_seeded(clone(base), rng), Xk[fit_rows], yk[fit_rows], w)
+                column[held] = _positive_proba(model, Xk[held])
+            if chain_method == "predict":
+                column = (column > 0.5).astype(np.float64)
+        earlier = np.column_stack([earlier, column])
+    return estimators
+
+
+def _chain_proba(estimators, order, X, chain_method):
+    """P(label | x) of one chain, columns in label order (n_samples, n_labels)."""
+    P = np.empty((X.shape[0], len(order)))
+    earlier = np.empty((X.shape[0], 0))
+    for j, est in zip(order, estimators):
+        p = _positive_proba(est, _with_labels(X, earlier))
+        P[:, j] = p
+        column = p if chain_method == "predict_proba" else (p > 0.5).astype(np.float64)
+        earlier = np.column_stack([earlier, column])
+    return P
+
+
+class ClassifierChainEnsemble(ClassifierMixin, BaseEstimator):
+    """An ensemble of classifier chains for multi-label data (Read et al., 2011).
+
+    A chain orders the labels and trains one binary classifier per label (a clone of
+    ``estimator``); the classifier of the k-th label in the order sees the features and
+    the k−1 labels before it, so it can use how labels go together, which independent
+    sigmoids cannot. The ensemble trains ``n_chains`` chains, each in its own random
+    order (and with its own seeds), and averages their probabilities; a label is
+    predicted when the average exceeds its threshold.
+
+    How earlier labels enter: while training, as the true labels ("teacher forcing",
+    scikit-learn's ``ClassifierChain`` default), or with ``cv`` as the out-of-fold
+    outputs of the earlier classifiers, which is what they will see when predicting;
+    when predicting, as the earlier classifiers' probabilities
+    (``chain_method="predict_proba"``) or 0/1 predictions (probability > 0.5,
+    ``"predict"``, as in Read et al.).
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        The binary classifier cloned for each label of each chain, e.g.
+        :class:`LogisticRegression` or :class:`NeuralNetClassifier` (on either engine
+        through its ``engine``); it needs ``predict_proba``. Its ``random_state`` is
+        replaced by seeds drawn from this ensemble's. None: ``LogisticRegression()``.
+    n_chains : int, default=10
+        Chains in the ensemble.
+    order : "random" or array-like, default="random"
+        "random": each chain its own random order of the labels. An array of shape
+        (n_labels,): that order for every chain (they then differ by their seeds only);
+        of shape (n_chains, n_labels): one order per chain.
+    chain_method : {"predict_proba", "predict"}, default="predict_proba"
+        What later classifiers see of the earlier labels when predicting (above).
+    cv : int, cross-validation generator, iterable or None, default=None
+        None: train on the true earlier labels. Else on the earlier classifiers'
+        outputs out of the folds ``cv`` gives, as scikit-learn's ``check_cv`` reads it
+        (an int k: k stratified folds of each label); each classifier is then fitted
+        once more per fold.
+    {threshold}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the orders, the base classifiers and the folds.
+    n_jobs : int, default=None
+        Chains trained in parallel (joblib); None means 1.
+
+    Attributes
+    ----------
+    estimators_ : list of list of fitted classifiers
+        ``estimators_[c][k]`` is chain c's classifier of label ``orders_[c][k]``: it
+        takes X with the columns of labels ``orders_[c][:k]`` appended, in that order.
+    orders_ : list of ndarray of shape (n_labels,)
+        Each chain's order of the label indices.
+    classes_ : ndarray of shape (n_labels,)
+        The label indices 0 .. n_labels−1.
+    thresholds_ : ndarray of shape (n_labels,) or None
+        The thresholds ``threshold="cv"`` chose; None otherwise.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` had string column names.
+
+    References
+    ----------
+    J. Read, B. Pfahringer, G. Holmes and E. Frank, "Classifier chains for multi-label
+    classification", Machine Learning 85(3), 2011, pp. 333-359.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitlab import ClassifierChainEnsemble
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 4))
+    >>> Y = np.column_stack([X[:, 0] > 0, (X[:, 0] > 0) & (X[:, 1] > 0)]).astype(int)
+    >>> clf = ClassifierChainEnsemble(n_chains=3, random_state=0).fit(X, Y)
+    >>> clf.predict_proba(X[:2]).shape, len(clf.estimators_), sorted(clf.orders_[0].tolist())
+    ((2, 2), 3, [0, 1])
+    >>> float(np.mean(clf.predict(X) == Y)) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "n_chains": [Interval(Integral, 1, None, closed="left")],
+        "order": [StrOptions({"random"}), "array-like"],
+        "chain_method": [StrOptions(set(CHAIN_METHODS))],
+        "cv": ["cv_object", None],
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like", StrOptions({"cv"})],
+        "threshold_scoring": [StrOptions(set(THRESHOLD_SCORINGS))],
+        "threshold_cv": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_chains=10,
+        order="random",
+        chain_method="predict_proba",
+        cv=None,
+        threshold=0.5,
+        threshold_scoring="hamming",
+        threshold_cv=5,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.estimator = estimator
+        self.n_chains = n_chains
+        self.order = order
+        self.chain_method = chain_method
+        self.cv = cv
+        self.threshold = threshold
+        self.threshold_scoring = threshold_scoring
+        self.threshold_cv = threshold_cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _orders(self, n_labels, rng):
+        if isinstance(self.order, str):
+            return [rng.permutation(n_labels) for _ in range(self.n_chains)]
+        orders = np.asarray(self.order)
+        if orders.ndim == 1:
+            orders = np.tile(orders, (self.n_chains, 1))
+        if orders.shape != (self.n_chains, n_labels):
+            raise ValueError(
+                f"order must be 'random', one order of the {n_labels} labels, or one per "
+                f"chain ({self.n_chains}, {n_labels}); got shape {orders.shape}"
+            )
+        return [_checked_order(o, n_labels) for o in orders]
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Train the chains.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse CSR matrix of shape (n_samples, n_features)
+            A sparse X stays sparse: the label columns are appended with
+            ``scipy.sparse.hstack`` (the base estimator must take sparse input).
+        y : array-like of shape (n_samples, n_labels) of 0/1
+        sample_weight : array-like of shape (n_samples,), optional
+            Passed to every classifier's ``fit`` (and weighing ``threshold="cv"``).
+
+        Returns
+        -------
+        self
+        """
+        name = type(self).__name__
+        X, y = validate_data(
+            self, X, y, multi_output=True, accept_sparse="csr", dtype=[np.float64, np.float32]
+        )
+        Y = _indicator(y, name)
+        constant = np.flatnonzero(Y.min(axis=0) == Y.max(axis=0))
+        if constant.size:
+            j = int(constant[0])
+            raise ValueError(
+                f"{name}: label {j} has one class only, {Y[0, j]} in every example "
+                f"({constant.size} such label(s) in all); each label's classifier needs "
+                "both classes, 0 and 1, to learn from"
+            )
+        sample_weight = _checked_weights(sample_weight, X)
+        rng = check_random_state(self.random_state)
+        orders = self._orders(Y.shape[1], rng)
+        thresholds = None
+        if isinstance(self.threshold, str):
+            thresholds = cv_thresholds(
+                clone(self).set_params(threshold=0.5, random_state=rng.randint(2**31 - 1)),
+                X,
+                Y,
+                sample_weight=sample_weight,
+                scoring=self.threshold_scoring,
+                n_splits=self.threshold_cv,
+                random_state=rng,
+            )
+        base = LogisticRegression() if self.estimator is None else self.estimator
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(orders))
+        estimators = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_chain)(base, X, Y, order, self.chain_method, self.cv, seed, sample_weight)
+            for order, seed in zip(orders, seeds)
+        )
+        return self.set_fitted(
+            estimators,
+            orders=orders,
+            n_features_in=X.shape[1],
+            feature_names_in=getattr(self, "feature_names_in_", None),
+            thresholds=thresholds,
+        )
+
+    def set_fitted(
+        self, estimators, *, orders, n_features_in, feature_names_in=None, thresholds=None
+    ):
+        """Set the fitted state: the one place it is set, by `fit` and by model files.
+
+        Parameters
+        ----------
+        estimators : list of list of fitted binary classifiers
+            One list per chain, in its order.
+        orders : list of array-like of int
+            Each chain's order: a permutation of 0 .. n_labels−1.
+        n_features_in : int
+        feature_names_in : array-like of str, optional
+        thresholds : array-like of shape (n_labels,), optional
+            ``thresholds_``, chosen by ``threshold="cv"``.
+
+        Returns
+        -------
+        self
+        """
+        if not orders or len(estimators) != len(orders):
+            raise ValueError(
+                f"{len(estimators)} chains of classifiers for {len(orders)} orders; "
+                "one per order, at least one"
+            )
+        n_labels = len(orders[0])
+        orders = [_checked_order(o, n_labels) for o in orders]
+        for c, chain in enumerate(estimators):
+            if len(chain) != n_labels:
+                raise ValueError(f"chain {c} has {len(chain)} classifiers for {n_labels} labels")
+        self.estimators_ = [list(chain) for chain in estimators]
+        self.orders_ = orders
+        self.classes_ = np.arange(n_labels)
+        self.n_features_in_ = int(n_features_in)
+        if feature_names_in is not None:
+            self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.thresholds_ = _checked_thresholds(thresholds, n_labels)
+        return self
+
+    def predict_proba(self, X):
+        """The chains' mean P(label | x).
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse CSR matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels)
+            Independent per-label probabilities (rows need not sum to 1).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
+        P = np.zeros((X.shape[0], self.classes_.size))
+        for order, chain in zip(self.orders_, self.estimators_):
+            P += _chain_proba(chain, order, X, self.chain_method)
+        return P / len(self.orders_)
+
+    def predict(self, X):
+        """The 0/1 indicator matrix (n_samples, n_labels): mean probability > threshold."""
+        P = self.predict_proba(X)
+        return (P > _label_thresholds(self, P.shape[1])).astype(np.int64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = LogisticRegression() if self.estimator is None else self.estimator
+        tags.input_tags.sparse = get_tags(base).input_tags.sparse
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.target_tags.two_d_labels = True
+        return tags
+
+
+def _checked_order(order, n_labels):
+    """A chain order: a permutation of 0 .. n_labels−1, as int64."""
+    o = np.asarray(order)
+    if (
+        o.shape != (n_labels,)
+        or o.dtype.kind not in "iu"
+        or not np.array_equal(np.sort(o), np.arange(n_labels))
+    ):
+        raise ValueError(
+            f"a chain order must be a permutation of the label indices 0 .. {n_labels - 1}, "
+            f"got {o.tolist()!r}"
+        )
+    return o.astype(np.int64)
+
+
+ClassifierChainEnsemble.__doc__ = ClassifierChainEnsemble.__doc__.replace(
+    "{threshold}", _THRESHOLD_DOC % {"unused": ""}
+)

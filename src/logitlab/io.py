@@ -19,7 +19,9 @@ Tensors:
   ``model.train_state.optimizer.m`` (Adam's first moment) and
   ``model.train_state.monitor.best_theta`` (the best parameters early stopping kept).
 - For :class:`~logitlab.OneVsAllClassifier`, the same tensors for each fitted
-  sub-model ``i`` under ``model.estimators.<i>.``.
+  sub-model ``i`` under ``model.estimators.<i>.``; for
+  :class:`~logitlab.ClassifierChainEnsemble`, for the k-th classifier of chain c under
+  ``model.chains.<c>.<k>.``.
 - ``preprocessing.<key>``: each NumPy array given in ``preprocessing``.
 
 Header metadata (``str -> str``):
@@ -33,7 +35,10 @@ Header metadata (``str -> str``):
   Adam's step, the schedule's and early stopping's counters, +inf as ``"inf"``, the
   DataLoader seed, and the random generator's state, for NumPy's PCG64, PCG64DXSM,
   SFC64, Philox and MT19937 only, its large integers as decimal strings), or null; for
-  one-vs-all the list of sub-models; ``learning_rate``, the rate training used
+  one-vs-all the list of sub-models; for chains ``orders`` (each chain's order of the
+  labels) and ``chains`` (each chain's list of sub-models, in its order);
+  ``thresholds``, the per-label thresholds ``threshold="cv"`` chose, or null;
+  ``learning_rate``, the rate training used
   (``learning_rate_``), and ``lr_finder``, the range test of ``learning_rate="auto"``
   (rates, smoothed costs, the rate found, whether it diverged), or null. A fit with
   ``warm_start=True`` continues such a state exactly. Version 1 files (no state) load
@@ -45,16 +50,17 @@ Header metadata (``str -> str``):
   refused. The checksum catches accidents (truncation, bit rot, edits), not an
   attacker, who can compute it for a changed file.
 
-Loading treats a file as untrusted input. Only a regular file is opened (a named pipe,
-a device or a directory is refused at once, also behind a symbolic link), and every size
+Loading treats a file as untrusted input. Only a regular file is opened (a named pipe, a
+device or a directory is refused at once, also behind a symbolic link), and every size
 the file states is checked before anything is allocated from it: the header length
 against the file's size and 100 MB; each tensor's dtype, shape and byte range against
 the file; the JSON nesting depth; the class count (at most 1e6) against the output
-layer; ``n_features_in`` and every layer size against the parameter vector in the file
-(checked before the network is built); the shapes and dtypes of arrays stored in JSON;
-integers that must be integers; every field of the training state by type and range, its
-vectors against the parameter count and its generator against NumPy's own list. Anything
-wrong is a :class:`ModelFileError`.
+layer; the number of chains (at most 10 000) against ``n_chains`` and each chain's
+classifiers against its order and their inputs; ``n_features_in`` and every layer size
+against the parameter vector in the file (checked before the network is built); the
+shapes and dtypes of arrays stored in JSON; integers that must be integers; every field
+of the training state by type and range, its vectors against the parameter count and its
+generator against NumPy's own list. Anything wrong is a :class:`ModelFileError`.
 
 Files are written to a temporary name in the destination folder and renamed over the
 destination (:func:`os.replace`) only once complete, so an interrupted save never leaves
@@ -80,6 +86,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._version import __version__
 from .estimators import (
+    ClassifierChainEnsemble,
     LogisticRegression,
     MultiLabelClassifier,
     NeuralNetClassifier,
@@ -117,6 +124,7 @@ _CLASSES = {
         MultiLabelClassifier,
         NeuralNetClassifier,
         OneVsAllClassifier,
+        ClassifierChainEnsemble,
     )
 }
 
@@ -816,6 +824,19 @@ def _encode_estimator(estimator, prefix, tensors, name):
             for i, sub in enumerate(estimator.estimators_)
         ]
         return record
+    record["thresholds"] = _encode_thresholds(estimator)
+    if isinstance(estimator, ClassifierChainEnsemble):
+        record["orders"] = [[int(j) for j in order] for order in estimator.orders_]
+        record["chains"] = [
+            [
+                _encode_estimator(
+                    sub, f"{prefix}chains.{c}.{k}.", tensors, f"{name}.estimators_[{c}][{k}]"
+                )
+                for k, sub in enumerate(chain)
+            ]
+            for c, chain in enumerate(estimator.estimators_)
+        ]
+        return record
     net = getattr(estimator, "network_", None)
     if net is None:
         raise ValueError(f"cannot save {name}: it has no fitted network_")
@@ -869,6 +890,12 @@ def _encode_estimator(estimator, prefix, tensors, name):
             record["train_state"] = state_record
             tensors.update(state_tensors)
     return record
+
+
+def _encode_thresholds(estimator):
+    """``thresholds_`` (chosen by ``threshold="cv"``) as a list, or None."""
+    thresholds = getattr(estimator, "thresholds_", None)
+    return None if thresholds is None else [float(t) for t in thresholds]
 
 
 def _encode_preprocessing(preprocessing, tensors):
@@ -963,8 +990,9 @@ def save_model(estimator, path, *, preprocessing=None):
     Parameters
     ----------
     estimator : LogisticRegression, SoftmaxRegression, MultiLabelClassifier, \
-NeuralNetClassifier or OneVsAllClassifier
-        A fitted estimator (OneVsAllClassifier: over any of the other four).
+NeuralNetClassifier, OneVsAllClassifier or ClassifierChainEnsemble
+        A fitted estimator (OneVsAllClassifier and ClassifierChainEnsemble: over
+        logitlab's binary classifiers).
     path : str or os.PathLike
         Destination file, conventionally ``*.safetensors``.
     preprocessing : dict or None, default=None
@@ -1040,6 +1068,8 @@ _MAX_HEADER_BYTES = 100_000_000
 _MAX_JSON_DEPTH = 100
 #: Most classes (and one-vs-all sub-models) a model may have.
 _MAX_CLASSES = 1_000_000
+#: Most chains a classifier-chain ensemble may have.
+_MAX_CHAINS = 10_000
 #: Most dimensions of an array, and the largest extent of one (zero sizes counted as 1).
 _MAX_NDIM, _MAX_SPAN = 32, 2**48
 #: The arrays decoded from the JSON metadata may take this much memory, plus so many
@@ -1310,7 +1340,7 @@ def _check_template(template, fitted, path, name):
     if type(template) is not type(fitted):
         raise ModelFileError(
             path,
-            f"{name} is a {type(fitted).__name__} but the one-vs-all template is a "
+            f"{name} is a {type(fitted).__name__} but the template it was cloned from is a "
             f"{type(template).__name__}",
         )
     if isinstance(fitted, OneVsAllClassifier):
@@ -1323,7 +1353,7 @@ def _check_template(template, fitted, path, name):
         raise ModelFileError(
             path,
             f"{name} has hidden layers {spec.hidden} ({spec.activation}) but the "
-            "one-vs-all template's parameters ask for others",
+            "parameters of the template it was cloned from ask for others",
         )
 
 
@@ -1424,6 +1454,10 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         return est.set_fitted(
             estimators, classes=classes, n_features_in=n_features, feature_names_in=names
         )
+    if cls is ClassifierChainEnsemble:
+        return _decode_chains(
+            est, record, classes, n_features, names, prefix, tensors, expected, path, name, budget
+        )
 
     def tensor(key):
         full = prefix + key
@@ -1464,7 +1498,7 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
             f"{name}: the network has hidden layers {spec.hidden} ({spec.activation}) but "
             "the estimator's parameters ask for others",
         )
-    if spec.head == "multilabel":
+    if spec.head == "multilabel" and not isinstance(getattr(est, "threshold", 0.5), str):
         threshold = np.asarray(getattr(est, "threshold", 0.5), dtype=float)
         if threshold.ndim and threshold.shape != (spec.n_out,):
             raise ModelFileError(
@@ -1500,6 +1534,8 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
     except ValueError as e:
         raise ModelFileError(path, f"{name}: invalid training state: {_short(str(e))}") from None
     learning_rate, lr_finder = _decode_learning_rate(record, path, name)
+    n_labels = spec.n_out if spec.head == "multilabel" else 0
+    thresholds = _decode_thresholds(record, est, n_labels, path, name)
     return est.set_fitted(
         net,
         classes=classes,
@@ -1510,7 +1546,96 @@ def _decode_estimator(record, prefix, tensors, expected, path, name, budget):
         train_state=state,
         learning_rate=learning_rate,
         lr_finder=lr_finder,
+        thresholds=thresholds,
         **validation,
+    )
+
+
+def _decode_thresholds(record, est, n_labels, path, name):
+    """``thresholds_`` of a record: None (also in files written before they were
+    saved), or one number in [0, 1] per label of a model with ``threshold="cv"``."""
+    thresholds = record.get("thresholds")
+    if thresholds is None:
+        return None
+    if not (
+        n_labels
+        and isinstance(getattr(est, "threshold", None), str)
+        and isinstance(thresholds, list)
+        and len(thresholds) == n_labels
+        and all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1
+            for t in thresholds
+        )
+    ):
+        raise ModelFileError(
+            path,
+            f"{name}: thresholds {_short(repr(thresholds))} are not one number in [0, 1] "
+            f"for each of the {n_labels} labels of a model with threshold='cv'",
+        )
+    return np.array(thresholds, dtype=np.float64)
+
+
+def _decode_chains(
+    est, record, classes, n_features, names, prefix, tensors, expected, path, name, budget
+):
+    """A fitted ClassifierChainEnsemble: every count is checked against the others and
+    the limits before a sub-model is read."""
+    orders, chains = record["orders"], record["chains"]
+    n_labels = classes.size
+    if not isinstance(orders, list) or not isinstance(chains, list) or not orders:
+        raise ModelFileError(path, f"{name}: orders and chains are not non-empty lists")
+    if len(orders) > _MAX_CHAINS or len(orders) != est.n_chains or len(chains) != len(orders):
+        raise ModelFileError(
+            path,
+            f"{name}: n_chains is {est.n_chains}, and the file holds {len(orders)} orders and "
+            f"{len(chains)} chains (at most {_MAX_CHAINS})",
+        )
+    if not np.array_equal(classes, np.arange(n_labels)) or n_labels < 1:
+        raise ModelFileError(path, f"{name}: the classes are not the label indices 0 .. n-1")
+    for c, (order, chain) in enumerate(zip(orders, chains)):
+        if (
+            not isinstance(order, list)
+            or len(order) != n_labels
+            or not all(_is_int(j) for j in order)
+            or sorted(order) != list(range(n_labels))
+        ):
+            raise ModelFileError(
+                path, f"{name}: order {c} is not a permutation of the {n_labels} labels"
+            )
+        if not isinstance(chain, list) or len(chain) != n_labels:
+            raise ModelFileError(
+                path, f"{name}: chain {c} does not hold one classifier per label ({n_labels})"
+            )
+    template = est.estimator if est.estimator is not None else LogisticRegression()
+    estimators = []
+    for c, chain in enumerate(chains):
+        subs = []
+        for k, sub_record in enumerate(chain):
+            sub_name = f"{name}.estimators_[{c}][{k}]"
+            sub = _decode_estimator(
+                sub_record, f"{prefix}chains.{c}.{k}.", tensors, expected, path, sub_name, budget
+            )
+            if not hasattr(sub, "network_") or sub.n_features_in_ != n_features + k:
+                raise ModelFileError(
+                    path,
+                    f"{sub_name} has {sub.n_features_in_} inputs; the k-th classifier of a "
+                    f"chain takes the {n_features} features and k earlier labels",
+                )
+            _check_template(template, sub, path, sub_name)
+            spec = sub.network_.spec
+            if not (spec.head == "binary" or (spec.head == "softmax" and spec.n_out == 2)):
+                raise ModelFileError(
+                    path, f"{sub_name}: a {spec.head} head is not a binary classifier"
+                )
+            subs.append(sub)
+        estimators.append(subs)
+    thresholds = _decode_thresholds(record, est, n_labels, path, name)
+    return est.set_fitted(
+        estimators,
+        orders=orders,
+        n_features_in=n_features,
+        feature_names_in=names,
+        thresholds=thresholds,
     )
 
 
@@ -1556,10 +1681,13 @@ def _set_engine(estimator, engine):
         raise ValueError(f"engine must be one of {ENGINES} or None, got {engine!r}")
     if "engine" in estimator.get_params(deep=False):
         estimator.set_params(engine=engine)
-    elif isinstance(estimator, OneVsAllClassifier):
-        # one-vs-all predicts through its sub-models: set the engine on them (and on
-        # the template they were cloned from)
-        for sub in estimator.estimators_:
+    elif isinstance(estimator, (OneVsAllClassifier, ClassifierChainEnsemble)):
+        # one-vs-all and chains predict through their sub-models: set the engine on
+        # them (and on the template they were cloned from)
+        subs = estimator.estimators_
+        if isinstance(estimator, ClassifierChainEnsemble):
+            subs = [sub for chain in subs for sub in chain]
+        for sub in subs:
             _set_engine(sub, engine)
         if estimator.estimator is not None:
             _set_engine(estimator.estimator, engine)

@@ -88,6 +88,7 @@ from .spec import (
     SOLVERS,
     TASKS,
     TASKS_OF_MODEL,
+    THRESHOLD_SCORINGS,
     VALIDATION_SCORINGS,
 )
 from .spec import MODELS as SPEC_MODELS
@@ -134,6 +135,8 @@ MODELS = ("auto", *SPEC_MODELS)
 _COLORS = ("rgb", "grayscale")
 # the largest image side a model file may ask predict to resize to
 _MAX_IMAGE_SIDE = 4096
+# the most chains a run may ask for (each holds a model per label)
+_MAX_CHAINS = 1000
 # settings.json is a few hundred bytes; a larger one is not ours
 _MAX_SETTINGS_BYTES = 1 << 20
 
@@ -180,8 +183,19 @@ class RunSettings:
         and the ``plateau`` schedule watch it instead of a share of the training set.
     size, color, positive, manifest, labels, x_key, y_key
         How to read the data, as :func:`~logitlab.data.load_source`'s options.
-    model : {"auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp"}
-        ``auto`` is logistic, softmax or multilabel, from the data.
+    model : {"auto", "logistic", "softmax", "one-vs-all", "multilabel", "mlp", "chains"}
+        ``auto`` is logistic, softmax or multilabel, from the data; ``chains`` (multi-label
+        data) is a :class:`~logitlab.ClassifierChainEnsemble` of ``chain_base`` models.
+    chains : int, optional
+        ``chains``: the number of chains (None: the estimator's default, 10).
+    chain_base : {None, "logistic", "mlp"}
+        ``chains``: the model of each label of each chain, built from the other options
+        (``hidden``, ``activation``, ``dropout`` for ``mlp``); None is ``logistic``.
+    threshold : float, "cv" or None
+        Multi-label data: the probability above which a label is predicted, or "cv" to
+        choose each label's by cross-validation on the training part; None: 0.5.
+    threshold_scoring : {None, "hamming", "f1"}
+        ``threshold="cv"``: what the thresholds optimise; None: Hamming loss.
     hidden : tuple of int, optional
         ``mlp``: the hidden layer sizes; by default `NeuralNetClassifier`'s.
     activation : {"relu", "tanh", "sigmoid"}
@@ -266,6 +280,10 @@ class RunSettings:
     warmup: int | None = None
     dropout: float | None = None
     validation_scoring: str | None = None
+    chains: int | None = None
+    chain_base: str | None = None
+    threshold: float | str | None = None
+    threshold_scoring: str | None = None
     early_stopping: bool | None = None
     standardize: bool = True
     augment_shift: int = 0
@@ -390,6 +408,8 @@ def _check_field(name: str, value: Any, where: str) -> None:
         "pos_weight": (None, "balanced"),
         "lr_schedule": (None, *LR_SCHEDULES),
         "validation_scoring": (None, *VALIDATION_SCORINGS),
+        "chain_base": (None, "logistic", "mlp"),
+        "threshold_scoring": (None, *THRESHOLD_SCORINGS),
     }
     if name == "data":
         if not isinstance(value, str) or not value.strip():
@@ -428,6 +448,12 @@ def _check_field(name: str, value: Any, where: str) -> None:
     elif name == "dropout":
         if value is not None and (not _is_real(value) or not 0 <= value < 1):
             raise bad("a number >= 0 and < 1")
+    elif name == "chains":
+        if value is not None and (not _is_int(value) or not 1 <= value <= _MAX_CHAINS):
+            raise bad(f"an integer from 1 to {_MAX_CHAINS}")
+    elif name == "threshold":
+        if value is not None and value != "cv" and (not _is_real(value) or not 0 <= value <= 1):
+            raise bad("a number from 0 to 1 or 'cv'")
     elif name == "lr":
         if value is not None and value != "auto" and (not _is_real(value) or value <= 0):
             raise bad("a number > 0 or 'auto'")
@@ -970,6 +996,13 @@ def _model_class(model: str) -> Any:
     }.get(model, LogisticRegression)
 
 
+def _base_model(settings: RunSettings, model: str) -> str:
+    """The model each sub-model is: for ``chains`` its ``--chain-base``, else ``model``."""
+    if model == "chains":
+        return settings.chain_base or "logistic"
+    return model
+
+
 def _solver_of(settings: RunSettings, model: str) -> str:
     """The solver a run trains with: ``--solver``, else adam when streaming (the
     full-batch default, lbfgs, needs X in memory), else the estimator's default."""
@@ -977,7 +1010,7 @@ def _solver_of(settings: RunSettings, model: str) -> str:
         return settings.solver
     if settings.stream:
         return "adam"
-    solver: str = _model_class(model)().solver
+    solver: str = _model_class(_base_model(settings, model))().solver
     return solver
 
 
@@ -1003,8 +1036,19 @@ def _check_options(
                 f"schedule is {schedule}: add --lr-schedule {schedules[0]}, or leave "
                 f"{option} out"
             )
-    if settings.dropout and model != "mlp":
+    base = _base_model(settings, model)
+    if settings.dropout and base != "mlp":
         raise RunError(f"--dropout drops hidden units, and {named} has none: use --model mlp")
+    for option, value in (("--chains", settings.chains), ("--chain-base", settings.chain_base)):
+        if value is not None and model != "chains":
+            raise RunError(f"{option} sets up classifier chains: add --model chains")
+    if model == "chains" and settings.pos_weight is not None:
+        raise RunError(
+            "--pos-weight weighs the labels of one multi-label model, and --model chains "
+            "trains a binary model per label: leave --pos-weight out"
+        )
+    if settings.threshold_scoring is not None and settings.threshold != "cv":
+        raise RunError("--threshold-scoring says what --threshold cv optimises: add --threshold cv")
     solver = _solver_of(settings, model)
     _check_lr_auto(settings, solver, named)
     if solver == "lbfgs":  # no steps: no learning rate, no mini-batches
@@ -1035,10 +1079,12 @@ def _check_options(
             "--early-stopping with --stream watches a validation set read from disk, not a "
             "share of the training set: add --val SRC"
         )
-    if settings.val is not None and model == "one-vs-all":
+    if settings.val is not None and model in ("one-vs-all", "chains"):
+        what = "class" if model == "one-vs-all" else "label of each chain"
+        instead = "softmax or mlp" if model == "one-vs-all" else "multilabel or mlp"
         raise RunError(
-            "--val: --model one-vs-all trains one model per class, with no single "
-            "validation cost; use --model softmax or mlp, or leave --val out"
+            f"--val: --model {model} trains one model per {what}, with no single "
+            f"validation cost; use --model {instead}, or leave --val out"
         )
     if task is None:
         return
@@ -1047,6 +1093,11 @@ def _check_options(
         raise RunError(
             f"--class-weight weighs the classes of single-label data, and {data} is "
             "multi-label: use --pos-weight balanced (it weighs each label's positives)"
+        )
+    if settings.threshold is not None and task != "multilabel":
+        raise RunError(
+            f"--threshold sets when a label of multi-label data is predicted, and {data} "
+            f"is {task} (one label per example): leave --threshold out"
         )
     if settings.pos_weight is not None and task != "multilabel":
         raise RunError(
@@ -1076,7 +1127,7 @@ def _check_lr_auto(settings: RunSettings, solver: str, named: str) -> None:
 def build_estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
     """The estimator the settings ask for, and the model's name (``auto`` resolved for
     ``task``); unfitted. :mod:`logitlab.tune` builds each trial's estimators here too."""
-    from . import OneVsAllClassifier
+    from . import ClassifierChainEnsemble, OneVsAllClassifier
 
     model = settings.model
     if model == "auto":
@@ -1109,15 +1160,43 @@ def build_estimator(settings: RunSettings, task: str) -> tuple[str, Any]:
     ):
         if value is not None:
             kw[name] = value
-    if model == "mlp":
-        if settings.dropout is not None:
-            kw["dropout"] = settings.dropout
-        return model, _model_class(model)(
-            hidden_layer_sizes=settings.hidden, activation=settings.activation, **kw
+    if model == "chains":  # a binary model per label: it decides with 0.5 of its own
+        base_kw = {k: v for k, v in kw.items() if k != "random_state"}  # seeded by the chains
+        chains = ClassifierChainEnsemble(
+            _network(settings, _base_model(settings, model), base_kw),
+            random_state=settings.seed,
         )
+        if settings.chains is not None:
+            chains.set_params(n_chains=settings.chains)
+        return model, _with_threshold(chains, settings)
+    if model == "mlp":
+        return model, _with_threshold(_network(settings, model, kw), settings)
     if model == "one-vs-all":  # class_weight: each class against the rest
         return model, OneVsAllClassifier(_model_class(model)(**kw))
-    return model, _model_class(model)(**kw)
+    return model, _with_threshold(_model_class(model)(**kw), settings)
+
+
+def _network(settings: RunSettings, model: str, kw: dict[str, Any]) -> Any:
+    """The estimator of ``model`` with the parameters ``kw`` (and, for mlp, the layers
+    and dropout the settings give)."""
+    if model != "mlp":
+        return _model_class(model)(**kw)
+    if settings.dropout is not None:
+        kw = {**kw, "dropout": settings.dropout}
+    return _model_class(model)(
+        hidden_layer_sizes=settings.hidden, activation=settings.activation, **kw
+    )
+
+
+def _with_threshold(est: Any, settings: RunSettings) -> Any:
+    """``est`` with the settings' ``threshold`` and ``threshold_scoring`` (multi-label
+    data: _check_options has refused them for the others)."""
+    params = est.get_params(deep=False)
+    for name in ("threshold", "threshold_scoring"):
+        value = getattr(settings, name)
+        if value is not None and name in params:
+            est.set_params(**{name: value})
+    return est
 
 
 # ---------------------------------------------------------------------------- train
@@ -1646,7 +1725,7 @@ def _write_results(
     classes = [str(c) for c in data.class_names]
     metrics = compute_metrics(data.task, te.y, y_pred, proba, classes)
     metrics["fit_seconds"] = seconds
-    engines = {getattr(e, "engine_", None) for e in getattr(est, "estimators_", [est])}
+    engines = {getattr(e, "engine_", None) for e in _sub_models(est)}
     metrics["engine"] = engines.pop() if len(engines) == 1 else None
     train_pred, _ = _predict(est, tr.X, pre)  # the examples as given, not shifted copies
     train_pred = _as_indices(est, train_pred, data.task)
@@ -1675,7 +1754,10 @@ def _write_results(
     if lr_finder is not None:  # --lr auto: the rate found, and the test's curve
         metrics["learning_rate_found"] = float(est.learning_rate_)
         metrics["lr_finder"] = lr_finder.to_dict()
-    subs = getattr(est, "estimators_", None) or []
+    thresholds = getattr(est, "thresholds_", None)
+    if thresholds is not None:  # --threshold cv: each label's, as cross-validation chose
+        metrics["thresholds"] = [float(t) for t in thresholds]
+    subs = _sub_models(est) if hasattr(est, "estimators_") else []
     if lr_finder is None and subs and getattr(subs[0], "lr_finder_", None) is not None:
         # one-vs-all with --lr auto: each class's model found its own rate
         metrics["learning_rates_found"] = [float(sub.learning_rate_) for sub in subs]
@@ -1733,6 +1815,15 @@ def _write_results(
     )
     files.append(report.name)
     return metrics, files, report_notes
+
+
+def _sub_models(est: Any) -> list[Any]:
+    """The models that predict: one-vs-all's per class, every chain's per label, or the
+    estimator itself."""
+    subs = getattr(est, "estimators_", None)
+    if subs is None:
+        return [est]
+    return [e for sub in subs for e in (sub if isinstance(sub, list) else [sub])]
 
 
 def _json_default(obj: Any) -> Any:

@@ -38,13 +38,14 @@ HEAD_FOR_TASK: Mapping[str, str] = {
     "multiclass": "softmax",
     "multilabel": "multilabel",
 }
-MODELS = ("logistic", "softmax", "one-vs-all", "multilabel", "mlp")
+MODELS = ("logistic", "softmax", "one-vs-all", "multilabel", "mlp", "chains")
 TASKS_OF_MODEL: Mapping[str, tuple[str, ...]] = {
     "logistic": ("binary",),
     "softmax": ("binary", "multiclass"),
     "one-vs-all": ("binary", "multiclass"),
     "multilabel": ("multilabel",),
     "mlp": TASKS,
+    "chains": ("multilabel",),
 }
 #: the model ``--model auto`` picks for each task: the notes' linear model for it
 DEFAULT_MODEL: Mapping[str, str] = {
@@ -56,6 +57,10 @@ HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 SOLVERS = ("gd", "sgd", "momentum", "adam", "lbfgs")
 LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
 VALIDATION_SCORINGS = ("loss", "accuracy", "hamming")
+#: what ``threshold="cv"`` optimises, label by label: the errors (Hamming loss) or F1
+THRESHOLD_SCORINGS = ("hamming", "f1")
+#: how earlier labels enter a classifier chain's later classifiers
+CHAIN_METHODS = ("predict_proba", "predict")
 #: "auto": torch with CUDA or on large problems, else NumPy (``estimators.choose_engine``)
 ENGINES = ("auto", "numpy", "torch")
 
