@@ -13,6 +13,7 @@ import bench_engine_auto
 import bench_gd_iteration
 import bench_mlp_epoch
 import bench_signs
+import bench_sparse
 import bench_torch
 import bench_vectorization
 from _common import machine_info
@@ -30,6 +31,7 @@ def main():
         bench_mlp_epoch,
         bench_engine_auto,
         bench_defaults,
+        bench_sparse,
     ):
         res = bench.main()
         for r in res if isinstance(res, list) else [res]:
