@@ -21,6 +21,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
@@ -43,7 +44,11 @@ FUZZ = settings(
 def check_loaded(data):
     """The invariants every LoadedData must satisfy."""
     assert isinstance(data, LoadedData)
-    X = np.asarray(data.X)  # lazy rows are read here (a DataError is allowed)
+    if sp.issparse(data.X):  # a sparse ARFF file: CSR, each entry once, in order
+        assert data.X.format == "csr" and data.X.has_canonical_format
+        X = data.X.toarray()
+    else:
+        X = np.asarray(data.X)  # lazy rows are read here (a DataError is allowed)
     n = X.shape[0]
     assert X.dtype == np.float64 and X.ndim == 2 and n > 0 and X.shape[1] > 0
     assert X.shape == (data.n_samples, data.n_features)
@@ -182,6 +187,19 @@ ARFF = """% MULAN-style
 2.5,3,0,1
 1,2,1,1
 """
+ARFF_SPARSE = """% MULAN-style, sparse rows (and one dense)
+@relation 'toy'
+@attribute Att1 numeric
+@attribute 'Att 2' real
+@attribute Class1 {0,1}
+@attribute Class2 {0,1}
+@data
+{0 0.09,1 0.13,3 1}
+{1 -0.05, 2 1}
+2.5,3,0,1
+{}
+{0 1,1 2,2 1,3 1}
+"""
 ARFF_CLASS = """@relation pets
 @attribute w numeric
 @attribute h numeric
@@ -279,7 +297,7 @@ def test_fuzz_csv_bytes(workdir, data, seed):
 
 
 @FUZZ
-@given(data=st.data(), seed=st.sampled_from([ARFF, ARFF_CLASS]))
+@given(data=st.data(), seed=st.sampled_from([ARFF, ARFF_SPARSE, ARFF_CLASS]))
 def test_fuzz_arff(workdir, data, seed):
     if data.draw(st.booleans()):
         content = data.draw(mutated_text(seed)).encode("utf-8", errors="surrogatepass")
@@ -441,6 +459,7 @@ def test_seeds_load(workdir):
         ("b.csv", CSV_MULTI.encode(), {"labels": "last:2"}),
         ("a.arff", ARFF.encode(), {}),
         ("b.arff", ARFF_CLASS.encode(), {}),
+        ("c.arff", ARFF_SPARSE.encode(), {}),
         ("a.npz", NPZ, {}),
         ("b.npz", NPZ_ZIPPED, {}),
         ("a.h5", H5, {}),

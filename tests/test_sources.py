@@ -343,9 +343,6 @@ def test_arff_errors_name_the_file(tmp_path):
     )
     with pytest.raises(DataError, match=r"cannot parse ARFF file .*bad.arff.*z value not in"):
         load_source(bad)
-    sparse = _write(tmp_path / "sparse.arff", _ARFF.split("@data")[0] + "@data\n{0 1.5,3 1}\n")
-    with pytest.raises(DataError, match="sparse.arff.*sparse ARFF"):
-        load_source(sparse)
     with pytest.raises(DataError, match=r"no label column\(s\) 'Nope'.*Att1, Att2"):
         load_source(_write(tmp_path / "t.arff", _ARFF), labels="Nope")
 

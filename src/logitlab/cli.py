@@ -316,7 +316,9 @@ TRAIN_OPTIONS = (
     (("--standardize/--no-standardize",), dict(default=True, show_default=True,
                                                help="Scale features to mean 0, variance 1 "
                                                "with the training set's statistics (saved "
-                                               "with the model).")),
+                                               "with the model); sparse data is divided by "
+                                               "each feature's largest |value|, not "
+                                               "centred.")),
     (("--augment-shift",), dict(type=click.IntRange(0), default=0, metavar="R",
                                 help="Images: also train on copies of each training image "
                                      "shifted by up to R pixels each way ((2R+1)² copies; "

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._atomic import atomic_write
@@ -254,7 +255,7 @@ def fold_score(
     float
     """
     pre = Preprocessing.fit(data, fit, standardize=settings.standardize, loader=settings.loader())
-    X, y = np.asarray(fit.X), fit.y
+    X, y = (fit.X if sp.issparse(fit.X) else np.asarray(fit.X)), fit.y
     if settings.augment_shift:
         assert data.image_shape is not None
         copies = (2 * settings.augment_shift + 1) ** 2

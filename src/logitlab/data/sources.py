@@ -25,6 +25,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from .arff import load_arff
 from .builtins import BUILTINS, builtin_key, builtin_names, load_builtin
@@ -55,9 +56,10 @@ class LoadedData:
 
     Attributes
     ----------
-    X : ndarray of shape (n_samples, n_features), float64, or LazyRows
+    X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features), float64, or LazyRows
         One example per row. Images are unrolled row-major over (height, width,
         channel) and scaled to [0, 1]; other features are as read (not standardised).
+        A sparse ARFF file gives a CSR matrix (sorted indices, each once).
         With ``lazy=True``, an image folder gives an `ImageFiles` and an HDF5 file an
         `HDF5Rows`: `LazyRows`, whose rows are read when indexed.
     y : ndarray of shape (n_samples,) or (n_samples, n_labels), int
@@ -258,7 +260,13 @@ def load_source(
     ``@relation`` name (``'yeast: -C -14'``: the last 14 attributes; ``-C 14`` the
     first 14); else the trailing run of nominal ``{0,1}`` attributes (one such
     attribute is a binary class, several are the labels of a multi-label task); else
-    the last attribute (the class). Sparse ARFF data is not supported.
+    the last attribute (the class). When the trailing ``{0,1}`` attributes may hold
+    features too (every attribute is ``{0,1}``, as in MULAN's text sets, or nearly
+    every one), the file is refused, asking for ``labels``.
+
+    Sparse ARFF data (``{index value, ...}`` rows) is read straight into a
+    ``scipy.sparse`` CSR matrix, never densified; so is the test data `split` reads
+    with it.
 
     Examples
     --------
@@ -378,15 +386,18 @@ def _reject(opts, names, what):
 def _finish(parts, source, opts, *, single_class_ok):
     """Check and assemble what a reader returned into a LoadedData."""
     X = parts["X"]
-    if not isinstance(X, LazyRows):  # lazy rows are checked as they are read
+    feature_names = parts.get("feature_names")
+    if sp.issparse(X):  # kept sparse: CSR, float64, each entry once, in column order
+        X = sp.csr_matrix(X, dtype=np.float64)
+        X.sum_duplicates()
+        _check_finite_sparse(X, feature_names, source)
+    elif not isinstance(X, LazyRows):  # lazy rows are checked as they are read
         X = np.ascontiguousarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise DataError(f"{source}: features must be 2-D after unrolling, got shape {X.shape}")
+        _check_finite(X, feature_names, source)
     y = np.asarray(parts["y"])
     class_names = [str(c) for c in parts["class_names"]]
-    feature_names = parts.get("feature_names")
-    if not isinstance(X, LazyRows):
-        _check_finite(X, feature_names, source)
     if y.shape[0] != X.shape[0]:
         raise DataError(f"{source}: {X.shape[0]} examples of features but {y.shape[0]} labels")
     if X.shape[0] == 0:
@@ -452,6 +463,20 @@ def _check_finite(X, feature_names, source):
         )
 
 
+def _check_finite_sparse(X, feature_names, source):
+    """`_check_finite` on a CSR matrix's stored values (the others are 0)."""
+    bad = ~np.isfinite(X.data)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        row = int(np.searchsorted(X.indptr, k, side="right")) - 1
+        col = int(X.indices[k])
+        name = feature_names[col] if feature_names is not None else f"feature {col}"
+        raise DataError(
+            f"{source}: column {name!r} holds {X.data[k]} in row {row + 1}; "
+            f"features must be finite numbers ({int(bad.sum())} such values in all)"
+        )
+
+
 def match_columns(data, like):
     """``data`` with its table columns in ``like``'s order, matched by name.
 
@@ -486,8 +511,9 @@ def match_columns(data, like):
     have, want = data.feature_names, like.feature_names
     if have is None or want is None or list(have) == list(want):
         return data
-    missing = [n for n in want if n not in have]
-    extra = [n for n in have if n not in want]
+    have_set, want_set = set(have), set(want)
+    missing = [n for n in want if n not in have_set]
+    extra = [n for n in have if n not in want_set]
     if missing or extra:
         parts = []
         if missing:
@@ -500,8 +526,10 @@ def match_columns(data, like):
         )
     if len(set(have)) != len(have):
         raise DataError(f"{data.source!r}: a column name appears twice")
-    order = [list(have).index(n) for n in want]
-    return replace(data, X=np.asarray(data.X)[:, order], feature_names=list(want))
+    position = {n: i for i, n in enumerate(have)}
+    order = [position[n] for n in want]
+    X = data.X[:, order] if sp.issparse(data.X) else np.asarray(data.X)[:, order]
+    return replace(data, X=X, feature_names=list(want))
 
 
 def align(data, like):

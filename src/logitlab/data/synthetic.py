@@ -1,9 +1,15 @@
-"""A generated image data set: circles, squares and triangles drawn with Pillow.
+"""Generated data sets.
 
-The built-in stand-in for the notes' photo tasks ("cat / dog / baby chick / other"):
-small RGB pictures of coloured shapes on a plain background, for binary (is there a
-circle?), multi-class (which shape?) and multi-label (which shapes are present?)
-classification, generated on the fly and identical for the same seed on every machine.
+- `make_shapes`: circles, squares and triangles drawn with Pillow, the built-in
+  stand-in for the notes' photo tasks ("cat / dog / baby chick / other"): small RGB
+  pictures of coloured shapes on a plain background, for binary (is there a circle?),
+  multi-class (which shape?) and multi-label (which shapes are present?)
+  classification, generated on the fly and identical for the same seed on every
+  machine.
+- `make_sparse_text`: a bag-of-words multi-label set shaped like MULAN's text sets
+  (bibtex: 1836 binary word features, 159 labels), as a CSR matrix, for sparse data
+  (``bench/bench_sparse.py`` writes it as a sparse ARFF file with
+  `~logitlab.data.arff.write_sparse_arff`).
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import colorsys
 import math
 
 import numpy as np
+import scipy.sparse as sp
 from PIL import Image, ImageDraw
 
 from ..spec import TASKS
 from .images import check_size_color
 
-__all__ = ["SHAPES", "SHAPE_TASKS", "make_shapes"]
+__all__ = ["SHAPES", "SHAPE_TASKS", "make_shapes", "make_sparse_text"]
 
 #: The shapes, in label order.
 SHAPES = ("circle", "square", "triangle")
@@ -179,3 +186,64 @@ def _picture(rng, kinds, size, mode):
     if mode != "RGB":
         img = img.convert(mode)
     return np.asarray(img)
+
+
+def make_sparse_text(
+    n_samples=7395, n_features=1836, n_labels=159, *, mean_labels=2, length=50, random_state=0
+):
+    """Generate a sparse bag-of-words multi-label data set, shaped like MULAN's bibtex.
+
+    Documents from scikit-learn's ``make_multilabel_classification`` (each document
+    draws its labels, then about ``length`` words from its labels' word
+    distributions; no document is without labels), turned into word presence: a
+    feature is 1 where the word occurs, as in bibtex's 1836 ``{0,1}`` word
+    attributes. The defaults give bibtex's shape: 7395 documents (its 4880 training
+    and 2515 test rows), 1836 features, 159 labels, about 2.3 labels and 49 distinct
+    words per document.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_labels : int
+        Documents, words and labels.
+    mean_labels : int, default=2
+        The mean of the Poisson draw of each document's number of labels (redrawn
+        while 0, so the mean number is a little higher).
+    length : int, default=50
+        The mean of the Poisson draw of each document's number of words.
+    random_state : int, default=0
+        Seed; the same seed gives the same data.
+
+    Returns
+    -------
+    X : scipy.sparse CSR matrix of shape (n_samples, n_features), float64
+        1 where the document holds the word; only the ones are stored.
+    Y : ndarray of shape (n_samples, n_labels), intp
+        0/1 label indicators.
+
+    Examples
+    --------
+    >>> from logitlab.data.synthetic import make_sparse_text
+    >>> X, Y = make_sparse_text(100, 50, 6, length=10, random_state=0)
+    >>> X.format, X.shape, Y.shape, sorted(set(X.data.tolist()))
+    ('csr', (100, 50), (100, 6), [1.0])
+    >>> bool((Y.sum(axis=1) >= 1).all())
+    True
+    """
+    from sklearn.datasets import make_multilabel_classification
+
+    counts, Y = make_multilabel_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_classes=n_labels,
+        n_labels=mean_labels,
+        length=length,
+        allow_unlabeled=False,
+        sparse=True,
+        return_indicator="dense",
+        random_state=random_state,
+    )
+    X = sp.csr_matrix(counts, dtype=np.float64)
+    X.sum_duplicates()
+    X.data[:] = 1.0  # word counts -> presence (a stored count is >= 1)
+    X.eliminate_zeros()
+    return X, np.asarray(Y, dtype=np.intp)
