@@ -34,8 +34,6 @@ def test_written_files_hold_the_generated_matrices(bench_sparse, tmp_path):
 def test_quick_run_prints_both_sides(bench_sparse, capsys):
     results = bench_sparse.main(quick=True)
     out = capsys.readouterr().out
-    if "Sparse data was passed for X" in out:
-        pytest.xfail("needs i12-sparse-engines: the estimators refuse sparse X until merged")
     assert [r.name for r in results] == ["sparse-time", "sparse-memory", "sparse-hamming"]
     assert all(0 < r.ratio < np.inf for r in results), out
     for needle in ("logitlab train (whole command)", "sklearn OneVsRest", "no label predicted"):
