@@ -2,7 +2,8 @@
 
 A bag-of-words multi-label set shaped like MULAN's bibtex
 (`logitlab.data.synthetic.make_sparse_text`: 1836 binary word features, 159 labels,
-about 2.3 labels and 49 words per document; seed 2, where every label has positive
+about 2.4 labels and 42 words per document, Zipf word and label frequencies, a few dozen
+keywords per label; seed 2, where every label has positive
 training examples, as in bibtex), written as sparse ARFF files of 4880 training and
 2515 test rows (bibtex's split sizes) in a temporary folder, with every attribute
 ``{0,1}`` as MULAN writes them. Then, in a child process (as a user runs it)::

@@ -189,27 +189,38 @@ def _picture(rng, kinds, size, mode):
 
 
 def make_sparse_text(
-    n_samples=7395, n_features=1836, n_labels=159, *, mean_labels=2, length=50, random_state=0
+    n_samples=7395,
+    n_features=1836,
+    n_labels=159,
+    *,
+    mean_labels=2.4,
+    length=50,
+    topic_share=0.3,
+    random_state=0,
 ):
     """Generate a sparse bag-of-words multi-label data set, shaped like MULAN's bibtex.
 
-    Documents from scikit-learn's ``make_multilabel_classification`` (each document
-    draws its labels, then about ``length`` words from its labels' word
-    distributions; no document is without labels), turned into word presence: a
-    feature is 1 where the word occurs, as in bibtex's 1836 ``{0,1}`` word
-    attributes. The defaults give bibtex's shape: 7395 documents (its 4880 training
-    and 2515 test rows), 1836 features, 159 labels, about 2.3 labels and 49 distinct
-    words per document.
+    A topic model with the traits of real text that decide how hard it is: word and
+    label frequencies follow Zipf's law (a few common, most rare), each label has a
+    few dozen keywords, and labels come in related groups. Each document draws its
+    labels (the first by popularity; each further one, half the time from the first
+    one's group of 5), then about ``length`` words, each from one of its labels'
+    keywords with probability ``topic_share``, else from the background vocabulary.
+    Word presence is kept: a feature is 1 where the word occurs, as in bibtex's 1836
+    ``{0,1}`` word attributes. The defaults give bibtex's shape: 7395 documents (its
+    4880 training and 2515 test rows), 1836 features, 159 labels, about 2.4 labels and
+    45 distinct words per document.
 
     Parameters
     ----------
     n_samples, n_features, n_labels : int
         Documents, words and labels.
-    mean_labels : int, default=2
-        The mean of the Poisson draw of each document's number of labels (redrawn
-        while 0, so the mean number is a little higher).
+    mean_labels : float, default=2.4
+        Each document has 1 + Poisson(``mean_labels`` − 1) labels (at most n_labels).
     length : int, default=50
         The mean of the Poisson draw of each document's number of words.
+    topic_share : float, default=0.3
+        The probability that a word comes from the document's labels' keywords.
     random_state : int, default=0
         Seed; the same seed gives the same data.
 
@@ -229,21 +240,40 @@ def make_sparse_text(
     >>> bool((Y.sum(axis=1) >= 1).all())
     True
     """
-    from sklearn.datasets import make_multilabel_classification
-
-    counts, Y = make_multilabel_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_classes=n_labels,
-        n_labels=mean_labels,
-        length=length,
-        allow_unlabeled=False,
-        sparse=True,
-        return_indicator="dense",
-        random_state=random_state,
+    rng = np.random.default_rng(random_state)
+    background = 1.0 / (rng.permutation(n_features) + 2.7)  # Zipf over the vocabulary
+    background /= background.sum()
+    n_keywords = max(1, min(40, n_features // 4))
+    keywords = np.array(
+        [rng.choice(n_features, n_keywords, replace=False, p=background) for _ in range(n_labels)]
     )
-    X = sp.csr_matrix(counts, dtype=np.float64)
-    X.sum_duplicates()
-    X.data[:] = 1.0  # word counts -> presence (a stored count is >= 1)
-    X.eliminate_zeros()
-    return X, np.asarray(Y, dtype=np.intp)
+    popularity = 1.0 / (rng.permutation(n_labels) + 5.0)
+    popularity /= popularity.sum()
+    Y = np.zeros((n_samples, n_labels), dtype=np.intp)
+    rows, cols = [], []
+    for i in range(n_samples):
+        k = min(n_labels, 1 + int(rng.poisson(max(mean_labels - 1, 0.0))))
+        first = int(rng.choice(n_labels, p=popularity))
+        labels = {first}
+        group = np.arange(first - first % 5, min(first - first % 5 + 5, n_labels))
+        while len(labels) < k:
+            pool = group if rng.random() < 0.5 and len(set(group) - labels) else None
+            labels.add(
+                int(rng.choice(pool) if pool is not None else rng.choice(n_labels, p=popularity))
+            )
+        Y[i, list(labels)] = 1
+        n_words = int(rng.poisson(length))
+        from_topic = rng.random(n_words) < topic_share
+        topic = keywords[rng.choice(sorted(labels), int(from_topic.sum()))]
+        words = np.concatenate(
+            [
+                topic[np.arange(len(topic)), rng.integers(0, n_keywords, len(topic))],
+                rng.choice(n_features, int((~from_topic).sum()), p=background),
+            ]
+        )
+        words = np.unique(words)
+        rows.append(np.full(words.size, i))
+        cols.append(words)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    X = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n_samples, n_features))
+    return X, Y
