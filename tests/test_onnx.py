@@ -399,22 +399,9 @@ def test_export_of_a_run_agrees_with_predict(tmp_path, tables, model_options):
         ["multilabel"],
         ["multilabel", "--threshold", "cv"],
         ["chains", "--chains", "3"],
-        [
-            "chains",
-            "--chains",
-            "2",
-            "--chain-base",
-            "mlp",
-            "--hidden",
-            "4",
-            "--solver",
-            "lbfgs",
-            "--epochs",
-            "20",
-            "--threshold",
-            "cv",
-        ],
-    ],  # fmt: skip
+        "chains --chains 2 --chain-base mlp --hidden 4 --solver lbfgs --epochs 20 "
+        "--threshold cv".split(),
+    ],
     ids=["multilabel", "multilabel-cv-threshold", "chains", "chains-of-mlps-cv-threshold"],
 )
 def test_export_of_a_multilabel_run_agrees_with_predict(tmp_path, tables, model_options):
@@ -502,17 +489,27 @@ def test_readme_serving_snippet_runs_without_logitlab(tmp_path, tables, monkeypa
     assert namespace["label"].tolist() == [p["label"] for p in predicted]
 
 
-def test_export_of_a_yeast_run_agrees_with_predict_on_its_test_rows(shared_data, tmp_path):
-    """Real data: a short run of the README's yeast network (103 features, 14 labels),
-    exported and run by onnxruntime on MULAN's 917 test rows, against logitlab predict."""
+@pytest.mark.parametrize(
+    "model_options",
+    [
+        "mlp --hidden 64 --solver adam --batch-size 64 --epochs 5 --no-early-stopping".split(),
+        ["chains", "--chains", "2"],
+    ],
+    ids=["mlp", "chains"],
+)
+def test_export_of_a_yeast_run_agrees_with_predict_on_its_test_rows(
+    shared_data, tmp_path, model_options
+):
+    """Real data: a short run of the README's yeast network, or two chains of logistic
+    regressions (103 features, 14 labels), exported and run by onnxruntime on MULAN's
+    917 test rows, against logitlab predict."""
     folder = shared_data / "yeast"
     if not (folder / "yeast-test.csv").is_file():
         pytest.skip(f"the yeast data set is not at {folder}")
     out = tmp_path / "run"
     r = run(
         "train", "--data", folder / "yeast-train.csv", "--test", folder / "yeast-test.csv",
-        "--labels", "last:14", "--model", "mlp", "--hidden", "64", "--solver", "adam",
-        "--batch-size", "64", "--epochs", "5", "--no-early-stopping", "--out", out,
+        "--labels", "last:14", "--model", *model_options, "--out", out,
     )  # fmt: skip
     assert r.exit_code == 0, r.output + r.stderr
     model = _export(out, tmp_path / "yeast.onnx")
