@@ -16,6 +16,7 @@ from sklearn.multioutput import ClassifierChain
 
 import logitlab.run as run_module
 from _cli import one_line_error, run
+from _sparse_trap import refuse_densifying
 from logitlab import (
     ClassifierChainEnsemble,
     LogisticRegression,
@@ -123,6 +124,41 @@ def test_sparse_input_stays_sparse():
     dense = ClassifierChainEnsemble(base, n_chains=2, random_state=0).fit(X, Y)
     csr = ClassifierChainEnsemble(base, n_chains=2, random_state=0).fit(sp.csr_matrix(X), Y)
     np.testing.assert_allclose(dense.predict_proba(X), csr.predict_proba(sp.csr_matrix(X)))
+
+
+@pytest.mark.parametrize(
+    "base, chain_method, cv",
+    [
+        (LogisticRegression(engine="numpy"), "predict_proba", None),
+        (
+            NeuralNetClassifier((4,), solver="adam", batch_size=32, max_iter=5, engine="numpy"),
+            "predict",
+            3,
+        ),
+    ],
+    ids=["logistic", "mlp-predict-cv"],
+)
+def test_sparse_x_through_logitlabs_estimators_is_never_densified(
+    base, chain_method, cv, monkeypatch
+):
+    """Chains of logitlab's own estimators on CSR X: the same models as on the dense X
+    (the label columns are appended to the sparse matrix, which the engines read as
+    sparse), and no step of fit or predict densifies a matrix."""
+    X, Y = _data()
+    X[np.abs(X) < 0.8] = 0
+    params = dict(n_chains=2, chain_method=chain_method, cv=cv, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # five epochs: convergence warnings
+        dense = ClassifierChainEnsemble(base, **params).fit(X, Y)
+        refuse_densifying(monkeypatch)
+        csr = ClassifierChainEnsemble(base, **params).fit(sp.csr_matrix(X), Y)
+        P = csr.predict_proba(sp.csr_matrix(X))
+    np.testing.assert_allclose(P, dense.predict_proba(X), rtol=0, atol=1e-10)
+    for chain_dense, chain_csr in zip(dense.estimators_, csr.estimators_):
+        for a, b in zip(chain_dense, chain_csr):
+            np.testing.assert_allclose(b.network_.theta, a.network_.theta, rtol=0, atol=1e-10)
+    with pytest.raises(AssertionError, match="densified"):  # the trap works
+        sp.csr_matrix(X).toarray()
 
 
 def test_feature_names_are_kept_and_checked():

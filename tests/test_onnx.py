@@ -1,6 +1,7 @@
 """ONNX export: onnxruntime, running the exported bytes, gives logitlab's probabilities
-(to 1e-6) and predictions, for every estimator and head, any batch size; the
-``logitlab export`` command on run folders, and its errors."""
+(to 1e-6) and predictions, for every estimator and head (classifier chains and
+thresholds chosen by cross-validation included), any batch size; the ``logitlab
+export`` command on run folders, and its errors."""
 
 import json
 import re
@@ -18,6 +19,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from _cli import one_line_error, run
 from logitlab import (
+    ClassifierChainEnsemble,
     LogisticRegression,
     MultiLabelClassifier,
     NeuralNetClassifier,
@@ -119,6 +121,38 @@ CASES = {
         "y3",
     ),
     "one-vs-all-of-one-vs-all": (lambda: OneVsAllClassifier(OneVsAllClassifier()), "y3"),
+    "chains-of-logistic": (lambda: ClassifierChainEnsemble(n_chains=3, random_state=0), "Y"),
+    "chains-of-logistic-predict": (
+        lambda: ClassifierChainEnsemble(n_chains=3, chain_method="predict", random_state=0),
+        "Y",
+    ),
+    "chains-of-mlps": (
+        lambda: ClassifierChainEnsemble(
+            NeuralNetClassifier((4,), solver="lbfgs", max_iter=20), n_chains=2, random_state=0
+        ),
+        "Y",
+    ),
+    "chains-of-mlps-float32-predict": (
+        lambda: ClassifierChainEnsemble(
+            NeuralNetClassifier(
+                (4,), activation="tanh", solver="lbfgs", max_iter=20, dtype="float32"
+            ),
+            n_chains=2,
+            chain_method="predict",
+            random_state=0,
+        ),
+        "Y",
+    ),
+    "chains-of-softmax-one-vs-all-thresholds": (
+        lambda: ClassifierChainEnsemble(
+            OneVsAllClassifier(SoftmaxRegression()),
+            n_chains=2,
+            order=[2, 0, 1],
+            threshold=[0.3, 0.5, 0.7],
+            random_state=0,
+        ),
+        "Y",
+    ),
 }
 
 
@@ -146,6 +180,97 @@ def test_class_names_name_the_label_output(data):
     assert set(run_onnx(from_pre, X)[1]) <= {"a", "b", "c"}
     with pytest.raises(ExportError, match="2 class names for a model of 3 classes"):
         to_onnx(est, class_names=["a", "b"])
+
+
+@pytest.fixture(scope="module")
+def noisy_labels():
+    """Standardised X and three rare, noisy labels, on which thresholds chosen for F1
+    fall well below 0.5."""
+    rng = np.random.default_rng(0)
+    Xs = rng.normal(size=(100, 4))
+    noisy = Xs + rng.normal(size=Xs.shape)
+    Y = np.column_stack([noisy[:, 0] > 1, noisy[:, 1] > 0.8, noisy[:, 2] + noisy[:, 3] > 1.5])
+    return Xs, Y.astype(int)
+
+
+CV_THRESHOLD_CASES = {
+    "multilabel": lambda: MultiLabelClassifier(threshold="cv", threshold_scoring="f1"),
+    "mlp-multilabel": lambda: NeuralNetClassifier(
+        (5,), solver="lbfgs", max_iter=30, threshold="cv", threshold_scoring="f1"
+    ),
+    "chains-of-logistic": lambda: ClassifierChainEnsemble(
+        n_chains=3, threshold="cv", threshold_scoring="f1", random_state=0
+    ),
+    "chains-of-mlps-predict": lambda: ClassifierChainEnsemble(
+        NeuralNetClassifier((4,), solver="lbfgs", max_iter=20),
+        n_chains=2,
+        chain_method="predict",
+        threshold="cv",
+        threshold_scoring="f1",
+        random_state=0,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CV_THRESHOLD_CASES)
+def test_labels_use_the_thresholds_cross_validation_chose(case, noisy_labels):
+    """threshold="cv": the label output compares with the fitted ``thresholds_``, not
+    with 0.5 (the data makes them differ, so a graph that used 0.5 would fail)."""
+    Xs, Y = noisy_labels
+    est = quiet_fit(CV_THRESHOLD_CASES[case](), Xs, Y)
+    assert est.threshold == "cv" and est.thresholds_ is not None
+    assert np.any((est.predict_proba(Xs) > 0.5) != est.predict(Xs))
+    model = assert_agrees(est, Xs)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["estimator"] == type(est).__name__
+
+
+@st.composite
+def chains(draw):
+    """A random ensemble of chains of random small networks (float32 or float64 each,
+    large as well as small weights), each in a random order of the labels."""
+    n_x = draw(st.integers(1, 4))
+    n_labels = draw(st.integers(1, 4))
+    n_chains = draw(st.integers(1, 3))
+    chain_method = draw(st.sampled_from(["predict_proba", "predict"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    weight_scale = draw(st.sampled_from([0.1, 1.0, 10.0]))
+    dtypes = draw(st.lists(st.sampled_from(["float64", "float32"]), min_size=1, max_size=2))
+    rng = np.random.default_rng(seed)
+    orders, estimators = [], []
+    for _ in range(n_chains):
+        orders.append(rng.permutation(n_labels))
+        chain = []
+        for k in range(n_labels):  # the k-th reads the features and k earlier labels
+            spec = ModelSpec(n_x + k, (int(rng.integers(1, 4)),), 1, "binary", "tanh")
+            dtype = dtypes[int(rng.integers(len(dtypes)))]
+            net = Network(spec, dtype=dtype)
+            net.set_params(rng.normal(scale=weight_scale, size=spec.n_params))
+            sub = NeuralNetClassifier(spec.hidden, activation="tanh", dtype=dtype)
+            chain.append(
+                sub.set_fitted(
+                    net, classes=np.arange(2), n_features_in=spec.n_x, history=[], n_iter=0
+                )
+            )
+        estimators.append(chain)
+    threshold = rng.uniform(0.1, 0.9, n_labels)
+    est = ClassifierChainEnsemble(chain_method=chain_method, threshold=threshold)
+    est.set_fitted(estimators, orders=orders, n_features_in=n_x)
+    return est, rng, "float32" in dtypes
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chains(), st.integers(1, 9))
+def test_random_chains_agree(drawn, m):
+    est, rng, has_float32 = drawn
+    n_x = est.n_features_in_
+    X = rng.normal(scale=3.0, size=(m, n_x))
+    pre = {"mean": rng.normal(size=n_x), "scale": rng.uniform(0.5, 2.0, n_x)}
+    proba, label = run_onnx(to_onnx(est, preprocessing=pre), X)
+    Xs = (X - pre["mean"]) / pre["scale"]
+    np.testing.assert_allclose(proba, est.predict_proba(Xs), rtol=0, atol=TOL)
+    if not has_float32:  # float32: a 1-ulp difference may flip a label at a tie
+        assert label.tolist() == est.predict(Xs).tolist()
 
 
 @st.composite
@@ -200,6 +325,12 @@ def test_bad_input_is_refused_clearly(tmp_path, data, monkeypatch):
         to_onnx(LogisticRegression())
     with pytest.raises(ExportError, match="cannot export a LogisticRegression"):
         to_onnx(SkLogisticRegression().fit(Xs, y2))
+    Y = np.column_stack([y2 == "spam", Xs[:, 2] > 0]).astype(int)
+    foreign = ClassifierChainEnsemble(SkLogisticRegression(), n_chains=1).fit(Xs, Y)
+    with pytest.raises(ExportError, match="cannot export a LogisticRegression"):
+        to_onnx(foreign)  # chains of another library's classifiers
+    with pytest.raises(NotFittedError):
+        to_onnx(ClassifierChainEnsemble())
     est = LogisticRegression().fit(Xs, y2)
     with pytest.raises(ExportError, match="is a directory"):
         to_onnx(est, tmp_path)
@@ -262,12 +393,23 @@ def test_export_of_a_run_agrees_with_predict(tmp_path, tables, model_options):
     np.testing.assert_allclose(ours, [p["probability"] for p in predicted], rtol=0, atol=TOL)
 
 
-def test_export_of_a_multilabel_run_agrees_with_predict(tmp_path, tables):
+@pytest.mark.parametrize(
+    "model_options",
+    [
+        ["multilabel"],
+        ["multilabel", "--threshold", "cv"],
+        ["chains", "--chains", "3"],
+        "chains --chains 2 --chain-base mlp --hidden 4 --solver lbfgs --epochs 20 "
+        "--threshold cv".split(),
+    ],
+    ids=["multilabel", "multilabel-cv-threshold", "chains", "chains-of-mlps-cv-threshold"],
+)
+def test_export_of_a_multilabel_run_agrees_with_predict(tmp_path, tables, model_options):
     folder, X = tables
     out = tmp_path / "run"
     r = run(
-        "train", "--data", folder / "tags.csv", "--labels", "last:2", "--model", "multilabel",
-        "--out", out,
+        "train", "--data", folder / "tags.csv", "--labels", "last:2", "--model",
+        *model_options, "--out", out,
     )  # fmt: skip
     assert r.exit_code == 0, r.output + r.stderr
     proba, label = run_onnx(_export(out, tmp_path / "tags.onnx"), X)
@@ -347,17 +489,27 @@ def test_readme_serving_snippet_runs_without_logitlab(tmp_path, tables, monkeypa
     assert namespace["label"].tolist() == [p["label"] for p in predicted]
 
 
-def test_export_of_a_yeast_run_agrees_with_predict_on_its_test_rows(shared_data, tmp_path):
-    """Real data: a short run of the README's yeast network (103 features, 14 labels),
-    exported and run by onnxruntime on MULAN's 917 test rows, against logitlab predict."""
+@pytest.mark.parametrize(
+    "model_options",
+    [
+        "mlp --hidden 64 --solver adam --batch-size 64 --epochs 5 --no-early-stopping".split(),
+        ["chains", "--chains", "2"],
+    ],
+    ids=["mlp", "chains"],
+)
+def test_export_of_a_yeast_run_agrees_with_predict_on_its_test_rows(
+    shared_data, tmp_path, model_options
+):
+    """Real data: a short run of the README's yeast network, or two chains of logistic
+    regressions (103 features, 14 labels), exported and run by onnxruntime on MULAN's
+    917 test rows, against logitlab predict."""
     folder = shared_data / "yeast"
     if not (folder / "yeast-test.csv").is_file():
         pytest.skip(f"the yeast data set is not at {folder}")
     out = tmp_path / "run"
     r = run(
         "train", "--data", folder / "yeast-train.csv", "--test", folder / "yeast-test.csv",
-        "--labels", "last:14", "--model", "mlp", "--hidden", "64", "--solver", "adam",
-        "--batch-size", "64", "--epochs", "5", "--no-early-stopping", "--out", out,
+        "--labels", "last:14", "--model", *model_options, "--out", out,
     )  # fmt: skip
     assert r.exit_code == 0, r.output + r.stderr
     model = _export(out, tmp_path / "yeast.onnx")

@@ -15,6 +15,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
+from _sparse_trap import refuse_densifying
 from logitlab import (
     LogisticRegression,
     MultiLabelClassifier,
@@ -152,26 +153,10 @@ def test_sparse_validation_data_and_partial_fit(data):
     assert online[0].n_iter_ == 3
 
 
-def _refusing(original):
-    """``original`` (a sparse format's toarray or todense), refusing a matrix: a vector,
-    a row or a column of results (e.g. the column maxima) may still be made dense."""
-
-    def method(self, *args, **kwargs):
-        if len(self.shape) == 2 and min(self.shape) > 1:
-            raise AssertionError(f"a sparse {self.shape} matrix was densified")
-        return original(self, *args, **kwargs)
-
-    return method
-
-
 def test_nothing_densifies_x(data, monkeypatch):
     """No step of fit, partial_fit or predict turns the sparse X into a dense one."""
     X, y = data["X"], data["multilabel"]
-    for cls in (sp.csr_array, sp.csc_array, sp.coo_array, sp.csr_matrix, sp.coo_matrix):
-        for klass in cls.__mro__:  # wherever a format defines them
-            for name in ("toarray", "todense"):
-                if name in vars(klass):
-                    monkeypatch.setattr(klass, name, _refusing(vars(klass)[name]))
+    refuse_densifying(monkeypatch)
     engines = ["numpy"] + (["torch"] if _torch() else [])
     for engine in engines:
         for est in (

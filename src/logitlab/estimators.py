@@ -1222,7 +1222,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return (F.sigmoid(Z).T > self._thresholds(Z.shape[0])).astype(np.int64)
 
     def _thresholds(self, n_labels):
-        return _label_thresholds(self, n_labels)
+        return label_thresholds(self, n_labels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -2041,9 +2041,23 @@ def _checked_thresholds(thresholds, n_labels):
     return t
 
 
-def _label_thresholds(estimator, n_labels):
+def label_thresholds(estimator, n_labels):
     """The thresholds a multi-label estimator predicts with: ``threshold``, or with
-    "cv" the ``thresholds_`` cross-validation chose."""
+    "cv" the ``thresholds_`` cross-validation chose.
+
+    Parameters
+    ----------
+    estimator : fitted multi-label estimator
+        One with a ``threshold`` parameter (and ``thresholds_`` with "cv").
+    n_labels : int
+        The number of labels, that a per-label ``threshold`` must match.
+
+    Returns
+    -------
+    ndarray
+        A scalar (0-d) threshold or one per label (n_labels,), in float64: a label is
+        predicted where its probability exceeds it.
+    """
     t = getattr(estimator, "threshold", 0.5)
     if isinstance(t, str):
         chosen = getattr(estimator, "thresholds_", None)
@@ -2471,7 +2485,7 @@ class ClassifierChainEnsemble(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """The 0/1 indicator matrix (n_samples, n_labels): mean probability > threshold."""
         P = self.predict_proba(X)
-        return (P > _label_thresholds(self, P.shape[1])).astype(np.int64)
+        return (P > label_thresholds(self, P.shape[1])).astype(np.int64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

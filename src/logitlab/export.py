@@ -13,6 +13,8 @@ together from the graphs of their parts:
   sigmoids) and the predicted class index or label indicators;
 - :func:`one_vs_all_log_scores`: ln σ(z_c) of each class's classifier, which
   one-vs-all normalises;
+- :func:`chain_probabilities`: one classifier chain's P(label | x), each label's
+  classifier reading the features and the earlier labels' outputs;
 - :func:`estimator_outputs`: dispatches on the estimator's type.
 
 Tensors (N is the batch size, left free):
@@ -24,10 +26,12 @@ Tensors (N is the batch size, left free):
   float32, as its estimator does.
 - output ``probabilities``: scikit-learn's ``predict_proba`` layout: (N, n_classes)
   rows summing to 1 (two columns for binary models), or (N, n_labels) independent
-  probabilities for multi-label models; in the network's dtype.
+  probabilities for multi-label models; in the network's dtype (float64 for chains,
+  which average their classifiers' probabilities in float64).
 - output ``label``: (N,) the predicted class, as the class labels (strings or numbers)
   when the classes are labels, or (N, n_labels) int64 0/1 indicators for multi-label
-  models (probability above the estimator's threshold).
+  models (probability above the estimator's threshold: ``threshold``, or the fitted
+  ``thresholds_`` of ``threshold="cv"``).
 
 ONNX and onnxruntime are optional dependencies: ``pip install onnx onnxruntime`` (or
 logitlab's ``onnx`` extra).
@@ -47,17 +51,21 @@ from sklearn.utils.validation import check_is_fitted
 from ._atomic import atomic_write
 from ._version import __version__
 from .estimators import (
+    ClassifierChainEnsemble,
     LogisticRegression,
     MultiLabelClassifier,
     NeuralNetClassifier,
     OneVsAllClassifier,
     SoftmaxRegression,
+    label_thresholds,
 )
+from .spec import CHAIN_METHODS
 
 __all__ = [
     "OPSET",
     "ExportError",
     "GraphBuilder",
+    "chain_probabilities",
     "estimator_outputs",
     "export_run",
     "head_outputs",
@@ -81,6 +89,7 @@ _NETWORK_CLASSES = (
     MultiLabelClassifier,
     NeuralNetClassifier,
 )
+_META_CLASSES = (OneVsAllClassifier, ClassifierChainEnsemble)
 _HIDDEN_OPS = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 
@@ -213,10 +222,17 @@ def head_outputs(b: GraphBuilder, z: str, head: str, threshold: Any = 0.5) -> tu
         return proba, b.add("ArgMax", z, axis=1, keepdims=0)
     if head == "multilabel":
         proba = b.add("Sigmoid", z)
-        t = b.constant(np.asarray(threshold, dtype=np.float64).reshape(1, -1), "threshold")
-        above = b.add("Greater", b.cast(proba, b.dtype(z), np.float64), t)
-        return proba, b.cast(above, np.bool_, np.int64)
+        b.dtypes[proba] = b.dtype(z)
+        return proba, _above(b, proba, threshold)
     raise ExportError(f"unknown head {head!r}")
+
+
+def _above(b: GraphBuilder, proba: str, threshold: Any) -> str:
+    """int64 0/1 where the probabilities (N, C) exceed the threshold (a scalar or one
+    per column), compared in float64 as NumPy compares them."""
+    t = b.constant(np.asarray(threshold, dtype=np.float64).reshape(1, -1), "threshold")
+    above = b.add("Greater", b.cast(proba, b.dtype(proba), np.float64), t)
+    return b.cast(above, np.bool_, np.int64)
 
 
 def _binary_log_score(b: GraphBuilder, x: str, est: Any) -> tuple[str, np.dtype[Any]]:
@@ -255,6 +271,49 @@ def one_vs_all_log_scores(b: GraphBuilder, x: str, est: Any) -> tuple[str, np.dt
     return b.add("Concat", *[b.cast(c, d, dtype) for c, d in columns], axis=1), dtype
 
 
+def _positive_probability(b: GraphBuilder, x: str, est: Any) -> str:
+    """P(class 1 | x) of a binary classifier trained on 0/1, (N, 1) float64: column 1
+    of its probabilities, as ``predict_proba(X)[:, 1]``, cast as NumPy stores it into
+    a float64 array."""
+    proba, _ = estimator_outputs(b, x, est)
+    column = b.add(
+        "Slice",
+        proba,
+        b.constant(np.array([1], np.int64), "start"),
+        b.constant(np.array([2], np.int64), "end"),
+        b.constant(np.array([1], np.int64), "axis"),
+    )
+    return b.cast(column, _probability_dtype(est), np.float64)
+
+
+def chain_probabilities(
+    b: GraphBuilder, x: str, estimators: Sequence[Any], order: Any, chain_method: str
+) -> str:
+    """One classifier chain's P(label | x), (N, n_labels) float64 in label order, as
+    ``ClassifierChainEnsemble`` computes it.
+
+    ``estimators[k]`` is the classifier of label ``order[k]``; it reads the float64
+    input ``x`` (N, n_features) with the earlier labels' columns appended in chain
+    order: their probabilities (``chain_method="predict_proba"``) or 0/1 where the
+    probability exceeds 0.5 (``"predict"``).
+    """
+    if chain_method not in CHAIN_METHODS:
+        raise ExportError(f"unknown chain_method {chain_method!r}")
+    columns: list[str] = []
+    earlier: list[str] = []
+    for est in estimators:
+        xk = b.add("Concat", x, *earlier, axis=1) if earlier else x
+        p = _positive_probability(b, xk, est)
+        columns.append(p)
+        if chain_method == "predict":  # p > 0.5, compared in float64 as NumPy does
+            p = b.cast(b.add("Greater", p, b.constant(np.array(0.5), "half")), np.bool_, np.float64)
+        earlier.append(p)
+    in_chain_order = b.add("Concat", *columns, axis=1)
+    # column j of the result is the column k where order[k] = j
+    inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
+    return b.add("Gather", in_chain_order, b.constant(inverse, "inverse_order"), axis=1)
+
+
 def estimator_outputs(b: GraphBuilder, x: str, est: Any) -> tuple[str, str]:
     """(probabilities, prediction) of a fitted estimator on the float64 input ``x``;
     the prediction is the class index (N,) int64, or the 0/1 indicators (N, C)."""
@@ -263,31 +322,36 @@ def estimator_outputs(b: GraphBuilder, x: str, est: Any) -> tuple[str, str]:
         scores, _ = one_vs_all_log_scores(b, x, est)
         # argmax of the log-scores, as predict; softmax of them, as predict_proba
         return b.add("Softmax", scores, axis=1), b.add("ArgMax", scores, axis=1, keepdims=0)
-    # TODO(chains): ClassifierChainEnsemble goes here (and into _check_supported,
-    # _is_multilabel and _probability_dtype). For each chain, in its order: label j's
-    # classifier reads Concat([x, earlier labels' probabilities cast to float64 (or
-    # their 0/1 predictions: Greater + Cast)], axis=1); its P(label j) is column 1 of
-    # estimator_outputs(b, that input, sub-model)[0] (Slice), or Sigmoid of
-    # network_logits for a one-unit head. Concat the columns, put them back in label
-    # order (Gather, axis=1, with the inverse order), average the chains (Sum, then
-    # Div by n_chains) and threshold them as head_outputs does for "multilabel".
+    if isinstance(est, ClassifierChainEnsemble):
+        chains = [
+            chain_probabilities(b, x, chain, order, est.chain_method)
+            for chain, order in zip(est.estimators_, est.orders_)
+        ]
+        total = chains[0]
+        for p in chains[1:]:  # added in turn, as predict_proba sums them
+            total = b.add("Add", total, p)
+        proba = b.add("Div", total, b.constant(np.array(float(len(chains))), "n_chains"))
+        return proba, _above(b, proba, label_thresholds(est, len(est.classes_)))
     net = est.network_
     z = network_logits(b, b.cast(x, np.float64, net.dtype), net)
-    return head_outputs(b, z, net.spec.head, getattr(est, "threshold", 0.5))
+    threshold = label_thresholds(est, net.spec.n_out) if net.spec.head == "multilabel" else 0.5
+    return head_outputs(b, z, net.spec.head, threshold)
 
 
 def _check_supported(est: Any) -> None:
     """Refuse what the graph cannot hold: another class, or an unfitted estimator."""
-    if isinstance(est, (*_NETWORK_CLASSES, OneVsAllClassifier)):
+    if isinstance(est, (*_NETWORK_CLASSES, *_META_CLASSES)):
         check_is_fitted(est)
         return
     raise ExportError(
         f"cannot export a {type(est).__name__} to ONNX: only logitlab's "
-        f"{', '.join(c.__name__ for c in (*_NETWORK_CLASSES, OneVsAllClassifier))}"
+        f"{', '.join(c.__name__ for c in (*_NETWORK_CLASSES, *_META_CLASSES))}"
     )
 
 
 def _probability_dtype(est: Any) -> np.dtype[Any]:
+    if isinstance(est, ClassifierChainEnsemble):
+        return np.dtype(np.float64)  # the chains' mean, in float64
     if isinstance(est, OneVsAllClassifier):
         return np.dtype(np.result_type(*[_probability_dtype(s) for s in est.estimators_]))
     return np.dtype(est.network_.dtype)
@@ -306,7 +370,16 @@ def _label_values(est: Any, class_names: Sequence[Any] | None) -> np.ndarray:
     return values  # bool
 
 
+def _n_outputs(est: Any) -> int:
+    """The columns of the probabilities: classes, or labels of a multi-label model."""
+    if isinstance(est, _NETWORK_CLASSES) and est.network_.spec.head == "multilabel":
+        return int(est.network_.spec.n_out)
+    return len(est.classes_)
+
+
 def _is_multilabel(est: Any) -> bool:
+    if isinstance(est, ClassifierChainEnsemble):
+        return True
     return isinstance(est, _NETWORK_CLASSES) and est.network_.spec.head == "multilabel"
 
 
@@ -333,7 +406,8 @@ def to_onnx(
     Parameters
     ----------
     estimator : fitted LogisticRegression, SoftmaxRegression, MultiLabelClassifier, \
-NeuralNetClassifier or OneVsAllClassifier
+NeuralNetClassifier, OneVsAllClassifier or ClassifierChainEnsemble
+        Meta-estimators (one-vs-all, chains) of logitlab's estimators only.
     path : str or os.PathLike, optional
         Where to write the model too (atomically: a temporary name, then a rename).
     preprocessing : dict, optional
@@ -411,7 +485,7 @@ NeuralNetClassifier or OneVsAllClassifier
     names = class_names if class_names is not None else pre.get("class_names")
     if multilabel:
         label = b.add("Identity", index, output=LABEL)
-        label_type, label_shape = np.dtype(np.int64), ["N", estimator.network_.spec.n_out]
+        label_type, label_shape = np.dtype(np.int64), ["N", _n_outputs(estimator)]
     else:
         values = _label_values(estimator, names)
         if len(values) != len(estimator.classes_):
@@ -420,7 +494,7 @@ NeuralNetClassifier or OneVsAllClassifier
             )
         label = b.add("Gather", b.constant(values, "classes"), index, output=LABEL, axis=0)
         label_type, label_shape = values.dtype, ["N"]
-    n_out = len(estimator.classes_) if not multilabel else estimator.network_.spec.n_out
+    n_out = _n_outputs(estimator)
     helper, TensorProto = onnx.helper, onnx.TensorProto
 
     def elem(dtype: np.dtype[Any]) -> int:
