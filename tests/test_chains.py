@@ -341,7 +341,8 @@ def test_train_chains_with_cv_thresholds(tmp_path, label_table):
     out = tmp_path / "run"
     result = run(
         "train", "--data", label_table, "--labels", "last:3", "--model", "chains",
-        "--chains", "2", "--threshold", "cv", "--threshold-scoring", "f1", "--out", out,
+        "--chains", "2", "--threshold", "cv", "--threshold-scoring", "f1", "--device", "cpu",
+        "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output + result.stderr
     metrics = json.loads((out / "metrics.json").read_text())

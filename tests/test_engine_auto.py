@@ -62,7 +62,8 @@ def digits():
 def test_auto_on_a_small_problem_is_the_numpy_engine_exactly(digits):
     X, y = digits
     kw = dict(hidden_layer_sizes=(16,), max_iter=15, tol=0, random_state=0, batch_size=64)
-    auto = NeuralNetClassifier(**kw).fit(X, y)
+    # device="cpu": with device="auto", a CUDA machine trains on torch (the next tests)
+    auto = NeuralNetClassifier(device="cpu", **kw).fit(X, y)
     numpy = NeuralNetClassifier(engine="numpy", **kw).fit(X, y)
     assert auto.engine == "auto" and auto.engine_ == numpy.engine_ == "numpy"
     np.testing.assert_array_equal(auto.network_.theta, numpy.network_.theta)
@@ -86,7 +87,7 @@ def test_auto_above_the_crossover_trains_on_torch_with_the_same_result(digits, m
 
 def test_linear_models_default_to_auto(digits):
     X, y = digits
-    clf = LogisticRegression().fit(X, y == 3)
+    clf = LogisticRegression(device="cpu").fit(X, y == 3)
     assert clf.engine == "auto" and clf.engine_ == "numpy"
 
 
@@ -109,7 +110,8 @@ def test_the_run_shows_and_records_its_engine(tmp_path):
         def info(self, text):
             lines.append(text)
 
-    train_run(RunSettings(data="iris", model="mlp", epochs=5), tmp_path / "run", Record())
+    settings = RunSettings(data="iris", model="mlp", epochs=5, device="cpu")
+    train_run(settings, tmp_path / "run", Record())
     assert any("engine numpy (auto)" in line for line in lines)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["engine"] == "numpy"
