@@ -251,6 +251,27 @@ def _refuse_unknown_labels(y, unknown, classes):
         )
 
 
+def _indicator(y, name):
+    """y as a 0/1 int64 indicator matrix (n_samples, n_labels), or a clear error."""
+    y = np.asarray(y)
+    if y.ndim != 2:
+        check_classification_targets(y)  # names a continuous or unknown y
+        raise ValueError(
+            f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, n_labels), "
+            f"got 1-D class labels of shape {y.shape}. Only binary classification is "
+            "supported for each label; sklearn.preprocessing.MultiLabelBinarizer turns "
+            "label lists into a matrix"
+        )
+    values = np.unique(y)
+    if not np.all(np.isin(values, (0, 1))):
+        raise ValueError(
+            f"{name} expects y to hold only 0 and 1 (one column per label), found values "
+            f"{values[~np.isin(values, (0, 1))][:5].tolist()}. Only binary classification "
+            "is supported for each label."
+        )
+    return y.astype(np.int64)
+
+
 def _has_epochs(estimator):
     """Whether the solver runs in epochs, which `partial_fit` takes one at a time."""
     if estimator.solver == "lbfgs":
@@ -363,24 +384,7 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         return F.one_hot(y_enc, n_classes, dtype=self.dtype), head, y_enc, classes
 
     def _encode_multilabel(self, y, classes=None):
-        y = np.asarray(y)
-        name = type(self).__name__
-        if y.ndim != 2:
-            check_classification_targets(y)  # names a continuous or unknown y
-            raise ValueError(
-                f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, "
-                f"n_labels), got 1-D class labels of shape {y.shape}. Only binary "
-                "classification is supported for each label; "
-                "sklearn.preprocessing.MultiLabelBinarizer turns label lists into a matrix"
-            )
-        values = np.unique(y)
-        if not np.all(np.isin(values, (0, 1))):
-            bad = values[~np.isin(values, (0, 1))][:5]
-            raise ValueError(
-                f"{name} expects y to hold only 0 and 1 (one column per label), "
-                f"found values {bad.tolist()}. Only binary classification is supported "
-                "for each label."
-            )
+        y = _indicator(y, type(self).__name__)
         if classes is not None and len(classes) != y.shape[1]:
             raise ValueError(f"y has {y.shape[1]} labels, but the model has {len(classes)}")
         classes = np.arange(y.shape[1])
@@ -2159,27 +2163,6 @@ def cv_thresholds(
 
 
 # -------------------------------------------------------------------- chains
-def _indicator(y, name):
-    """y as a 0/1 int64 indicator matrix (n_samples, n_labels), or a clear error."""
-    y = np.asarray(y)
-    if y.ndim != 2:
-        check_classification_targets(y)
-        raise ValueError(
-            f"{name} expects y as a 0/1 indicator matrix of shape (n_samples, n_labels), "
-            f"got 1-D class labels of shape {y.shape}. Only binary classification is "
-            "supported for each label; sklearn.preprocessing.MultiLabelBinarizer turns "
-            "label lists into a matrix"
-        )
-    values = np.unique(y)
-    if not np.all(np.isin(values, (0, 1))):
-        raise ValueError(
-            f"{name} expects y to hold only 0 and 1 (one column per label), found values "
-            f"{values[~np.isin(values, (0, 1))][:5].tolist()}. Only binary classification "
-            "is supported for each label."
-        )
-    return y.astype(np.int64)
-
-
 def _with_labels(X, columns):
     """X with the earlier labels' columns (n_samples, k) appended: dense stays dense,
     a sparse X stays sparse CSR (never densified)."""
