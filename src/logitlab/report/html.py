@@ -21,6 +21,7 @@ import numpy as np
 
 from .._atomic import atomic_write
 from .._version import __version__
+from .metrics import MULTILABEL_METRICS
 
 __all__ = ["write_report", "REPORT_FILE"]
 
@@ -84,25 +85,6 @@ _SUMMARY_NAMES = {
     "engine": "Engine",
 }
 
-# the multi-label set, in MULAN's order
-_MULTILABEL_ORDER = (
-    "hamming_loss",
-    "subset_accuracy",
-    "jaccard_samples",
-    "precision_micro",
-    "recall_micro",
-    "f1_micro",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "one_error",
-    "coverage_error",
-    "label_ranking_loss",
-    "label_ranking_average_precision",
-    "roc_auc_micro",
-    "roc_auc_macro",
-    "log_loss",
-)
 _MULTILABEL_NOTE = (
     "Lower is better for Hamming loss, one-error, coverage error, ranking loss and log "
     "loss; higher for the others. One-error: the share of examples whose top-ranked "
@@ -296,7 +278,7 @@ def _metrics_section(metrics):
             )
         out.append("</div>")
 
-    order = (*_MULTILABEL_ORDER, *_SUMMARY_NAMES) if task == "multilabel" else _SUMMARY_NAMES
+    order = (*MULTILABEL_METRICS, *_SUMMARY_NAMES) if task == "multilabel" else _SUMMARY_NAMES
     rows = [k for k in dict.fromkeys(order) if _is_number(metrics.get(k))]
     rows += [k for k, v in metrics.items() if k not in _SUMMARY_NAMES and _is_number(v)]
     rows += [k for k, v in metrics.items() if isinstance(v, str) and k != "task"]

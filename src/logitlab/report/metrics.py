@@ -74,7 +74,27 @@ from sklearn.metrics import (
 
 from ..spec import TASKS
 
-__all__ = ["compute_metrics", "one_error", "TASKS"]
+__all__ = ["compute_metrics", "one_error", "MULTILABEL_METRICS", "TASKS"]
+
+#: the multi-label figures of one value each, in MULAN's order (report and CLI)
+MULTILABEL_METRICS = (
+    "hamming_loss",
+    "subset_accuracy",
+    "jaccard_samples",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "one_error",
+    "coverage_error",
+    "label_ranking_loss",
+    "label_ranking_average_precision",
+    "roc_auc_micro",
+    "roc_auc_macro",
+    "log_loss",
+)
 
 
 def compute_metrics(task, y_true, y_pred, proba=None, class_names=None):
