@@ -28,8 +28,10 @@ class Result:
 
     def line(self):
         verdict = "PASS" if self.passed else "MISS"
-        goal = f"{self.op} {_fmt_ratio(self.goal)}"
-        return f"{self.what}: {_fmt_ratio(self.ratio)} (goal {goal}) {verdict}"
+        ratio, goal = _fmt_ratio(self.ratio), _fmt_ratio(self.goal)
+        if ratio == goal and self.ratio != self.goal:  # a near miss must not read "1x <= 1x"
+            ratio = f"{self.ratio:.5g}x"
+        return f"{self.what}: {ratio} (goal {self.op} {goal}) {verdict}"
 
 
 def _fmt_ratio(r):

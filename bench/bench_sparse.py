@@ -148,12 +148,12 @@ def main(quick=False):
     ours = float(metrics["hamming_loss"])
     print(f"{'':34s}{'Hamming loss':>14s}{'time':>10s}{'peak memory':>14s}")
     print(
-        f"{'logitlab train (whole command)':34s}{ours:14.4f}{seconds:9.1f}s{peak / 2**20:11.0f} MiB"
+        f"{'logitlab train (whole command)':34s}{ours:14.5f}{seconds:9.1f}s{peak / 2**20:11.0f} MiB"
     )
     print(f"{'  of which fit':34s}{'':14s}{metrics['fit_seconds']:9.1f}s")
-    print(f"{'sklearn OneVsRest(LogisticRegression)':34s}{sk_loss:14.4f}{sk_seconds:9.1f}s")
+    print(f"{'sklearn OneVsRest(LogisticRegression)':34s}{sk_loss:14.5f}{sk_seconds:9.1f}s")
     # what predicting no label at all scores: the floor a model must beat to have learned
-    print(f"{'no label predicted (no skill)':34s}{float(Y_test.mean()):14.4f}")
+    print(f"{'no label predicted (no skill)':34s}{float(Y_test.mean()):14.5f}")
     results = [
         Result("sparse-time", "logitlab train time / 30 s", seconds / GOAL_SECONDS, 1.0, "<="),
         Result("sparse-memory", "peak memory / 1 GiB", peak / GOAL_BYTES, 1.0, "<="),
