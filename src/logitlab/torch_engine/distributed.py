@@ -134,6 +134,7 @@ def peer_failure_message(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if text.startswith("[") and "] " in text:  # gloo's "[file.cc:534] Connection closed ..."
         text = text.split("] ", 1)[1]
+    text = text.split(". ", 1)[0]  # gloo goes on with advice about remote workers
     return f"stopped because another rank failed: {text[:200]}"
 
 
