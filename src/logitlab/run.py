@@ -32,7 +32,10 @@ A run folder holds ``settings.json``, ``model.safetensors``, ``metrics.json``,
   and its ``max_iter`` is the run's total; a checkpoint written where training ended
   (last iteration, early stop) is finished without training;
 - the model is saved before the plots and the report, so a failing plot never loses it;
-- tables are matched to the model by column name and classes by name.
+- tables are matched to the model by column name and classes by name;
+- under torchrun (WORLD_SIZE > 1) the ranks join the process group first and train one
+  model on the torch engine; rank 0 alone writes the run folder; an error on a rank
+  ends every rank with the same line naming it (``logitlab.torch_engine.distributed``).
 
 Examples
 --------
