@@ -17,6 +17,7 @@ end in one line naming what was kept, exit code 130. The learning tools (``expla
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -39,17 +40,38 @@ class Interrupted(click.ClickException):
     exit_code = 130
 
 
+def _rank() -> int | None:
+    """This process's rank under torchrun (WORLD_SIZE > 1), else None."""
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
+        return None
+    return int(os.environ.get("RANK", "0") or 0)
+
+
 def _one_line(exc: BaseException) -> str:
     msg = str(exc) or type(exc).__name__
     if isinstance(exc, KeyError) and exc.args:
         msg = str(exc.args[0])
     if "Original Traceback" in msg:  # re-raised from a DataLoader worker
         msg = msg.strip().splitlines()[-1].split(": ", 1)[-1]
-    return " ".join(msg.split())
+    return _ranked(" ".join(msg.split()))
+
+
+def _ranked(msg: str) -> str:
+    """Under torchrun, the line names the rank (unless the ranks agreed on one naming
+    the rank that failed)."""
+    rank = _rank()
+    if rank is None or msg.startswith("rank "):
+        return msg
+    return f"rank {rank}: {msg}"
 
 
 class _Group(click.Group):
     """Turns the library's errors about bad input into one line and exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # the command line as typed, for `train --nproc` to hand to the ranks it starts
+        ctx.meta["logitlab.argv"] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         from .run import Interrupted as RunInterrupted
@@ -59,13 +81,13 @@ class _Group(click.Group):
         except click.BadParameter as exc:  # a bad option value: one line too
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise UserError(" ".join(exc.format_message().split())) from None
+            raise UserError(_ranked(" ".join(exc.format_message().split()))) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except RunInterrupted as exc:
-            raise Interrupted(str(exc)) from None
+            raise Interrupted(_ranked(str(exc))) from None
         except KeyboardInterrupt:
-            click.echo("logitlab: interrupted", err=True)
+            click.echo(_ranked("logitlab: interrupted"), err=True)
             sys.exit(130)
         except MemoryError:
             if ctx.obj and ctx.obj.get("debug"):
@@ -350,17 +372,41 @@ TRAIN_OPTIONS = (
               help="Settings from a JSON file (best.json of logitlab tune, or a run's "
                    "settings.json) as the defaults; options given here override them.")  # fmt: skip
 @_options(*TRAIN_OPTIONS)
+@click.option("--nproc", type=click.IntRange(1), default=None, metavar="N",
+              help="Train one model with N processes on this machine: starts torchrun "
+                   "(torch.distributed.run --standalone --nproc-per-node N) on this same "
+                   "command without --nproc, shows rank 0's output, and ends every rank "
+                   "when one fails. Needs the torch engine (--engine torch or auto) and a "
+                   "gradient solver; on several machines run torchrun yourself: "
+                   "torchrun --nnodes M --node-rank I --nproc-per-node N --rdzv-backend "
+                   "c10d --rdzv-endpoint HOST:PORT -m logitlab train ...")  # fmt: skip
 @click.pass_context
 def train(ctx: click.Context, settings_file: str | None, **params: Any) -> None:
     """Train a model on SRC and write RUN_DIR.
 
     Progress is checkpointed to RUN_DIR/checkpoint.safetensors while training; after
     Ctrl-C, ``logitlab train --resume RUN_DIR`` continues from the last complete one.
-    """
-    from .run import RunSettings, resume_run, train_run
 
+    Under torchrun (``torchrun --nproc-per-node N -m logitlab train ...``) the ranks
+    train one model: rank 0 writes RUN_DIR and shows the progress, the others print
+    only their errors; an error on any rank ends all of them, in one line naming it.
+    """
+    from .run import Progress, RunSettings, launch, resume_run, train_run
+
+    nproc = params.pop("nproc")
+    if nproc is not None:
+        if _rank() is not None:
+            raise click.UsageError("--nproc starts torchrun; under torchrun, leave it out")
+        argv = ctx.meta.get("logitlab.argv")
+        if argv is None:
+            raise click.UsageError("--nproc needs the logitlab command's arguments")
+        code, message = launch(nproc, _without_nproc(argv))
+        if message:
+            click.echo(f"Error: {message}", err=True)
+        ctx.exit(code)
     terminal = console()
-    progress = RichProgress(terminal)
+    quiet = (_rank() or 0) > 0  # under torchrun only rank 0 shows the run
+    progress: Any = Progress() if quiet else RichProgress(terminal)
     resume, out, overwrite = params.pop("resume"), params.pop("out"), params.pop("overwrite")
     if resume and settings_file:
         raise click.UsageError(
@@ -390,8 +436,23 @@ def train(ctx: click.Context, settings_file: str | None, **params: Any) -> None:
         params["size"] = params["size"] or 64
         params["color"] = params["color"] or "rgb"
         result = train_run(RunSettings(**params), out, progress, overwrite=overwrite)
+    if quiet:
+        return
     _print_metrics(terminal, result.metrics)
     terminal.print(f"wrote [bold]{result.run_dir}[/]: " + ", ".join(result.files), soft_wrap=True)
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The command line without its --nproc option."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
 
 
 def _apply_settings_file(ctx: click.Context, path: str, params: dict[str, Any]) -> None:

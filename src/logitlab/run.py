@@ -32,7 +32,10 @@ A run folder holds ``settings.json``, ``model.safetensors``, ``metrics.json``,
   and its ``max_iter`` is the run's total; a checkpoint written where training ended
   (last iteration, early stop) is finished without training;
 - the model is saved before the plots and the report, so a failing plot never loses it;
-- tables are matched to the model by column name and classes by name.
+- tables are matched to the model by column name and classes by name;
+- under torchrun (WORLD_SIZE > 1) the ranks join the process group first and train one
+  model on the torch engine; rank 0 alone writes the run folder; an error on a rank
+  ends every rank with the same line naming it (``logitlab.torch_engine.distributed``).
 
 Examples
 --------
@@ -109,6 +112,7 @@ __all__ = [
     "build_estimator",
     "check_training_memory",
     "evaluate_run",
+    "launch",
     "load_split",
     "predict_run",
     "read_settings_file",
@@ -149,6 +153,28 @@ class RunError(ValueError):
 
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM during a run; the message names what was kept."""
+
+
+class _SingleProcess:
+    """The ranks of a run in one process: what
+    :class:`logitlab.torch_engine.distributed.Ranks` is under torchrun, for one rank."""
+
+    rank, world = 0, 1
+
+    def agree(self, fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    def gather(self, fn: Callable[[], Any]) -> list[Any]:
+        return [fn()]
+
+    def collective(self, fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    def leave(self, together: bool = True) -> None:
+        pass
+
+
+SINGLE_PROCESS = _SingleProcess()
 
 
 # ------------------------------------------------------------------------- settings
@@ -627,38 +653,56 @@ class Preprocessing:
         standardize: bool,
         loader: dict[str, Any],
         validation: LoadedData | None = None,
+        ranks: Any = None,
     ) -> Preprocessing:
         """The preprocessing of a run on ``data``, with statistics from ``train`` (and
-        the fingerprint of the ``validation`` data)."""
-        loader = {k: v for k, v in loader.items() if k != "manifest" and v is not None}
-        if isinstance(data.options.get("labels"), list):  # a table's label columns, by name
-            loader["labels"] = list(data.options["labels"])
-        pre = cls(
-            task=data.task,
-            class_names=[str(c) for c in data.class_names],
-            n_features=int(data.n_features),
-            feature_names=None if data.feature_names is None else list(data.feature_names),
-            image_shape=tuple(data.image_shape) if data.image_shape else None,
-            loader=loader,
-        )
-        if standardize and sp.issparse(train.X):  # scaled, not centred: stays sparse
-            from sklearn.preprocessing import MaxAbsScaler
+        the fingerprint of the ``validation`` data).
 
-            pre.mean = np.zeros(pre.n_features)
-            pre.scale = np.asarray(MaxAbsScaler().fit(train.X).scale_, dtype=np.float64)
-        elif standardize:
-            from sklearn.preprocessing import StandardScaler
+        Under torchrun, ``ranks`` (:class:`logitlab.torch_engine.distributed.Ranks`)
+        shares the reading of streamed rows: each rank reads every ``world``-th chunk
+        and the statistics are combined, the same on every rank and, to rounding
+        (~1e-15), those of one process. Every rank must call it."""
+        ranks = ranks if ranks is not None else SINGLE_PROCESS
+        shared = standardize and isinstance(train.X, LazyRows) and not sp.issparse(train.X)
+        shared = shared and ranks.world > 1
 
-            scaler = StandardScaler()
-            if isinstance(train.X, LazyRows):  # one chunk at a time: bounded memory
-                for rows in _chunks(train.X):
-                    scaler.partial_fit(rows)
-            else:  # in one go, to the last bit as scikit-learn fits it
-                scaler.fit(train.X)
-            pre.mean, pre.scale = scaler.mean_, scaler.scale_
-        pre.fingerprint = _fingerprint(train)
-        if validation is not None:
-            pre.validation_fingerprint = _fingerprint(validation)
+        def local() -> Preprocessing:
+            """All but the statistics that the ranks share."""
+            kept = {k: v for k, v in loader.items() if k != "manifest" and v is not None}
+            if isinstance(data.options.get("labels"), list):  # a table's label columns
+                kept["labels"] = list(data.options["labels"])
+            pre = cls(
+                task=data.task,
+                class_names=[str(c) for c in data.class_names],
+                n_features=int(data.n_features),
+                feature_names=None if data.feature_names is None else list(data.feature_names),
+                image_shape=tuple(data.image_shape) if data.image_shape else None,
+                loader=kept,
+            )
+            if standardize and sp.issparse(train.X):  # scaled, not centred: stays sparse
+                from sklearn.preprocessing import MaxAbsScaler
+
+                pre.mean = np.zeros(pre.n_features)
+                pre.scale = np.asarray(MaxAbsScaler().fit(train.X).scale_, dtype=np.float64)
+            elif standardize and not shared:
+                from sklearn.preprocessing import StandardScaler
+
+                scaler = StandardScaler()
+                if isinstance(train.X, LazyRows):  # one chunk at a time: bounded memory
+                    for rows in _chunks(train.X):
+                        scaler.partial_fit(rows)
+                else:  # in one go, to the last bit as scikit-learn fits it
+                    scaler.fit(train.X)
+                pre.mean, pre.scale = scaler.mean_, scaler.scale_
+            pre.fingerprint = _fingerprint(train)
+            if validation is not None:
+                pre.validation_fingerprint = _fingerprint(validation)
+            return pre
+
+        pre: Preprocessing = ranks.agree(local)
+        if shared:  # each rank reads its chunks; every rank combines the same parts
+            parts = ranks.gather(lambda: _scaler_statistics(train.X, ranks.rank, ranks.world))
+            pre.mean, pre.scale = _combined_scale(parts)
         return pre
 
     def apply(self, X: Any) -> Any:
@@ -803,14 +847,52 @@ class Preprocessing:
             raise RunError(str(exc)) from None
 
 
-def _chunks(X: Any) -> Iterator[Any]:
+def _chunks(X: Any, rank: int = 0, world: int = 1) -> Iterator[Any]:
     """The rows of X (an array, a CSR matrix or ImageFiles) in float64 chunks of CHUNK
-    (a CSR matrix's stay sparse)."""
-    for i in range(0, X.shape[0], CHUNK):
+    (a CSR matrix's stay sparse); with ``world`` > 1, this ``rank``'s share of them,
+    chunks rank, rank + world, ... (the chunks of one process, dealt out)."""
+    for i in range(rank * CHUNK, X.shape[0], world * CHUNK):
         if sp.issparse(X):
             yield sp.csr_matrix(X[i : i + CHUNK], dtype=np.float64)
         else:
             yield np.asarray(X[i : i + CHUNK], dtype=np.float64)
+
+
+def _scaler_statistics(X: Any, rank: int, world: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """(n, mean, variance) of this rank's chunks of X, as StandardScaler fits them."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    n = 0
+    for rows in _chunks(X, rank, world):
+        scaler.partial_fit(rows)
+        n += rows.shape[0]
+    if n == 0:  # more ranks than chunks: this one has none
+        zeros = np.zeros(X.shape[1])
+        return 0, zeros, zeros
+    return n, np.asarray(scaler.mean_), np.asarray(scaler.var_)
+
+
+def _combined_scale(parts: Sequence[tuple[int, np.ndarray, np.ndarray]]) -> tuple[Any, Any]:
+    """The mean and scale of the union of the ranks' rows from each rank's (n, mean,
+    variance): Chan, Golub and LeVeque's pairwise update, in rank order (so every rank
+    gets the same bits), then StandardScaler's rule for constant features."""
+    n, mean, m2 = 0, np.zeros_like(parts[0][1]), np.zeros_like(parts[0][1])
+    for n_r, mean_r, var_r in parts:
+        if n_r == 0:
+            continue
+        total = n + n_r
+        delta = mean_r - mean
+        mean = mean + delta * (n_r / total)
+        m2 = m2 + var_r * n_r + delta**2 * (n * n_r / total)
+        n = total
+    var = m2 / n
+    # scikit-learn's _is_constant_feature: a variance within rounding of 0 scales by 1
+    eps = np.finfo(np.float64).eps
+    constant = var <= n * eps * var + (n * mean * eps) ** 2
+    scale = np.sqrt(var)
+    scale[constant] = 1.0
+    return mean, scale
 
 
 def _fingerprint(train: LoadedData) -> str:
@@ -1380,11 +1462,31 @@ def _in_memory(d: LoadedData) -> LoadedData:
     return d
 
 
-def _job(settings: RunSettings) -> _Job:
-    data, tr, te, va = load_split(settings)
+def _job(settings: RunSettings, ranks: Any = SINGLE_PROCESS) -> _Job:
+    """Load, split and preprocess the data and build the estimator; under torchrun
+    every rank does, and a rank's error ends all of them (``ranks.agree``)."""
+    data, tr, te, va = ranks.agree(lambda: load_split(settings))
     pre = Preprocessing.fit(
-        data, tr, standardize=settings.standardize, loader=settings.loader(), validation=va
+        data,
+        tr,
+        standardize=settings.standardize,
+        loader=settings.loader(),
+        validation=va,
+        ranks=ranks,
     )
+    job: _Job = ranks.agree(lambda: _ready_job(settings, data, tr, te, va, pre))
+    return job
+
+
+def _ready_job(
+    settings: RunSettings,
+    data: LoadedData,
+    tr: LoadedData,
+    te: LoadedData,
+    va: LoadedData | None,
+    pre: Preprocessing,
+) -> _Job:
+    """The estimator and how to fit it, on the loaded and preprocessed data."""
     name, est = build_estimator(settings, data.task)
     if settings.stream:
         if not hasattr(est, "fit_dataset"):
@@ -1461,20 +1563,96 @@ def train_run(
     Interrupted
         Ctrl-C or SIGTERM: the message names the last complete checkpoint.
     """
-    progress = progress or Progress()
     settings = settings.absolute()
     run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunError(f"{run_dir} is a file, not a run folder")
-    _check_out_is_not_data(settings, run_dir)
-    _check_options(settings)  # before the folder is touched; again once the task is known
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(run_dir), sigterm_as_interrupt():
-        _prepare_folder(run_dir, overwrite)
+    ranks = _join(settings)
+    # under torchrun the other ranks say nothing but their errors
+    progress = progress if progress is not None and ranks.rank == 0 else Progress()
+    with _left_at_the_end(ranks), contextlib.ExitStack() as held:
+
+        def folder() -> None:
+            if ranks.rank == 0:
+                if run_dir.exists() and not run_dir.is_dir():
+                    raise RunError(f"{run_dir} is a file, not a run folder")
+                _check_out_is_not_data(settings, run_dir)
+            _check_options(settings)  # before the folder is touched; again with the task
+            if ranks.rank > 0:
+                return  # rank 0 alone creates, locks and writes the run folder
+            run_dir.mkdir(parents=True, exist_ok=True)
+            held.enter_context(_locked(run_dir))
+            held.enter_context(sigterm_as_interrupt())
+            _prepare_folder(run_dir, overwrite)
+
+        ranks.agree(folder)
+        if ranks.rank > 0:
+            held.enter_context(sigterm_as_interrupt())
         with _collect_warnings() as caught:
-            job = _job(settings)
-        atomic_write(run_dir / SETTINGS_FILE, json.dumps(settings.to_dict(), indent=2) + "\n")
-        return _train(job, run_dir, progress, caught, done=0)
+            job = _job(settings, ranks)
+        if ranks.rank == 0:
+            atomic_write(run_dir / SETTINGS_FILE, json.dumps(settings.to_dict(), indent=2) + "\n")
+        return _train(job, run_dir, progress, caught, done=0, ranks=ranks)
+
+
+def _join(settings: RunSettings, resuming: bool = False) -> Any:
+    """The ranks of this run: one process, or under torchrun (WORLD_SIZE > 1) the
+    process group, joined before anything can fail on one rank alone."""
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if world <= 1:
+        return SINGLE_PROCESS
+    _check_distributed(settings, world, resuming)
+    try:
+        from .torch_engine.distributed import Ranks
+    except ImportError as exc:
+        raise RunError(f"torchrun started {world} processes: {exc}") from None
+    return Ranks.join(settings.device)
+
+
+def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
+    """``logitlab train --nproc N``: run ``logitlab ARGV`` as ``nproc`` ranks on this
+    machine under torchrun's launcher; returns the exit code (0, or the first failed
+    rank's) and a line to show when the failed rank could not say why itself."""
+    try:
+        from .torch_engine.distributed import launch as start
+    except ImportError as exc:
+        raise RunError(f"--nproc starts torchrun, which needs PyTorch: {exc}") from None
+    return start(nproc, ["-m", "logitlab", *argv])
+
+
+def _check_distributed(settings: RunSettings, world: int, resuming: bool) -> None:
+    """Refuse, in one line, what cannot train as one model on ``world`` ranks: the
+    NumPy engine and the models without epochs (every rank refuses alike)."""
+    where = f"under torchrun ({world} processes) the ranks train one model together"
+    fix = "; resume it without torchrun" if resuming else ""
+    if settings.engine == "numpy":
+        how = "the run's settings ask for" if resuming else "use --engine torch or auto, not"
+        raise RunError(f"{where} on the torch engine: {how} --engine numpy{fix}")
+    if settings.model in ("one-vs-all", "chains"):
+        raise RunError(
+            f"{where}, epoch by epoch, and --model {settings.model} trains a model per "
+            f"{'class' if settings.model == 'one-vs-all' else 'label'} with no epochs to "
+            f"share: use --model mlp, softmax, logistic or multilabel{fix}"
+        )
+    if _solver_of(settings, settings.model) == "lbfgs":
+        named = "--solver lbfgs" if settings.solver else f"--model {settings.model}'s solver lbfgs"
+        raise RunError(
+            f"{where} on shared mini-batches, and {named} takes whole-batch steps in one "
+            f"process: give --solver adam (or gd, sgd, momentum){fix}"
+        )
+
+
+@contextlib.contextmanager
+def _left_at_the_end(ranks: Any) -> Iterator[None]:
+    """Leave the process group when the run ends: together when it ended on every rank
+    alike (finished, or an error the ranks agreed on), at once otherwise."""
+    try:
+        yield
+    except RunError:
+        ranks.leave(together=True)
+        raise
+    except BaseException:
+        ranks.leave(together=False)
+        raise
+    ranks.leave(together=True)
 
 
 def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None) -> RunResult:
@@ -1495,26 +1673,36 @@ def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None
     """
     from .io import read_model_file
 
-    progress = progress or Progress()
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunError(f"run folder {str(run_dir)!r} does not exist")
-    with _locked(run_dir), sigterm_as_interrupt():
-        settings = RunSettings.load(run_dir)
-        checkpoint = run_dir / CHECKPOINT_FILE
-        if not checkpoint.is_file():
-            done = (run_dir / MODEL_FILE).is_file()
-            raise RunError(
-                f"{checkpoint}: no checkpoint to resume from"
-                + (" (the run finished: its model is saved)" if done else "")
-            )
-        _check_out_is_not_data(settings, run_dir)
-        _remove_stale_temporaries(run_dir)
-        est, pre_dict, _ = read_model_file(checkpoint)
-        saved = _model_preprocessing(est, pre_dict, str(checkpoint))
+    # read before joining (it names the device); under torchrun by every rank, read only
+    settings = RunSettings.load(run_dir)
+    ranks = _join(settings, resuming=True)
+    progress = progress if progress is not None and ranks.rank == 0 else Progress()
+    checkpoint = run_dir / CHECKPOINT_FILE
+    with _left_at_the_end(ranks), contextlib.ExitStack() as held:
+
+        def folder() -> tuple[Any, Preprocessing]:
+            if ranks.rank == 0:  # the one writer
+                held.enter_context(_locked(run_dir))
+            if not checkpoint.is_file():
+                done = (run_dir / MODEL_FILE).is_file()
+                raise RunError(
+                    f"{checkpoint}: no checkpoint to resume from"
+                    + (" (the run finished: its model is saved)" if done else "")
+                )
+            _check_out_is_not_data(settings, run_dir)
+            if ranks.rank == 0:
+                _remove_stale_temporaries(run_dir)
+            est, pre_dict, _ = read_model_file(checkpoint)
+            return est, _model_preprocessing(est, pre_dict, str(checkpoint))
+
+        est, saved = ranks.agree(folder)
+        held.enter_context(sigterm_as_interrupt())
         with _collect_warnings() as caught:
-            job = _job(settings)
-        _check_same_data(saved, job.pre, checkpoint)
+            job = _job(settings, ranks)
+        _check_same_data(saved, job.pre, checkpoint)  # the same on every rank
         done, total = _checkpoint_progress(est, checkpoint)
         est.set_params(warm_start=True, max_iter=total - done)
         job.estimator = est
@@ -1530,7 +1718,7 @@ def resume_run(run_dir: str | os.PathLike[str], progress: Progress | None = None
                 f"{checkpoint} holds no training state (written by an older logitlab): "
                 "the optimiser's state, the schedule and the batch order start afresh"
             )
-        return _train(job, run_dir, progress, caught, done=done)
+        return _train(job, run_dir, progress, caught, done=done, ranks=ranks)
 
 
 def _checkpoint_progress(est: Any, checkpoint: Path) -> tuple[int, int]:
@@ -1613,8 +1801,16 @@ def _collect_warnings() -> Iterator[list[str]]:
 
 
 def _train(
-    job: _Job, run_dir: Path, progress: Progress, notes: list[str], *, done: int
+    job: _Job,
+    run_dir: Path,
+    progress: Progress,
+    notes: list[str],
+    *,
+    done: int,
+    ranks: Any = SINGLE_PROCESS,
 ) -> RunResult:
+    """Fit the job's estimator and write the model and results (rank 0 alone writes;
+    under torchrun every rank trains and predicts its share of the evaluation)."""
     from .io import save_model
 
     est, tr, te, data = job.estimator, job.train, job.test, job.data
@@ -1630,12 +1826,15 @@ def _train(
         f"{len(tr.y)}{extra}, testing on {len(te.y)}{val}{how}; engine {_engine_of(job)}"
     )
     total = done + est.max_iter if hasattr(est, "max_iter") else None
-    checkpoints = _Checkpoints(est, run_dir / CHECKPOINT_FILE, job.pre, done, progress)
+    checkpoints = _Checkpoints(
+        est, run_dir / CHECKPOINT_FILE, job.pre, done, progress, write=ranks.rank == 0
+    )
     t0 = time.perf_counter()
     progress.start(total, done)
     try:
         with _collect_warnings() as fit_notes:
-            job.fit(est, checkpoints.callback if hasattr(est, "max_iter") else None)
+            callback = checkpoints.callback if hasattr(est, "max_iter") else None
+            ranks.collective(lambda: job.fit(est, callback))  # a lost rank: one line
     except KeyboardInterrupt:
         raise _interrupted(run_dir) from None
     except RuntimeError as exc:
@@ -1656,12 +1855,25 @@ def _train(
         est.set_params(warm_start=False, max_iter=done + est.max_iter)
     for note in fit_notes:
         progress.warning(note)
-    # the model first: whatever happens to the plots and the report, it is kept
-    save_model(est, run_dir / MODEL_FILE, preprocessing=job.pre.to_dict())
-    (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)  # the model supersedes it
+
+    def save() -> None:
+        if ranks.rank == 0:
+            # the model first: whatever happens to the plots and the report, it is kept
+            save_model(est, run_dir / MODEL_FILE, preprocessing=job.pre.to_dict())
+            (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)  # the model supersedes it
+
+    ranks.agree(save)
     try:
-        metrics, files, report_notes = _write_results(
-            job, run_dir, seconds, [*notes, *fit_notes], done
+        # every rank predicts its chunks of the test and training rows; rank 0 writes
+        predicted = (
+            _predict(est, job.test.X, job.pre, ranks),
+            _predict(est, job.train.X, job.pre, ranks),
+        )
+        if ranks.rank > 0:
+            ranks.agree(lambda: None)  # until rank 0 has written the results
+            return RunResult(run_dir, est, {}, [*notes, *fit_notes], [])
+        metrics, files, report_notes = ranks.agree(
+            lambda: _write_results(job, run_dir, seconds, [*notes, *fit_notes], done, predicted)
         )
     except KeyboardInterrupt:
         raise Interrupted(
@@ -1700,10 +1912,16 @@ class _Checkpoints:
     """
 
     def __init__(
-        self, est: Any, path: Path, pre: Preprocessing, done: int, progress: Progress
+        self,
+        est: Any,
+        path: Path,
+        pre: Preprocessing,
+        done: int,
+        progress: Progress,
+        write: bool = True,
     ) -> None:
         self.est, self.path, self.pre, self.done = est, path, pre, done
-        self.progress = progress
+        self.progress, self.write = progress, write
         self.last_save: float | None = None
 
     def callback(self, info: Any) -> None:
@@ -1711,6 +1929,8 @@ class _Checkpoints:
         ``iteration`` counts over the whole run (a resumed fit goes on counting)."""
         self.progress.update(info.iteration + 1, float(info.cost), info.validation_cost)
         now = time.monotonic()
+        if not self.write:  # under torchrun, ranks other than 0
+            return
         if self.last_save is None or now - self.last_save >= CHECKPOINT_SECONDS:
             self.save(info.snapshot)
 
@@ -1725,17 +1945,28 @@ class _Checkpoints:
         self.last_save = time.monotonic()
 
 
-def _predict(est: Any, X: Any, pre: Preprocessing) -> tuple[np.ndarray, np.ndarray]:
+def _predict(
+    est: Any, X: Any, pre: Preprocessing, ranks: Any = SINGLE_PROCESS
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities for the rows of X (an array or ImageFiles), a chunk at
-    a time, through one forward pass each."""
+    a time, through one forward pass each. Under torchrun each rank predicts its
+    chunks (:func:`_chunks`) and every rank gets them all, put back in order: the
+    chunks of one process, so the same numbers, bit for bit."""
     if X.shape[0] == 0:
         raise RunError("no examples to predict")
-    labels, probas = [], []
-    for A in _chunks(X):
-        A = pre.apply(A)
-        labels.append(est.predict(A))
-        probas.append(est.predict_proba(A))
-    return np.concatenate(labels), np.concatenate(probas)
+
+    def mine() -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for A in _chunks(X, ranks.rank, ranks.world):
+            A = pre.apply(A)
+            out.append((est.predict(A), est.predict_proba(A)))
+        return out
+
+    parts = ranks.gather(mine)
+    world = ranks.world
+    # chunk k was rank k % world's (k // world)-th
+    chunks = [parts[k % world][k // world] for k in range(math.ceil(X.shape[0] / CHUNK))]
+    return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
 
 def _as_indices(est: Any, labels: np.ndarray, task: str) -> np.ndarray:
@@ -1760,21 +1991,30 @@ def _aligned(values: Any, n: int, done: int) -> np.ndarray | None:
 
 
 def _write_results(
-    job: _Job, run_dir: Path, seconds: float, notes: list[str], done: int = 0
+    job: _Job,
+    run_dir: Path,
+    seconds: float,
+    notes: list[str],
+    done: int = 0,
+    predicted: Any = None,
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """metrics.json, history.csv, the plots and report.html; a plot that fails becomes
-    a note, never a lost run. ``done``: iterations a resumed run had done before."""
+    a note, never a lost run. ``done``: iterations a resumed run had done before;
+    ``predicted``: the test and training predictions (:func:`_predict`'s), when they
+    were made already."""
     from .report import compute_metrics, write_plots, write_report
 
     est, tr, te, data, pre = job.estimator, job.train, job.test, job.data, job.pre
-    y_pred, proba = _predict(est, te.X, pre)
+    if predicted is None:
+        predicted = _predict(est, te.X, pre), _predict(est, tr.X, pre)
+    y_pred, proba = predicted[0]
     y_pred = _as_indices(est, y_pred, data.task)
     classes = [str(c) for c in data.class_names]
     metrics = compute_metrics(data.task, te.y, y_pred, proba, classes)
     metrics["fit_seconds"] = seconds
     engines = {getattr(e, "engine_", None) for e in _sub_models(est)}
     metrics["engine"] = engines.pop() if len(engines) == 1 else None
-    train_pred, _ = _predict(est, tr.X, pre)  # the examples as given, not shifted copies
+    train_pred, _ = predicted[1]  # the examples as given, not shifted copies
     train_pred = _as_indices(est, train_pred, data.task)
     report_notes: list[str] = []
     if data.task == "multilabel":
