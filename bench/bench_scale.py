@@ -202,9 +202,9 @@ def ddp_worker(folder, size, epochs, batch_size, out):
         dist.destroy_process_group()
 
 
-def processes(folder, size, epochs, batch_size, tmp):
+def processes(folder, size, epochs, batch_size, tmp, only=None):
     """Part 2: samples/s of 2 processes (1 thread each) and of 1 with 1 and 2 threads,
-    with global batches of ``batch_size``."""
+    with global batches of ``batch_size`` (``only``: those of the runs named)."""
     me = str(Path(__file__).resolve())
     runs = {
         "1 process, 1 thread": (1, [sys.executable, me]),
@@ -223,6 +223,8 @@ def processes(folder, size, epochs, batch_size, tmp):
     }
     rates = {}
     for i, (what, (threads, command)) in enumerate(runs.items()):
+        if only is not None and what not in only:
+            continue
         out = Path(tmp) / f"ddp{batch_size}-{i}.json"
         env = _child_env(threads)
         env.update(GLOO_SOCKET_IFNAME="lo", MASTER_ADDR="127.0.0.1")
