@@ -12,6 +12,7 @@ import bench_defaults
 import bench_engine_auto
 import bench_gd_iteration
 import bench_mlp_epoch
+import bench_scale
 import bench_signs
 import bench_sparse
 import bench_torch
@@ -31,6 +32,7 @@ def main():
         bench_mlp_epoch,
         bench_engine_auto,
         bench_sparse,
+        bench_scale,
         bench_defaults,
     ):
         res = bench.main()
