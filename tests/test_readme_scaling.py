@@ -30,7 +30,6 @@ import logitlab  # noqa: E402
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SRC = str(Path(logitlab.__file__).resolve().parents[1])
-NEEDS_CLI = pytest.mark.xfail(strict=False, reason="needs the CLI under torchrun (branch i13-run)")
 
 
 def scaling_commands():
@@ -154,13 +153,11 @@ def test_the_section_shows_the_three_forms_of_one_command():
     assert without_nproc(nproc)[1:] == train
 
 
-@NEEDS_CLI
 def test_one_machine_two_processes(photos, tmp_path):
     argv = local(readme_command("torchrun", "--standalone"), photos, tmp_path / "runs" / "photos")
     check_run(tmp_path / "runs" / "photos", run_together([argv], tmp_path))
 
 
-@NEEDS_CLI
 def test_two_machines_simulated_on_this_host(photos, tmp_path):
     """Both node ranks' commands at once, with this host as HOST:PORT."""
     with socket.socket() as s:
@@ -178,7 +175,6 @@ def test_two_machines_simulated_on_this_host(photos, tmp_path):
     check_run(tmp_path / "runs" / "photos", run_together(commands, tmp_path))
 
 
-@NEEDS_CLI
 def test_nproc_starts_torchrun(photos, tmp_path):
     argv = local(readme_command("logitlab", "train"), photos, tmp_path / "runs" / "photos")
     check_run(tmp_path / "runs" / "photos", run_together([argv], tmp_path))
