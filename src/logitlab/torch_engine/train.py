@@ -12,9 +12,10 @@ mini-batch's rows go to the device as a torch sparse tensor (:mod:`.sparse`).
 
 Under ``torchrun`` (WORLD_SIZE > 1) the module is wrapped in DistributedDataParallel
 (gloo on CPU, nccl on CUDA). Every rank draws the same global batch and takes its
-interleaved shard, batch[rank::world] — what a DistributedSampler over that order
-gives — and scales its loss so that DDP's gradient average is the gradient of the
-whole global batch: a run on N processes matches one process with the same batch size.
+interleaved shard, batch[rank::world], and scales its loss so that DDP's gradient
+average is the gradient of the whole global batch: a run on N processes matches one
+process with the same batch size. A streamed dataset (:func:`train_dataset`) is read
+the same way, each rank reading only its shards (``data.GlobalBatchSampler``).
 """
 
 from __future__ import annotations
