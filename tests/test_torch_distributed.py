@@ -30,7 +30,7 @@ def _launch(worker, out, *args, timeout=240):
     """Run ``worker out *args`` on two local processes; each rank's saved results
     (ranks that disagree, e.g. on when to stop, deadlock: the timeout ends them)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo", MASTER_ADDR="127.0.0.1")
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -42,11 +42,23 @@ def _launch(worker, out, *args, timeout=240):
             *map(str, args),
         ],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # SIGTERM, not subprocess.run's SIGKILL: torchrun then ends its workers, which
+        # run in sessions of their own and would otherwise be left behind
+        proc.terminate()
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        pytest.fail(f"torchrun did not finish within {timeout} s (ranks deadlocked?)")
+    assert proc.returncode == 0, stderr[-3000:]
     return [np.load(f"{out}.rank{r}.npz") for r in (0, 1)]
 
 
