@@ -17,6 +17,10 @@ example ``i``, the features as one unrolled row (the layout of scikit-learn and 
 
 `make_loader` builds the ``DataLoader``: seeded (the same ``seed`` gives the same
 batches in the same order), and sharded across processes under ``torch.distributed``.
+`make_shard_loader` builds the one the torch engine streams from: a
+`GlobalBatchSampler` cuts each epoch's order into global batches and hands each
+process its interleaved shard of every batch, so N processes see exactly the batches
+one process sees.
 
 Shapes, per example and per batch (``B`` the batch size), in the style of
 ``torch.nn.Linear``:
@@ -42,7 +46,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from numpy.typing import ArrayLike
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, default_collate
 
 from ..data import HDF5Rows, ImageFiles, LazyRows
 from ..data.hdf5 import open_hdf5, read_dataset
@@ -50,6 +54,7 @@ from ..data.images import check_size_color, list_image_folder
 
 __all__ = [
     "ArrayDataset",
+    "GlobalBatchSampler",
     "HDF5Dataset",
     "ImageFilesDataset",
     "ImageFolderDataset",
@@ -57,6 +62,7 @@ __all__ = [
     "NumpyTransform",
     "Standardize",
     "make_loader",
+    "make_shard_loader",
     "set_epoch",
 ]
 
@@ -344,6 +350,8 @@ class LazyRowsDataset(Dataset):
     def __getitems__(self, indices):
         """The examples ``indices`` (a ``DataLoader`` batch), their rows read at once."""
         rows = [_index(i, len(self)) for i in indices]
+        if not rows:  # an empty shard of a global batch (make_shard_loader)
+            return []
         X = self.X[np.asarray(rows, dtype=np.int64)]
         return [self._example(x, i) for x, i in zip(X, rows)]
 
@@ -799,11 +807,197 @@ def set_epoch(loader, epoch):
     False
     """
     epoch = _check_int(epoch, "epoch", 0)
+    batch_sampler = getattr(loader, "batch_sampler", None)
     for sampler in (
         getattr(loader, "sampler", None),
-        getattr(getattr(loader, "batch_sampler", None), "sampler", None),
+        batch_sampler,  # a GlobalBatchSampler
+        getattr(batch_sampler, "sampler", None),
     ):
         if callable(getattr(sampler, "set_epoch", None)):
             sampler.set_epoch(epoch)
             return True
     return False
+
+
+# --------------------------------------------------------------------------- global batches
+
+
+class GlobalBatchSampler(Sampler[list[int]]):
+    """Each process's shard of the global mini-batches of an epoch: what makes N
+    processes train exactly like one.
+
+    Epoch ``e``'s order is a permutation of the ``m`` examples drawn from a
+    ``torch.Generator`` seeded with ``seed + e`` (the same on every process), cut into
+    global batches of ``batch_size`` (the last one may be smaller); process ``rank``
+    of ``world`` yields its interleaved shard of each, ``batch[rank::world]``, and
+    one process (``world=1``) the whole batch. Every process yields the same number
+    of batches, ``ceil(m / batch_size)``, as DistributedDataParallel needs: a shard is
+    empty where a global batch holds fewer than ``world`` examples.
+
+    Parameters
+    ----------
+    m : int
+        Number of examples (``len(dataset)``).
+    batch_size : int
+        Examples per global batch, across all processes.
+    seed : int, default=0
+        Epoch ``e`` shuffles with ``seed + e``.
+    rank : int, default=0
+        This process, in ``[0, world)``.
+    world : int, default=1
+        Number of processes.
+    shuffle : bool, default=True
+        False keeps the dataset's order every epoch.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch whose order ``__iter__`` gives; `set_epoch` sets it (0 at first).
+
+    Raises
+    ------
+    ValueError
+        If ``m`` < 0, ``batch_size`` or ``world`` < 1, ``rank`` not in ``[0, world)``
+        or ``seed`` not an integer.
+
+    Notes
+    -----
+    A process's loss on its shard is scaled by ``world / n``, ``n`` the global
+    batch's size (`global_size`): DDP's average of the processes' gradients is then
+    the gradient of the mean loss over the global batch.
+
+    Examples
+    --------
+    >>> from logitlab.torch_engine.data import GlobalBatchSampler
+    >>> list(GlobalBatchSampler(5, batch_size=2, shuffle=False))
+    [[0, 1], [2, 3], [4]]
+    >>> [list(GlobalBatchSampler(5, 2, rank=r, world=2, shuffle=False)) for r in (0, 1)]
+    [[[0], [2], [4]], [[1], [3], []]]
+    >>> one = GlobalBatchSampler(7, 3, seed=4)
+    >>> two = [GlobalBatchSampler(7, 3, seed=4, rank=r, world=2) for r in (0, 1)]
+    >>> for s in (one, *two):
+    ...     s.set_epoch(1)
+    >>> [sorted(a + b) == sorted(c) for a, b, c in zip(*two, one)]  # shards make batches
+    [True, True, True]
+    >>> len(one), [one.global_size(i) for i in range(len(one))]
+    (3, [3, 3, 1])
+    """
+
+    def __init__(self, m, batch_size, seed=0, rank=0, world=1, shuffle=True):
+        self.m = _check_int(m, "m", 0)
+        self.batch_size = _check_int(batch_size, "batch_size", 1)
+        if not isinstance(seed, Integral) or isinstance(seed, bool):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.seed = int(seed)
+        self.world = _check_int(world, "world", 1)
+        self.rank = _check_int(rank, "rank", 0)
+        if self.rank >= self.world:
+            raise ValueError(f"rank must be in [0, world={self.world}), got {self.rank}")
+        self.shuffle = bool(shuffle)
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        """Give the next epoch's order, from ``seed + epoch``."""
+        self.epoch = _check_int(epoch, "epoch", 0)
+
+    def order(self):
+        """The epoch's order of the examples, a (m,) int64 tensor (all processes')."""
+        if not self.shuffle:
+            return torch.arange(self.m)
+        generator = torch.Generator()
+        generator.manual_seed(self.seed + self.epoch)
+        return torch.randperm(self.m, generator=generator)
+
+    def global_size(self, i):
+        """The number of examples in global batch ``i``, across all processes."""
+        return min(self.batch_size, self.m - i * self.batch_size)
+
+    def __iter__(self):
+        order = self.order()
+        for start in range(0, self.m, self.batch_size):
+            yield order[start : start + self.batch_size][self.rank :: self.world].tolist()
+
+    def __len__(self):
+        return -(-self.m // self.batch_size)
+
+
+class _EmptySafeCollate:
+    """``default_collate``, except that an empty shard collates to ``empty``: a batch
+    of the dataset's structure with 0 rows. Picklable, for worker processes."""
+
+    def __init__(self, empty):
+        self.empty = empty
+
+    def __call__(self, batch):
+        return default_collate(batch) if batch else self.empty
+
+
+def _no_rows(batch):
+    """``batch`` (collated) with its leading dimension cut to 0, shapes and dtypes kept."""
+    if isinstance(batch, torch.Tensor):
+        return batch[:0]
+    if isinstance(batch, dict):
+        return {k: _no_rows(v) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_no_rows(v) for v in batch)
+    return batch
+
+
+def make_shard_loader(dataset, batch_size, *, seed=0, rank=0, world=1, shuffle=True, num_workers=0):
+    """A ``DataLoader`` of this process's shards of the global batches of ``dataset``
+    (a `GlobalBatchSampler`): what the torch engine streams from, in one process or
+    many.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        A map-style dataset, such as `ArrayDataset` or `ImageFolderDataset`.
+    batch_size : int
+        Examples per global batch, across all ``world`` processes.
+    seed : int, default=0
+        Epoch ``e``'s order comes from ``seed + e`` (call ``set_epoch(loader, e)``);
+        it also seeds the loader's generator (the workers' seeds).
+    rank, world : int, default=0, 1
+        This process and the number of processes.
+    shuffle : bool, default=True
+        False keeps the dataset's order.
+    num_workers : int, default=0
+        Worker processes that fetch examples (persistent across epochs).
+
+    Returns
+    -------
+    loader : torch.utils.data.DataLoader
+        ``ceil(len(dataset) / batch_size)`` batches per epoch on every process, each
+        ``(x, y)`` with ``x`` of shape ``(B, n_x)``, ``B`` this process's share of the
+        global batch, which may be 0 (then ``x`` is ``(0, n_x)`` and ``y`` ``(0,)`` or
+        ``(0, n_labels)``, of the dataset's dtypes). ``loader.batch_sampler`` is the
+        `GlobalBatchSampler`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from logitlab.torch_engine.data import ArrayDataset, make_shard_loader
+    >>> ds = ArrayDataset(torch.arange(10.0).reshape(5, 2), torch.arange(5))
+    >>> [yb.tolist() for _, yb in make_shard_loader(ds, 2, rank=1, world=2, shuffle=False)]
+    [[1], [3], []]
+    >>> xb, yb = list(make_shard_loader(ds, 2, rank=1, world=2))[-1]
+    >>> xb.shape, xb.dtype, yb.shape, yb.dtype
+    (torch.Size([0, 2]), torch.float32, torch.Size([0]), torch.int64)
+    """
+    num_workers = _check_int(num_workers, "num_workers", 0)
+    sampler = GlobalBatchSampler(len(dataset), batch_size, seed, rank, world, shuffle)
+    smallest = min((sampler.global_size(i) for i in range(len(sampler))), default=1)
+    # the structure of an empty shard, read from one example only where one can occur
+    empty = _no_rows(default_collate([dataset[0]])) if sampler.rank >= smallest else None
+    generator = torch.Generator()
+    generator.manual_seed(sampler.seed)
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=_EmptySafeCollate(empty),
+        generator=generator,
+        worker_init_fn=_seed_worker if num_workers > 0 else None,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )

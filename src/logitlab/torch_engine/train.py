@@ -12,9 +12,10 @@ mini-batch's rows go to the device as a torch sparse tensor (:mod:`.sparse`).
 
 Under ``torchrun`` (WORLD_SIZE > 1) the module is wrapped in DistributedDataParallel
 (gloo on CPU, nccl on CUDA). Every rank draws the same global batch and takes its
-interleaved shard, batch[rank::world] — what a DistributedSampler over that order
-gives — and scales its loss so that DDP's gradient average is the gradient of the
-whole global batch: a run on N processes matches one process with the same batch size.
+interleaved shard, batch[rank::world], and scales its loss so that DDP's gradient
+average is the gradient of the whole global batch: a run on N processes matches one
+process with the same batch size. A streamed dataset (:func:`train_dataset`) is read
+the same way, each rank reading only its shards (``data.GlobalBatchSampler``).
 """
 
 from __future__ import annotations
@@ -498,9 +499,13 @@ def train_dataset(
     """Train ``net`` on a torch ``Dataset`` read batch by batch (bounded memory), as
     ``config`` says (``config.batch_size`` must be set).
 
-    A seeded ``DataLoader`` (``make_loader``; a ``DistributedSampler`` under torchrun)
-    draws the mini-batches, with ``num_workers`` processes reading ahead; epoch e's
-    order comes from ``seed + e``, so a resumed run reads the same batches.
+    A seeded ``DataLoader`` (``make_shard_loader``) draws the mini-batches, with
+    ``num_workers`` processes reading ahead; epoch e's order comes from ``seed + e``,
+    so a resumed run reads the same batches. Under torchrun every rank reads its shard
+    of each global batch of ``config.batch_size`` and scales its loss by world/n for a
+    global batch of n (as :func:`train` does), so N processes train as one does;
+    the validation set is sharded the same way and its cost (and score) reduced, so
+    every rank sees the same figures and stops at the same epoch.
     ``history`` follows :func:`train`'s rule. ``class_values`` are the label values
     of the output units, in order (for class-index labels).
 
@@ -509,7 +514,7 @@ def train_dataset(
     unit (class weights, binary and softmax heads); ``pos_weight`` (n_out,) weighs the
     labels' positive terms; ``state`` and ``epochs`` are as in :func:`train`.
     """
-    from .data import make_loader, set_epoch
+    from .data import make_shard_loader, set_epoch
 
     c = config
     state = TrainState() if state is None else state
@@ -525,14 +530,11 @@ def train_dataset(
     head, m = net.spec.head, len(dataset)
     seed = seed if state.loader_seed is None else state.loader_seed
     module, model, dtype, amp = _prepare(net, dev, world, c.autocast)
-    loader = make_loader(
-        dataset,
-        c.batch_size,
-        shuffle=True,
-        seed=seed,
-        num_workers=num_workers,
-        distributed=world > 1,
+    # one code path for 1 process and N: each reads its shard of every global batch
+    loader = make_shard_loader(
+        dataset, c.batch_size, seed=seed, rank=rank, world=world, num_workers=num_workers
     )
+    sampler = loader.batch_sampler
     lookup = None
     if head != "multilabel":  # label value -> output unit
         values = torch.as_tensor(np.asarray(class_values, dtype=np.int64))
@@ -563,29 +565,9 @@ def train_dataset(
 
     validate = None
     if val_dataset is not None:
-        val_loader = make_loader(val_dataset, c.batch_size, shuffle=False, num_workers=0)
-
-        @torch.no_grad()
-        def validate():
-            # weighed by the class weights, as `fit` weighs X_val: the training objective
-            loss, n, Zs, Ys, Ws = 0.0, 0.0, [], [], []
-            for xb, yb in val_loader:
-                Z = module(xb.to(dev, dtype=dtype))
-                T, wb = targets(yb)
-                loss += float(module.loss_sum(Z, T, wb, pw))
-                n += xb.shape[0] if wb is None else float(wb.sum())
-                if c.validation_scoring != "loss":
-                    Zs.append(Z.double().cpu().numpy())
-                    Ys.append(T.cpu().numpy())
-                    if wb is not None:
-                        Ws.append(wb.double().cpu().numpy())
-            if c.validation_scoring == "loss":
-                return loss / n, None
-            Z = np.concatenate(Zs).T
-            Tn = np.concatenate(Ys)
-            Yv = np.eye(net.spec.n_out)[Tn].T if head == "softmax" else Tn.T
-            weights = np.concatenate(Ws) if Ws else None
-            return loss / n, validation_score(Z, Yv, head, c.validation_scoring, weights)
+        validate = _streamed_validator(
+            module, val_dataset, c, rank, world, dev, dtype, targets, pw, net.spec
+        )
 
     result = TrainResult(engine="torch")
     opt, schedule, monitor, state_of = _controls(
@@ -595,37 +577,42 @@ def train_dataset(
     keep = 1.0 - c.dropout
     dropping = bool(c.dropout and net.spec.hidden)
     gen = torch.Generator(device=dev) if dropping else None
+
+    def masks(n):
+        """This rank's rows of the dropout masks of a global batch of n examples: every
+        rank draws the whole batch's, as one process would, and keeps its own."""
+        if not dropping:
+            return None
+        return [
+            ((torch.rand((n, h), generator=gen, device=dev, dtype=dtype) < keep).to(dtype) / keep)[
+                rank::world
+            ]
+            for h in net.spec.hidden
+        ]
+
     first = state.epoch
     n_epochs = c.max_iter if epochs is None else epochs
     done = first
     try:
         for epoch in range(first, first + n_epochs):
-            set_epoch(loader, epoch)
-            if getattr(loader, "generator", None) is not None:
-                loader.generator.manual_seed(seed + epoch)  # epoch e's order from seed + e
+            set_epoch(loader, epoch)  # epoch e's order from seed + e
+            loader.generator.manual_seed(seed + epoch)  # and the workers' seeds
             if gen is not None:
-                gen.manual_seed(seed + 7919 * (epoch + 1) + rank)
+                gen.manual_seed(seed + 7919 * (epoch + 1))
             lr = schedule.lr(epoch)
             for group in opt.param_groups:
                 group["lr"] = lr
             totals = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ cost·n, Σ n
-            for xb, yb in loader:
+            for i, (xb, yb) in enumerate(loader):
                 xb = xb.to(dev, dtype=dtype, non_blocking=True)
                 T, wb = targets(yb)
-                n = xb.shape[0]
-                D = None
-                if dropping:
-                    D = [
-                        (torch.rand((n, h), generator=gen, device=dev, dtype=dtype) < keep).to(
-                            dtype
-                        )
-                        / keep
-                        for h in net.spec.hidden
-                    ]
+                n, n_global = xb.shape[0], sampler.global_size(i)
                 opt.zero_grad(set_to_none=True)
+                # an empty shard (n = 0) still runs backward: DDP waits for every rank
                 loss, local, penalty = _batch_loss(
-                    model, module, xb, T, 1.0 / n, c.alpha, total, amp, wb, pw, D
-                )
+                    model, module, xb, T, world / n_global, c.alpha, total, amp, wb, pw,
+                    masks(n_global),
+                )  # fmt: skip
                 loss.backward()
                 totals[0] += local.detach().double() + n * _value(penalty)
                 totals[1] += n
@@ -648,6 +635,53 @@ def train_dataset(
     module.to_numpy(net)
     result.state = state_of(done)
     return result
+
+
+def _streamed_validator(module, dataset, c, rank, world, dev, dtype, targets, pw, spec):
+    """The monitor's ``validate`` for a validation dataset: each rank reads its shard
+    of every batch, and the cost's sum and weight (and, for another score, the
+    shards' outputs, put back in the dataset's order) are gathered, so every rank
+    computes the one process's figures."""
+    from .data import make_shard_loader
+
+    loader = make_shard_loader(dataset, c.batch_size, rank=rank, world=world, shuffle=False)
+    # this rank's examples, in the order its shards come
+    order = np.concatenate([np.asarray(b, dtype=np.int64) for b in loader.batch_sampler] or [[]])
+    scoring = c.validation_scoring
+
+    @torch.no_grad()
+    def validate():
+        # weighed by the class weights, as `fit` weighs X_val: the training objective
+        sums = torch.zeros(2, dtype=torch.float64, device=dev)  # Σ w·loss, Σ w
+        Zs, Ts, Ws = [], [], []
+        for xb, yb in loader:
+            Z = module(xb.to(dev, dtype=dtype))
+            T, wb = targets(yb)
+            sums[0] += module.loss_sum(Z, T, wb, pw).double()
+            sums[1] += xb.shape[0] if wb is None else wb.double().sum()
+            if scoring != "loss":
+                Zs.append(Z.double().cpu().numpy())
+                Ts.append(T.cpu().numpy())
+                if wb is not None:
+                    Ws.append(wb.double().cpu().numpy())
+        if world > 1:
+            dist.all_reduce(sums)
+        cost = float(sums[0] / sums[1])
+        if scoring == "loss":
+            return cost, None
+        mine = (order, np.concatenate(Zs), np.concatenate(Ts), np.concatenate(Ws) if Ws else None)
+        shards = [mine]
+        if world > 1:
+            shards = [None] * world
+            dist.all_gather_object(shards, mine)
+        back = np.argsort(np.concatenate([s[0] for s in shards]), kind="stable")
+        Z = np.concatenate([s[1] for s in shards])[back].T
+        Tn = np.concatenate([s[2] for s in shards])[back]
+        Y = np.eye(spec.n_out)[Tn].T if spec.head == "softmax" else Tn.T
+        weights = None if mine[3] is None else np.concatenate([s[3] for s in shards])[back]
+        return cost, validation_score(Z, Y, spec.head, scoring, weights)
+
+    return validate
 
 
 def dataset_labels(dataset):
