@@ -278,11 +278,6 @@ def test_streamed_standardisation_is_reduced_across_ranks(stream_runs):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs i13-engine's sharded sampler: DistributedSampler's order is not one "
-    "process's batches",
-)
 def test_streamed_folder_on_two_ranks_trains_the_model_of_one_process(stream_runs):
     _same_run(stream_runs / "one", stream_runs / "two")
 

@@ -1043,8 +1043,10 @@ class _NetworkClassifier(ClassifierMixin, BaseEstimator):
         :class:`~logitlab.torch_engine.data.HDF5Dataset`, or any dataset whose items are
         ``(x, y)`` and whose labels are in memory as ``.targets`` or ``.y``. Mini-batches
         of ``batch_size`` come from a seeded ``DataLoader`` with ``num_workers``
-        reader processes (a ``DistributedSampler`` under torchrun). ``history_`` is as
-        in `fit`. Class names are taken from
+        reader processes; under torchrun each process reads its shard of every global
+        batch (:class:`~logitlab.torch_engine.data.GlobalBatchSampler`), so N processes
+        train the model of one with the same ``batch_size``. ``history_`` is as in
+        `fit`. Class names are taken from
         ``dataset.classes`` when it has them. ``val_dataset``, a dataset of the same
         kind, is read after every epoch for ``validation_history_`` and early
         stopping. ``class_weight`` and ``pos_weight`` apply; ``callback`` is as in
