@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,3 +104,56 @@ def machine_info():
 
 def header(title):
     print(f"== {title} ==")
+
+
+def child_env(threads=None):
+    """The environment of a child process that imports this logitlab; ``threads`` sets
+    its ``OMP_NUM_THREADS`` (torch's intra-op threads)."""
+    import logitlab
+
+    env = dict(os.environ)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(logitlab.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    return env
+
+
+# The child's own high-water mark, written at exit: not ru_maxrss from wait4, since
+# Linux carries the parent's peak into a child's ru_maxrss across fork and exec, so a
+# command started from a bench holding data would report the bench's own size.
+_PEAK_CHILD = """
+import atexit, os, resource, sys
+
+def peak():
+    try:
+        with open("/proc/self/status") as f:
+            kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open(os.environ["BENCH_PEAK_FILE"], "w") as f:
+        f.write(str(kib * 1024))
+
+atexit.register(peak)
+from logitlab.cli import main
+sys.argv[0] = "logitlab"
+main()
+"""
+
+
+def run_logitlab(args, log, env=None):
+    """Run ``logitlab ARGS`` in a child process (environment ``env``, else
+    :func:`child_env`), its output to the file ``log``: (seconds, the child's own peak
+    RSS in bytes, exit code)."""
+    peak_file = Path(log).with_suffix(".peak")
+    env = dict(env or child_env(), BENCH_PEAK_FILE=str(peak_file))
+    with open(log, "w") as out:
+        t0 = time.perf_counter()
+        code = subprocess.call(
+            [sys.executable, "-c", _PEAK_CHILD, *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        seconds = time.perf_counter() - t0
+    return seconds, int(peak_file.read_text()), code

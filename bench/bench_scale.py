@@ -56,8 +56,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-import logitlab
-from _common import Result, header, machine_info
+from _common import Result, child_env, header, machine_info, run_logitlab
 from logitlab.data.synthetic import SHAPES, make_shapes
 
 FULL = dict(
@@ -174,17 +173,6 @@ def streamed_vs_memory(folder, size, epochs):
     return rates
 
 
-def _child_env(threads=None):
-    """The environment of a child process that imports this logitlab; ``threads`` sets
-    its ``OMP_NUM_THREADS`` (torch's intra-op threads)."""
-    env = dict(os.environ)
-    if threads is not None:
-        env["OMP_NUM_THREADS"] = str(threads)
-    here = os.path.dirname(os.path.dirname(os.path.abspath(logitlab.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
-    return env
-
-
 def ddp_worker(folder, size, epochs, batch_size, out):
     """One process of part 2 (under torchrun or alone): trains, rank 0 writes the rate."""
     X, y, _, _ = standardised_folder(folder, size)
@@ -226,7 +214,7 @@ def processes(folder, size, epochs, batch_size, tmp, only=None):
         if only is not None and what not in only:
             continue
         out = Path(tmp) / f"ddp{batch_size}-{i}.json"
-        env = _child_env(threads)
+        env = child_env(threads)
         env.update(GLOO_SOCKET_IFNAME="lo", MASTER_ADDR="127.0.0.1")
         args = ["--ddp-worker", str(folder), str(size), str(epochs), str(batch_size), str(out)]
         proc = subprocess.run(command + args, env=env, capture_output=True, text=True, timeout=600)
@@ -237,43 +225,6 @@ def processes(folder, size, epochs, batch_size, tmp, only=None):
         assert info["world"] == expected and info["threads"] == threads, (what, info)
         rates[what] = info["rate"]
     return rates
-
-
-# The child's own high-water mark, written at exit (see the module docstring for why
-# not ru_maxrss).
-_PEAK_CHILD = """
-import atexit, os, resource, sys
-
-def peak():
-    try:
-        with open("/proc/self/status") as f:
-            kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):  # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with open(os.environ["BENCH_PEAK_FILE"], "w") as f:
-        f.write(str(kib * 1024))
-
-atexit.register(peak)
-from logitlab.cli import main
-sys.argv[0] = "logitlab"
-main()
-"""
-
-
-def run_command(args, log):
-    """Run ``logitlab ARGS`` in a child process: (seconds, peak RSS bytes, exit code)."""
-    peak_file = Path(log).with_suffix(".peak")
-    env = dict(_child_env(), BENCH_PEAK_FILE=str(peak_file))
-    with open(log, "w") as out:
-        t0 = time.perf_counter()
-        code = subprocess.call(
-            [sys.executable, "-c", _PEAK_CHILD, *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        seconds = time.perf_counter() - t0
-    return seconds, int(peak_file.read_text()), code
 
 
 def peak_memory(tmp, counts, size):
@@ -289,7 +240,7 @@ def peak_memory(tmp, counts, size):
             args += ["--stream", "--workers", "0"] if streamed else []
             args += ["--out", str(Path(tmp) / f"run{n}{'s' if streamed else 'm'}")]
             log = Path(tmp) / "train.log"
-            seconds, peak, code = run_command(args, log)
+            seconds, peak, code = run_logitlab(args, log)
             if code != 0:
                 lines = log.read_text(errors="replace").splitlines()
                 raise RuntimeError(f"logitlab {' '.join(args)} failed: {lines[-1:]}")

@@ -12,7 +12,7 @@ training examples, as in bibtex), written as sparse ARFF files of 4880 training 
         --labels last:159 --out RUN
 
 timed from start to exit (reading, standardising, training, predicting, the plots and
-the report), with the child's peak resident memory (``ru_maxrss`` from ``wait4``). Its
+the report), with the child's own peak resident memory (``VmHWM``, ``run_logitlab``). Its
 test Hamming loss (``metrics.json``) is compared with scikit-learn's binary relevance,
 ``OneVsRestClassifier(LogisticRegression())`` fitted on the same CSR matrices (the
 word presences as written, unscaled; its fit time is shown, not compared), and with
@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -39,8 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-import logitlab
-from _common import Result, header, machine_info
+from _common import Result, header, machine_info, run_logitlab
 from logitlab.data.arff import write_sparse_arff
 from logitlab.data.synthetic import make_sparse_text
 
@@ -71,23 +68,6 @@ def write_data(folder, n_train, n_test, n_features, n_labels, length, seed=SEED)
             label_names=tags,
         )
     return parts
-
-
-def run_command(args, log):
-    """Run ``logitlab ARGS`` in a child process: (seconds, peak RSS bytes, exit code)."""
-    env = dict(os.environ)  # the child imports the logitlab this process imported
-    here = os.path.dirname(os.path.dirname(os.path.abspath(logitlab.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
-    code = "import sys; from logitlab.cli import main; sys.argv[0] = 'logitlab'; main()"
-    with open(log, "w") as out:
-        t0 = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - t0
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss * 1024, child.returncode  # ru_maxrss: KiB on Linux
 
 
 def sklearn_hamming(X_train, Y_train, X_test, Y_test):
@@ -134,7 +114,7 @@ def main(quick=False):
             str(Path(tmp) / "run"),
         ]
         print("logitlab " + " ".join(a if "/" not in a else Path(a).name for a in args))
-        seconds, peak, code = run_command(args, Path(tmp) / "train.log")
+        seconds, peak, code = run_logitlab(args, Path(tmp) / "train.log")
         log = (Path(tmp) / "train.log").read_text(errors="replace")
         metrics_file = Path(tmp) / "run" / "metrics.json"
         metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else None

@@ -67,7 +67,7 @@ def test_peak_memory_is_the_commands_own(bench_scale, tmp_path):
     """The child reports its own peak, not this process's: with 400 MB held here, a
     ``logitlab --help`` child stays far below it (ru_maxrss from wait4 would not)."""
     held = np.ones(50_000_000)  # 400 MB, touched
-    _, peak, code = bench_scale.run_command(["--help"], tmp_path / "help.log")
+    _, peak, code = bench_scale.run_logitlab(["--help"], tmp_path / "help.log")
     assert code == 0 and 10 * 2**20 < peak < 300 * 2**20, peak / 2**20
     del held
 
