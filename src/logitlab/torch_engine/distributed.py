@@ -147,6 +147,7 @@ def launch(nproc: int, args: list[str]) -> tuple[int, str | None]:
     import sys
     import uuid
 
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -162,10 +163,16 @@ def launch(nproc: int, args: list[str]) -> tuple[int, str | None]:
     )
     # as torchrun: one thread per rank unless told otherwise (the ranks share the cores)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    # the ranks say what went wrong; the agent's log would repeat it as a report
-    agent_log = logging.getLogger("torch.distributed.elastic")
-    level = agent_log.level
-    agent_log.setLevel(logging.CRITICAL)
+    # the ranks say what went wrong; the agent's log would repeat it as a report (each
+    # of torch's elastic modules has a logger with a level of its own)
+    quiet = {
+        name: logger
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if name.startswith("torch.distributed") and isinstance(logger, logging.Logger)
+    }
+    levels = {name: logger.level for name, logger in quiet.items()}
+    for logger in quiet.values():
+        logger.setLevel(logging.CRITICAL)
     try:
         elastic_launch(config, sys.executable)(*args)
     except ChildFailedError as exc:
@@ -173,6 +180,9 @@ def launch(nproc: int, args: list[str]) -> tuple[int, str | None]:
         if failure.exitcode < 0:
             return 1, f"rank {rank} was ended by {failure.signal_name()}"
         return failure.exitcode, None
+    except SignalException as exc:  # Ctrl-C or SIGTERM: the ranks said what they kept
+        return 128 + int(exc.sigval), None
     finally:
-        agent_log.setLevel(level)
+        for name, logger in quiet.items():
+            logger.setLevel(levels[name])
     return 0, None
