@@ -335,3 +335,31 @@ def test_a_rank_that_dies_mid_training_ends_the_others_in_one_line(table_runs, t
     assert lines[0].startswith("Error: rank 0: "), lines
     assert "stopped because another rank failed" in lines[0] or "interrupted" in lines[0]
     assert (tmp_path / "run" / "checkpoint.safetensors").is_file()  # rank 0's, kept
+
+
+def test_ctrl_c_on_nproc_keeps_the_checkpoint_in_one_line_per_rank(table_runs, tmp_path):
+    """Ctrl-C reaches the launcher and both ranks (one process group, as a terminal
+    sends it): exit 130, each rank's one line naming the checkpoint, no traceback."""
+    import signal
+    import time
+
+    _, data, _ = table_runs
+    args = [*TABLE_ARGS[:-7], "--epochs", "100000", "--tol", "0", "--engine", "torch"]
+    cmd = _logitlab("train", "--nproc", "2", "--data", data, *args, "--out", "run")
+    proc = subprocess.Popen(
+        [str(c) for c in cmd], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    deadline = time.monotonic() + 90
+    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert checkpoint.exists(), "no checkpoint was written"
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "Received" not in err, err[-2000:]
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert sorted(line.split(":", 2)[1].strip() for line in lines) == ["rank 0", "rank 1"], err
+    assert all("checkpoint" in line for line in lines), err
+    assert checkpoint.exists()
