@@ -236,32 +236,9 @@ def test_streamed_fit_on_cuda_equals_the_cpu_one():
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here: the streamed fit on 'cuda' is checked on GPU hosts")
-    from logitlab import NeuralNetClassifier
-
-    def run(device):
-        train, _ = _stream_arrays()
-        return NeuralNetClassifier(
-            hidden_layer_sizes=(6,),
-            solver="adam",
-            batch_size=33,
-            learning_rate=0.05,
-            max_iter=4,
-            tol=0,
-            alpha=0.01,
-            random_state=0,
-            engine="torch",
-            device=device,
-        ).fit_dataset(train)
-
-    cpu, gpu = run("cpu"), run("cuda")
+    cpu, gpu = fit_case("array", None, "cpu"), fit_case("array", None, "cuda")
     np.testing.assert_allclose(gpu.network_.theta, cpu.network_.theta, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(gpu.history_, cpu.history_, rtol=1e-6)
-
-
-def _stream_arrays():
-    from _ddp_stream import datasets
-
-    return datasets("array", None)
 
 
 def test_two_gpus_with_nccl_equal_one_process(tmp_path):
