@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits
 from logitlab import NeuralNetClassifier
 
 
-def fit(solver, random_state, engine_kw, sparse=False):
+def fit(solver, random_state, engine_kw, sparse=False, dropout=0.0):
     X, y = load_digits(return_X_y=True)
     X, y = X[:250] / 16.0, y[:250]
     if sparse:  # half of the pixels are 0: each rank's shard of a batch as a sparse tensor
@@ -23,6 +23,7 @@ def fit(solver, random_state, engine_kw, sparse=False):
         max_iter=4,
         tol=0,
         alpha=0.01,
+        dropout=dropout,
         random_state=random_state,
         **engine_kw,
     ).fit(X, y)
@@ -30,9 +31,10 @@ def fit(solver, random_state, engine_kw, sparse=False):
 
 if __name__ == "__main__":
     out, solver, seed = sys.argv[1], sys.argv[2], sys.argv[3]
-    sparse = sys.argv[4:] == ["sparse"]
+    sparse = "sparse" in sys.argv[4:]
+    dropout = 0.3 if "dropout" in sys.argv[4:] else 0.0
     seed = None if seed == "none" else int(seed)
-    clf = fit(solver, seed, {"engine": "torch", "device": "cpu"}, sparse)
+    clf = fit(solver, seed, {"engine": "torch", "device": "cpu"}, sparse, dropout)
     rank = dist.get_rank()
     dist.barrier()  # every rank done training before anyone writes or leaves
     np.savez(

@@ -86,6 +86,15 @@ def test_ranks_agree_without_a_random_state(tmp_path):
     np.testing.assert_array_equal(ranks[0]["history"], ranks[1]["history"])
 
 
+def test_two_processes_with_dropout_equal_one(tmp_path):
+    """Every rank draws the whole global batch's masks from one seed and takes its rows."""
+    ranks = _torchrun(tmp_path, "adam", 0, "dropout")
+    single = fit("adam", 0, {"engine": "torch", "device": "cpu"}, dropout=0.3)
+    np.testing.assert_allclose(ranks[0]["theta"], single.network_.theta, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ranks[0]["history"], single.history_, rtol=1e-6)
+    np.testing.assert_array_equal(ranks[0]["theta"], ranks[1]["theta"])
+
+
 def test_two_processes_on_sparse_x_equal_one(tmp_path):
     """Each rank slices its shard of every batch from the CSR rows."""
     ranks = _torchrun(tmp_path, "adam", 0, "sparse")

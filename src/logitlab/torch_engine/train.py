@@ -380,18 +380,19 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
     gen = torch.Generator(device=dev) if dropping and dropout_masks is None else None
 
     def masks(n):
-        """This rank's dropout masks for a global batch of n examples (the injected
-        masks cover the whole batch; a rank takes its rows)."""
+        """This rank's dropout masks for a global batch of n examples: the masks of the
+        whole batch (drawn alike on every rank, or injected), of which a rank takes its
+        rows, so N processes drop what one process drops."""
         if not dropping:
             return None
         if dropout_masks is not None:
             full = [torch.as_tensor(D.T, device=dev, dtype=dtype) for D in dropout_masks(n)]
-            return full if world == 1 else [D[rank::world] for D in full]
-        rows = n if world == 1 else len(range(rank, n, world))
-        return [
-            (torch.rand((rows, h), generator=gen, device=dev, dtype=dtype) < keep).to(dtype) / keep
-            for h in net.spec.hidden
-        ]
+        else:
+            full = [
+                (torch.rand((n, h), generator=gen, device=dev, dtype=dtype) < keep).to(dtype) / keep
+                for h in net.spec.hidden
+            ]
+        return full if world == 1 else [D[rank::world] for D in full]
 
     def shard(idx):
         """This rank's part of a global batch (all of it in one process)."""
@@ -437,7 +438,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
         for group in opt.param_groups:
             group["lr"] = lr if c.solver != "lbfgs" else 1.0
         if gen is not None:
-            gen.manual_seed(int(rng.integers(2**62)) + rank)
+            gen.manual_seed(int(rng.integers(2**62)))  # one seed on every rank (shared rng)
         if c.solver == "lbfgs":
 
             def closure():
