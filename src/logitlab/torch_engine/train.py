@@ -227,6 +227,22 @@ def _batch_loss(forward, module, Xb, Tb, scale, alpha, m, amp, wb=None, pw=None,
     return local * scale + penalty, local, penalty
 
 
+def _draw_masks(gen, n, hidden, keep, dtype):
+    """Inverted-dropout masks of a batch of n examples, one (n, n[l]) per hidden layer:
+    1/keep where a unit is kept (probability ``keep``), else 0; drawn from ``gen`` on
+    its device."""
+    return [
+        (torch.rand((n, h), generator=gen, device=gen.device, dtype=dtype) < keep).to(dtype) / keep
+        for h in hidden
+    ]
+
+
+def _rows_of_rank(tensors, rank, world):
+    """This rank's interleaved rows, ``[rank::world]``, of each tensor of a global batch
+    (all of them in one process)."""
+    return tensors if world == 1 else [t[rank::world] for t in tensors]
+
+
 def train(
     net,
     X,
@@ -388,11 +404,8 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
         if dropout_masks is not None:
             full = [torch.as_tensor(D.T, device=dev, dtype=dtype) for D in dropout_masks(n)]
         else:
-            full = [
-                (torch.rand((n, h), generator=gen, device=dev, dtype=dtype) < keep).to(dtype) / keep
-                for h in net.spec.hidden
-            ]
-        return full if world == 1 else [D[rank::world] for D in full]
+            full = _draw_masks(gen, n, net.spec.hidden, keep, dtype)
+        return _rows_of_rank(full, rank, world)
 
     def shard(idx):
         """This rank's part of a global batch (all of it in one process)."""
@@ -584,12 +597,7 @@ def train_dataset(
         rank draws the whole batch's, as one process would, and keeps its own."""
         if not dropping:
             return None
-        return [
-            ((torch.rand((n, h), generator=gen, device=dev, dtype=dtype) < keep).to(dtype) / keep)[
-                rank::world
-            ]
-            for h in net.spec.hidden
-        ]
+        return _rows_of_rank(_draw_masks(gen, n, net.spec.hidden, keep, dtype), rank, world)
 
     first = state.epoch
     n_epochs = c.max_iter if epochs is None else epochs
