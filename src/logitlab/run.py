@@ -1995,18 +1995,16 @@ def _write_results(
     run_dir: Path,
     seconds: float,
     notes: list[str],
-    done: int = 0,
-    predicted: Any = None,
+    done: int,
+    predicted: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """metrics.json, history.csv, the plots and report.html; a plot that fails becomes
     a note, never a lost run. ``done``: iterations a resumed run had done before;
-    ``predicted``: the test and training predictions (:func:`_predict`'s), when they
-    were made already."""
+    ``predicted``: :func:`_predict`'s labels and probabilities of the test rows and of
+    the training rows."""
     from .report import compute_metrics, write_plots, write_report
 
     est, tr, te, data, pre = job.estimator, job.train, job.test, job.data, job.pre
-    if predicted is None:
-        predicted = _predict(est, te.X, pre), _predict(est, tr.X, pre)
     y_pred, proba = predicted[0]
     y_pred = _as_indices(est, y_pred, data.task)
     classes = [str(c) for c in data.class_names]
