@@ -36,11 +36,6 @@ class PeerLost(RunError):
     """Another rank died (or stopped answering) while this one waited for it."""
 
 
-def world_size() -> int:
-    """The number of processes torchrun started (1 without torchrun)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
 @dataclass
 class Ranks:
     """This process's place in the run: ``rank`` of ``world`` processes."""
