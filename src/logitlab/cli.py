@@ -391,7 +391,7 @@ def train(ctx: click.Context, settings_file: str | None, **params: Any) -> None:
     train one model: rank 0 writes RUN_DIR and shows the progress, the others print
     only their errors; an error on any rank ends all of them, in one line naming it.
     """
-    from .run import Progress, RunSettings, launch, resume_run, train_run
+    from .run import RunSettings, launch, resume_run, train_run
 
     nproc = params.pop("nproc")
     if nproc is not None:
@@ -405,8 +405,7 @@ def train(ctx: click.Context, settings_file: str | None, **params: Any) -> None:
             click.echo(f"Error: {message}", err=True)
         ctx.exit(code)
     terminal = console()
-    quiet = (_rank() or 0) > 0  # under torchrun only rank 0 shows the run
-    progress: Any = Progress() if quiet else RichProgress(terminal)
+    progress = RichProgress(terminal)  # the run layer tells only rank 0's
     resume, out, overwrite = params.pop("resume"), params.pop("out"), params.pop("overwrite")
     if resume and settings_file:
         raise click.UsageError(
@@ -436,7 +435,7 @@ def train(ctx: click.Context, settings_file: str | None, **params: Any) -> None:
         params["size"] = params["size"] or 64
         params["color"] = params["color"] or "rgb"
         result = train_run(RunSettings(**params), out, progress, overwrite=overwrite)
-    if quiet:
+    if (_rank() or 0) > 0:  # under torchrun rank 0 alone shows the results
         return
     _print_metrics(terminal, result.metrics)
     terminal.print(f"wrote [bold]{result.run_dir}[/]: " + ", ".join(result.files), soft_wrap=True)
