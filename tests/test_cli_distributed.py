@@ -18,10 +18,9 @@ import torch.distributed as dist  # noqa: E402
 if not dist.is_available() or not dist.is_gloo_available():
     pytest.skip("this torch build has no gloo backend", allow_module_level=True)
 
-import logitlab  # noqa: E402
+from _loopback import loopback_env  # noqa: E402
 from logitlab.io import read_model_file  # noqa: E402
 
-SRC = str(Path(logitlab.__file__).resolve().parents[1])
 RANK_ARGV = Path(__file__).with_name("_rank_argv.py")
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]
 # 3000 rows: the test split (600) and the training split are more than one chunk
@@ -33,19 +32,9 @@ TABLE_ARGS = (
 )  # fmt: skip
 
 
-def _env():
-    return dict(
-        os.environ,
-        PYTHONPATH=SRC,  # the ranks import this logitlab
-        OMP_NUM_THREADS="1",
-        GLOO_SOCKET_IFNAME="lo",
-        MASTER_ADDR="127.0.0.1",
-    )
-
-
 def _run(cmd, cwd, timeout=120):
     proc = subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env=_env(), capture_output=True, text=True,
+        [str(c) for c in cmd], cwd=cwd, env=loopback_env(), capture_output=True, text=True,
         timeout=timeout,
     )  # fmt: skip
     return proc
@@ -194,7 +183,7 @@ def test_two_launchers_as_two_machines_train_the_same_model(table_runs):
                 "run",
             ],
             cwd=cwd,
-            env=_env(),
+            env=loopback_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -347,7 +336,7 @@ def test_ctrl_c_on_nproc_keeps_the_checkpoint_in_one_line_per_rank(table_runs, t
     args = [*TABLE_ARGS[:-7], "--epochs", "100000", "--tol", "0", "--engine", "torch"]
     cmd = _logitlab("train", "--nproc", "2", "--data", data, *args, "--out", "run")
     proc = subprocess.Popen(
-        [str(c) for c in cmd], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+        [str(c) for c in cmd], cwd=tmp_path, env=loopback_env(), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     checkpoint = tmp_path / "run" / "checkpoint.safetensors"

@@ -26,10 +26,9 @@ import torch.distributed as dist  # noqa: E402
 if not dist.is_available() or not dist.is_gloo_available():
     pytest.skip("this torch build has no gloo backend", allow_module_level=True)
 
-import logitlab  # noqa: E402
+from _loopback import loopback_env  # noqa: E402
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SRC = str(Path(logitlab.__file__).resolve().parents[1])
 
 
 def scaling_commands():
@@ -67,16 +66,6 @@ def local(argv, data, out):
     return head[argv[0]] + argv[1:]
 
 
-def env():
-    return dict(
-        os.environ,
-        PYTHONPATH=SRC,  # every process imports this logitlab
-        OMP_NUM_THREADS="1",
-        GLOO_SOCKET_IFNAME="lo",
-        MASTER_ADDR="127.0.0.1",
-    )
-
-
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     """24 PNG photos 8×8 in two class folders (darker and lighter noise)."""
@@ -99,7 +88,7 @@ def run_together(commands, cwd, timeout=180):
         subprocess.Popen(
             argv,
             cwd=cwd,
-            env=env(),
+            env=loopback_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -2,7 +2,6 @@
 arrays in memory and from streamed datasets; and a streamed fit on CUDA equals the CPU
 one."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ if not dist.is_available() or not dist.is_gloo_available():
 sys.path.insert(0, str(Path(__file__).parent))
 from _ddp_stream import CASES, fit_case  # noqa: E402
 from _ddp_train import fit  # noqa: E402
+from _loopback import loopback_env  # noqa: E402
 
 WORKER = Path(__file__).with_name("_ddp_train.py")
 STREAM_WORKER = Path(__file__).with_name("_ddp_stream.py")
@@ -29,7 +29,7 @@ STREAM_WORKER = Path(__file__).with_name("_ddp_stream.py")
 def _launch(worker, out, *args, timeout=240):
     """Run ``worker out *args`` on two local processes; each rank's saved results
     (ranks that disagree, e.g. on when to stop, deadlock: the timeout ends them)."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo", MASTER_ADDR="127.0.0.1")
+    env = loopback_env()
     proc = subprocess.Popen(
         [
             sys.executable,
