@@ -38,7 +38,7 @@ def datasets(data, images):
     )
 
 
-def fit_case(name, images, device="cpu"):
+def fit_case(name, images, device="cpu", num_workers=0):
     data, settings = CASES[name]
     train, val = datasets(data, images)
     kw = dict(
@@ -58,7 +58,8 @@ def fit_case(name, images, device="cpu"):
         # a rate high enough that the validation figure turns before max_iter
         kw.update(learning_rate=0.3, max_iter=10)
     clf = NeuralNetClassifier(**kw)
-    return clf.fit_dataset(train, val_dataset=val if kw.get("early_stopping") else None)
+    val = val if kw.get("early_stopping") else None
+    return clf.fit_dataset(train, val_dataset=val, num_workers=num_workers)
 
 
 def summary(clf):

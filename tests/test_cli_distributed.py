@@ -352,3 +352,22 @@ def test_ctrl_c_on_nproc_keeps_the_checkpoint_in_one_line_per_rank(table_runs, t
     assert sorted(line.split(":", 2)[1].strip() for line in lines) == ["rank 0", "rank 1"], err
     assert all("checkpoint" in line for line in lines), err
     assert checkpoint.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_streamed_run_ends_the_gloo_threads_before_the_interpreter_exits(tmp_path):
+    """With --workers 2 and the garbage collector off: at exit, no rank has a gloo
+    thread left (the group was destroyed with nothing else holding it)."""
+    folder = _images(tmp_path / "photos", n=60)
+    _ok(
+        _run(
+            [
+                *TORCHRUN, "--standalone", "--nproc-per-node=2",
+                Path(__file__).with_name("_rank_threads.py"), tmp_path / "threads",
+                "train", "--data", folder, *STREAM_ARGS, "--workers", "2", "--out", "run",
+            ],
+            tmp_path,
+        )
+    )  # fmt: skip
+    for rank in (0, 1):
+        assert (tmp_path / f"threads.rank{rank}").read_text() == "", f"rank {rank}"

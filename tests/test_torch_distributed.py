@@ -263,3 +263,16 @@ def test_two_gpus_with_nccl_equal_one_process(tmp_path):
         r0, r1 = _case(ranks, name)
         np.testing.assert_allclose(r0["theta"], one.network_.theta, rtol=1e-6, atol=1e-9)
         np.testing.assert_array_equal(r0["theta"], r1["theta"])
+
+
+def test_training_frees_its_ddp_wrapper_and_readers_when_it_returns(tmp_path):
+    """With the garbage collector off, nothing of a fit outlives it under torchrun:
+    a DDP wrapper still alive keeps the process group, and its gloo threads, past
+    destroy_process_group until the interpreter shuts down (where they can abort it);
+    a streamed fit's reader processes would live as long."""
+    images = _image_folder(tmp_path / "images")
+    ranks = _launch(Path(__file__).with_name("_ddp_freed.py"), tmp_path / "out", images)
+    for r in ranks:
+        assert list(r["fit"]) == [] and list(r["fit_dataset"]) == [], dict(r)
+        if Path("/proc/self/task").is_dir():  # Linux: the threads are listed there
+            assert list(r["threads"]) == [], "gloo threads outlived destroy_process_group"

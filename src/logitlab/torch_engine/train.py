@@ -21,6 +21,8 @@ the same way, each rank reading only its shards (``data.GlobalBatchSampler``).
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import os
 import signal
 import threading
@@ -75,6 +77,13 @@ def setup_distributed(dev):
     if not dist.is_initialized():
         if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return 0, 1
+        # before the group exists: torch.distributed.nn's functions take the group as a
+        # default argument, group.WORLD, evaluated at import. Imported later (DDP imports
+        # it through torch._dynamo), they would hold the group for good, and
+        # destroy_process_group could not end gloo's threads before the interpreter
+        # shuts down.
+        import torch.distributed.nn  # noqa: F401
+
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     return dist.get_rank(), dist.get_world_size()
 
@@ -243,6 +252,31 @@ def _rows_of_rank(tensors, rank, world):
     return tensors if world == 1 else [t[rank::world] for t in tensors]
 
 
+def _freed_under_torchrun(fn):
+    """``fn``, followed under torchrun by a garbage collection, so that the
+    DistributedDataParallel wrapper and the data loader's workers that ``fn`` made
+    are freed when it returns.
+
+    The first DDP in a process imports parts of torch that leave a cycle of frames
+    (``torch.fx.wrap`` keeps its own frame), and that cycle holds every frame of the
+    training call. Without a collection, the wrapper lives on, and its reducer keeps
+    the process group. ``destroy_process_group`` then cannot stop gloo's threads (gloo
+    has no shutdown of its own), and they are still running, connected to the other
+    ranks, while the interpreter shuts down. That is the state in which a rank once
+    ended a good run in SIGABRT ("terminate called without an active exception").
+    """
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            gc.collect()
+        return result
+
+    return run
+
+
+@_freed_under_torchrun
 def train(
     net,
     X,
@@ -495,6 +529,7 @@ def _train(net, X, Y, c, data, rng, callback, dev, state, epochs, dropout_masks)
     return result
 
 
+@_freed_under_torchrun
 def train_dataset(
     net,
     dataset,

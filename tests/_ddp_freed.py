@@ -1,0 +1,46 @@
+"""Worker for test_torch_distributed.py, launched by torchrun with the garbage collector
+off: after an in-memory fit and a streamed fit with reader processes, is anything of
+the training still alive (the DDP wrapper, which keeps the process group and its gloo
+threads; the data loader's worker processes), and are gloo's threads gone once the
+process group is destroyed?"""
+
+import gc
+import multiprocessing
+import sys
+from pathlib import Path
+
+gc.disable()  # the automatic collector would free the cycle by chance, as in a real run
+
+import numpy as np  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+from torch.nn.parallel import DistributedDataParallel  # noqa: E402
+
+from _ddp_stream import fit_case  # noqa: E402
+from _ddp_train import fit  # noqa: E402
+
+
+def alive():
+    """The DDP wrappers and the reader processes still alive."""
+    ddp = [type(o).__name__ for o in gc.get_objects() if isinstance(o, DistributedDataParallel)]
+    readers = [p.name for p in multiprocessing.active_children()]
+    return np.array(sorted(ddp + readers), dtype=str)
+
+
+def gloo_threads():
+    """The names of this process's gloo threads (Linux names them in /proc)."""
+    names = [t.read_text().strip() for t in Path("/proc/self/task").glob("*/comm")]
+    return np.array(sorted(n for n in names if "gloo" in n), dtype=str)
+
+
+if __name__ == "__main__":
+    out, images = sys.argv[1], sys.argv[2]
+    fit("adam", 0, {"engine": "torch", "device": "cpu"})
+    after_fit = alive()
+    fit_case("images", images, num_workers=2)
+    after_stream = alive()
+    rank = dist.get_rank()
+    dist.barrier()
+    dist.destroy_process_group()
+    np.savez(
+        f"{out}.rank{rank}.npz", fit=after_fit, fit_dataset=after_stream, threads=gloo_threads()
+    )
