@@ -304,7 +304,12 @@ def test_resume_under_torchrun_continues_exactly(table_runs, tmp_path):
     _same_run(runs["one"][0] / "run", tmp_path / "run")
 
 
-def test_a_rank_that_dies_mid_training_ends_the_others_in_one_line(table_runs, tmp_path):
+@pytest.mark.parametrize("slow_leave", [False, True])
+def test_a_rank_that_dies_mid_training_ends_the_others_in_one_line(
+    table_runs, tmp_path, slow_leave
+):
+    """With a slow leave, torchrun's SIGTERM (sent once rank 1 has ended) reaches rank 0
+    while it is ending with its own error: it must still live to print that line."""
     _, data, _ = table_runs
     logs = tmp_path / "logs"
     args = [a if a != "3" else "50" for a in TABLE_ARGS]  # --epochs 50: still training
@@ -312,6 +317,7 @@ def test_a_rank_that_dies_mid_training_ends_the_others_in_one_line(table_runs, t
         [
             *TORCHRUN, "--standalone", "--nproc-per-node=2", "--log-dir", logs,
             "--redirects", "3", Path(__file__).with_name("_rank_dies.py"),
+            *(["--slow-leave"] if slow_leave else []),
             "train", "--data", data, *args, "--out", tmp_path / "run",
         ],
         tmp_path,

@@ -13,6 +13,8 @@ message of its error) and raises the first failing rank's message on every rank.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +89,7 @@ class Ranks:
         self.collective(lambda: dist.all_gather_object(gathered, mine))
         for r, (error, _) in enumerate(gathered):
             if error is not None:
+                _ending()
                 raise RankFailed(error if error.startswith("rank ") else f"rank {r}: {error}")
         return [v for _, v in gathered] if share else value
 
@@ -96,6 +99,7 @@ class Ranks:
             return fn()
         except RuntimeError as exc:
             if is_peer_failure(exc):
+                _ending()
                 raise PeerLost(peer_failure_message(exc)) from None
             raise
 
@@ -112,6 +116,15 @@ class Ranks:
                 pass  # a peer is gone already: nothing to wait for
         dist.destroy_process_group()
         self.joined = False
+
+
+def _ending() -> None:
+    """This rank ends with an error: from now on it ignores SIGTERM. Once one rank
+    has ended, torchrun's agent sends SIGTERM to every other rank. Under that signal's
+    action (the default, or an interrupt raised while unwinding) this rank would die
+    silently, or end with a bare "interrupted", instead of printing its own line."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def is_peer_failure(exc: BaseException) -> bool:
