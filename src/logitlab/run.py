@@ -1048,19 +1048,30 @@ def _check_out_is_not_data(settings: RunSettings, run_dir: Path) -> None:
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a run as Ctrl-C does (last checkpoint kept, temporaries removed)."""
+    """SIGTERM stops a run as Ctrl-C does (last checkpoint kept, temporaries removed).
+
+    Under torchrun, a rank stopped this way, or ending with an error, ignores SIGTERM
+    from then on. torchrun's agent sends SIGTERM to every rank once one has ended (more
+    than once, as it stops the workers and then itself). A rank that is already ending
+    must live to print its line, not die silently under the default action.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    torchrun = int(os.environ.get("WORLD_SIZE", "1") or 1) > 1
 
     def handler(signum: int, frame: Any) -> None:
+        if torchrun:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    except BaseException:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if torchrun else previous)
+        raise
+    signal.signal(signal.SIGTERM, previous)
 
 
 # ---------------------------------------------------------------- memory estimates
