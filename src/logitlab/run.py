@@ -167,6 +167,9 @@ class _SingleProcess:
     def gather(self, fn: Callable[[], Any]) -> list[Any]:
         return [fn()]
 
+    def gather_to_rank_0(self, fn: Callable[[], Any]) -> list[Any] | None:
+        return [fn()]
+
     def collective(self, fn: Callable[[], Any]) -> Any:
         return fn()
 
@@ -1875,16 +1878,16 @@ def _train(
 
     ranks.agree(save)
     try:
-        # every rank predicts its chunks of the test and training rows; rank 0 writes
-        predicted = (
-            _predict(est, job.test.X, job.pre, ranks),
-            _predict(est, job.train.X, job.pre, ranks),
+        # every rank predicts its chunks of the test and training rows; rank 0 gets
+        # them all and writes
+        test, train = (
+            _predict_shared(est, part.X, job.pre, ranks) for part in (job.test, job.train)
         )
-        if ranks.rank > 0:
+        if test is None or train is None:  # ranks other than 0
             ranks.agree(lambda: None)  # until rank 0 has written the results
             return RunResult(run_dir, est, {}, [*notes, *fit_notes], [])
         metrics, files, report_notes = ranks.agree(
-            lambda: _write_results(job, run_dir, seconds, [*notes, *fit_notes], done, predicted)
+            lambda: _write_results(job, run_dir, seconds, [*notes, *fit_notes], done, (test, train))
         )
     except KeyboardInterrupt:
         raise Interrupted(
@@ -1956,13 +1959,20 @@ class _Checkpoints:
         self.last_save = time.monotonic()
 
 
-def _predict(
-    est: Any, X: Any, pre: Preprocessing, ranks: Any = SINGLE_PROCESS
-) -> tuple[np.ndarray, np.ndarray]:
+def _predict(est: Any, X: Any, pre: Preprocessing) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities for the rows of X (an array or ImageFiles), a chunk at
-    a time, through one forward pass each. Under torchrun each rank predicts its
-    chunks (:func:`_chunks`) and every rank gets them all, put back in order: the
-    chunks of one process, so the same numbers, bit for bit."""
+    a time, through one forward pass each, in this process."""
+    predicted = _predict_shared(est, X, pre, SINGLE_PROCESS)
+    assert predicted is not None  # one process is rank 0
+    return predicted
+
+
+def _predict_shared(
+    est: Any, X: Any, pre: Preprocessing, ranks: Any
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_predict` on every rank: each predicts its chunks (:func:`_chunks`), and
+    rank 0 gets them all, put back in order. These are the chunks of one process, so
+    the numbers are the same, bit for bit. The other ranks get None."""
     if X.shape[0] == 0:
         raise RunError("no examples to predict")
 
@@ -1973,7 +1983,9 @@ def _predict(
             out.append((est.predict(A), est.predict_proba(A)))
         return out
 
-    parts = ranks.gather(mine)
+    parts = ranks.gather_to_rank_0(mine)
+    if parts is None:
+        return None
     world = ranks.world
     # chunk k was rank k % world's (k // world)-th
     chunks = [parts[k % world][k // world] for k in range(math.ceil(X.shape[0] / CHUNK))]

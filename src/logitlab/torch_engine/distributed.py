@@ -70,19 +70,25 @@ class Ranks:
         PeerLost
             When another rank is gone.
         """
-        return self._exchange(fn, share=False)
+        return self._exchange(fn, share="none")
 
     def gather(self, fn: Callable[[], Any]) -> list[Any]:
         """As :meth:`agree`, but every rank gets every rank's result, in rank order
         (pickled through the group: keep them small)."""
-        result: list[Any] = self._exchange(fn, share=True)
+        result: list[Any] = self._exchange(fn, share="all")
         return result
 
-    def _exchange(self, fn: Callable[[], Any], share: bool) -> Any:
+    def gather_to_rank_0(self, fn: Callable[[], Any]) -> list[Any] | None:
+        """As :meth:`gather`, but only rank 0 gets the results; the others get None
+        (for results only rank 0 writes, such as the predictions of a test split)."""
+        result: list[Any] | None = self._exchange(fn, share="rank 0")
+        return result
+
+    def _exchange(self, fn: Callable[[], Any], share: str) -> Any:
         value: Any = None
         try:
             value = fn()
-            mine: tuple[str | None, Any] = (None, value if share else None)
+            mine: tuple[str | None, Any] = (None, value if share == "all" else None)
         except REPORTED as exc:
             mine = (" ".join((str(exc) or type(exc).__name__).split()), None)
         gathered: list[Any] = [None] * self.world
@@ -91,7 +97,14 @@ class Ranks:
             if error is not None:
                 _ending()
                 raise RankFailed(error if error.startswith("rank ") else f"rank {r}: {error}")
-        return [v for _, v in gathered] if share else value
+        if share == "all":
+            return [v for _, v in gathered]
+        if share == "rank 0":
+            # every rank succeeded: now the results themselves, to rank 0 alone
+            results: list[Any] | None = [None] * self.world if self.rank == 0 else None
+            self.collective(lambda: dist.gather_object(value, results, dst=0))
+            return results
+        return value
 
     def collective(self, fn: Callable[[], Any]) -> Any:
         """``fn()``, a collective call, with a lost peer turned into :class:`PeerLost`."""
