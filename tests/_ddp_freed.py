@@ -34,13 +34,19 @@ def gloo_threads():
 
 if __name__ == "__main__":
     out, images = sys.argv[1], sys.argv[2]
+    collections = []  # the collector is off: each one is a gc.collect() call
+    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(1))
     fit("adam", 0, {"engine": "torch", "device": "cpu"})
-    after_fit = alive()
+    after_fit, collected_first = alive(), len(collections)
     fit_case("images", images, num_workers=2)
-    after_stream = alive()
+    after_stream, collected_later = alive(), len(collections) - collected_first
     rank = dist.get_rank()
     dist.barrier()
     dist.destroy_process_group()
     np.savez(
-        f"{out}.rank{rank}.npz", fit=after_fit, fit_dataset=after_stream, threads=gloo_threads()
+        f"{out}.rank{rank}.npz",
+        fit=after_fit,
+        fit_dataset=after_stream,
+        threads=gloo_threads(),
+        collections=[collected_first, collected_later],
     )
