@@ -7,7 +7,6 @@ process group is destroyed?"""
 import gc
 import multiprocessing
 import sys
-from pathlib import Path
 
 gc.disable()  # the automatic collector would free the cycle by chance, as in a real run
 
@@ -17,6 +16,7 @@ from torch.nn.parallel import DistributedDataParallel  # noqa: E402
 
 from _ddp_stream import fit_case  # noqa: E402
 from _ddp_train import fit  # noqa: E402
+from _loopback import gloo_threads  # noqa: E402
 
 
 def alive():
@@ -24,12 +24,6 @@ def alive():
     ddp = [type(o).__name__ for o in gc.get_objects() if isinstance(o, DistributedDataParallel)]
     readers = [p.name for p in multiprocessing.active_children()]
     return np.array(sorted(ddp + readers), dtype=str)
-
-
-def gloo_threads():
-    """The names of this process's gloo threads (Linux names them in /proc)."""
-    names = [t.read_text().strip() for t in Path("/proc/self/task").glob("*/comm")]
-    return np.array(sorted(n for n in names if "gloo" in n), dtype=str)
 
 
 if __name__ == "__main__":
@@ -47,6 +41,6 @@ if __name__ == "__main__":
         f"{out}.rank{rank}.npz",
         fit=after_fit,
         fit_dataset=after_stream,
-        threads=gloo_threads(),
+        threads=np.array(gloo_threads(), dtype=str),
         collections=[collected_first, collected_later],
     )
