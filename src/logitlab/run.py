@@ -116,6 +116,7 @@ __all__ = [
     "load_split",
     "predict_run",
     "read_settings_file",
+    "rank_ending",
     "resume_run",
     "sigterm_as_interrupt",
     "train_run",
@@ -1052,12 +1053,8 @@ def _check_out_is_not_data(settings: RunSettings, run_dir: Path) -> None:
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM stops a run as Ctrl-C does (last checkpoint kept, temporaries removed).
-
-    Under torchrun, a rank stopped this way, or ending with an error, ignores SIGTERM
-    from then on. torchrun's agent sends SIGTERM to every rank once one has ended (more
-    than once, as it stops the workers and then itself). A rank that is already ending
-    must live to print its line, not die silently under the default action.
-    """
+    Under torchrun, a rank stopped this way, or ending with an error, then ignores
+    SIGTERM (:func:`rank_ending`)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -1065,16 +1062,29 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
     def handler(signum: int, frame: Any) -> None:
         if torchrun:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            rank_ending()
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     except BaseException:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN if torchrun else previous)
+        if torchrun:
+            rank_ending()
+        else:
+            signal.signal(signal.SIGTERM, previous)
         raise
     signal.signal(signal.SIGTERM, previous)
+
+
+def rank_ending() -> None:
+    """A rank of a torchrun job that is ending (stopped, or with its own error) ignores
+    SIGTERM from now on. torchrun's agent sends SIGTERM to every rank once one has
+    ended, more than once (as it stops the workers and then itself). Under the default
+    action, or an interrupt raised while it unwinds, the rank would die silently or end
+    with a bare "interrupted" instead of printing its own line."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 # ---------------------------------------------------------------- memory estimates

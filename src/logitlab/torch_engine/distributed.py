@@ -13,16 +13,14 @@ message of its error) and raises the first failing rank's message on every rank.
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.distributed as dist
 
-from ..run import RunError
+from ..run import RunError, rank_ending
 from .train import resolve_device, setup_distributed
 
 #: the errors a rank reports to the others (bad input, files, memory), as the command
@@ -84,7 +82,7 @@ class Ranks:
         result: list[Any] | None = self._exchange(fn, share="rank 0")
         return result
 
-    def _exchange(self, fn: Callable[[], Any], share: str) -> Any:
+    def _exchange(self, fn: Callable[[], Any], share: Literal["none", "all", "rank 0"]) -> Any:
         value: Any = None
         try:
             value = fn()
@@ -95,7 +93,7 @@ class Ranks:
         self.collective(lambda: dist.all_gather_object(gathered, mine))
         for r, (error, _) in enumerate(gathered):
             if error is not None:
-                _ending()
+                rank_ending()
                 raise RankFailed(error if error.startswith("rank ") else f"rank {r}: {error}")
         if share == "all":
             return [v for _, v in gathered]
@@ -112,7 +110,7 @@ class Ranks:
             return fn()
         except RuntimeError as exc:
             if is_peer_failure(exc):
-                _ending()
+                rank_ending()
                 raise PeerLost(peer_failure_message(exc)) from None
             raise
 
@@ -129,15 +127,6 @@ class Ranks:
                 pass  # a peer is gone already: nothing to wait for
         dist.destroy_process_group()
         self.joined = False
-
-
-def _ending() -> None:
-    """This rank ends with an error: from now on it ignores SIGTERM. Once one rank
-    has ended, torchrun's agent sends SIGTERM to every other rank. Under that signal's
-    action (the default, or an interrupt raised while unwinding) this rank would die
-    silently, or end with a bare "interrupted", instead of printing its own line."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def is_peer_failure(exc: BaseException) -> bool:
